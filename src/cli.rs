@@ -1,0 +1,192 @@
+//! The command line, as clap derive types only (they also feed man pages and completions).
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::select::{self, Selector};
+use crate::units;
+
+/// Inspect, decode and safely clean up System V shared memory.
+#[derive(Debug, Parser)]
+#[command(
+    name = "shmctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit status: 0 success, 1 failure or refusal, 2 usage error, \
+    3 no such segment, 4 permission denied."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print JSON for scripts (short for --format json)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only what was asked for: no notes, no per-item success lines
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Explain more: how segments were enumerated, what each step did
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List shared memory segments (like `ipcs -m`), with the creator's liveness
+    Ls(LsArgs),
+    /// Show everything about segments: every shmid_ds field, processes, liveness
+    Stat(StatArgs),
+    /// Create a segment (like `ipcmk -M`)
+    Create(CreateArgs),
+    /// Remove segments safely; attached ones only with --force (like `ipcrm -m`)
+    Rm(RmArgs),
+    /// Compute an ftok(3) key and show the bits it was made from
+    Key(KeyArgs),
+    /// Show the system's shared memory limits and usage (like `ipcs -l`)
+    Limits(LimitsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Only segments owned by USER (a name or a uid)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub older_than: Option<u64>,
+    /// Sort by a column (its header name, case-insensitive)
+    #[arg(long, value_name = "COLUMN")]
+    pub sort: Option<String>,
+    /// Columns to show, comma-separated header names; a leading + adds to the defaults
+    /// (KEY,ID,OWNER,UID,GROUP,GID,CUID,CGID,PERMS,MODE,SIZE,NATTCH,STATUS,CPID,CREATOR,
+    /// LPID,LAST,AGE,IDLE,CTIME,ATIME,DTIME,RSS,SWAP)
+    #[arg(long, short = 'o', value_name = "LIST")]
+    pub columns: Option<String>,
+    /// Leave out the header line
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StatArgs {
+    /// Segments: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    #[arg(required = true, value_name = "SEG", value_parser = select::parse)]
+    pub segments: Vec<Selector>,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("key_source").args(["key", "ftok", "private"]))]
+pub struct CreateArgs {
+    /// Size in bytes; suffixes K/KiB (1024), KB (1000), M, G
+    #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size)]
+    pub size: u64,
+    /// Create with this key (0x hex or decimal); an existing one is returned if big enough
+    #[arg(long, short, value_name = "KEY", value_parser = parse_create_key)]
+    pub key: Option<u32>,
+    /// Create with the key ftok(PATH, PROJ) gives
+    #[arg(long, value_name = "PATH:PROJ", value_parser = parse_ftok)]
+    pub ftok: Option<(PathBuf, u8)>,
+    /// Create with IPC_PRIVATE: a new segment that only its id names (the default)
+    #[arg(long)]
+    pub private: bool,
+    /// Permission bits, octal
+    #[arg(long, short, value_name = "MODE", default_value = "0600", value_parser = units::parse_mode)]
+    pub mode: u32,
+    /// Fail if a segment with the key exists (IPC_EXCL)
+    #[arg(long, short = 'x')]
+    pub exclusive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Segments: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    #[arg(required = true, value_name = "SEG", value_parser = select::parse)]
+    pub segments: Vec<Selector>,
+    /// Also remove attached segments: they are marked and vanish at their last detach
+    #[arg(long, short)]
+    pub force: bool,
+    /// Show what would be removed, remove nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// An existing file or directory
+    pub path: PathBuf,
+    /// Project id: 1–255, 0x hex, or one character like A
+    #[arg(value_parser = select::parse_proj)]
+    pub proj: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsArgs {}
+
+fn parse_create_key(text: &str) -> Result<u32, String> {
+    match select::parse(text) {
+        Ok(Selector::Key(key)) => Ok(key),
+        _ if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() => {
+            match text.parse::<u32>() {
+                Ok(0) => Err("key 0 is IPC_PRIVATE: use --private".to_string()),
+                Ok(key) => Ok(key),
+                Err(_) => Err(format!("`{text}` is not a 32-bit key")),
+            }
+        }
+        Err(e) if e.contains("IPC_PRIVATE") => {
+            Err("key 0 is IPC_PRIVATE: use --private".to_string())
+        }
+        _ => Err(format!(
+            "`{text}` is not a key: use 0x hex (0x5a00c062) or decimal"
+        )),
+    }
+}
+
+fn parse_ftok(text: &str) -> Result<(PathBuf, u8), String> {
+    match select::parse(&format!("ftok:{text}")) {
+        Ok(Selector::Ftok { path, proj }) => Ok((path, proj)),
+        Err(e) => Err(e.replace("ftok:", "")),
+        Ok(_) => Err(format!("`{text}` is not PATH:PROJ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_configuration_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn create_keys() {
+        assert_eq!(parse_create_key("0x10"), Ok(16));
+        assert_eq!(parse_create_key("4242"), Ok(4242));
+        assert!(parse_create_key("0")
+            .expect_err("private")
+            .contains("--private"));
+        assert!(parse_create_key("0x0")
+            .expect_err("private")
+            .contains("--private"));
+        assert!(parse_create_key("zz").is_err());
+        assert_eq!(parse_ftok("/tmp:A"), Ok((PathBuf::from("/tmp"), 65)));
+    }
+}

@@ -1,0 +1,74 @@
+use std::io::Write;
+
+use crate::cli::CreateArgs;
+use crate::error::{Error, Exit, Result};
+use crate::model::{key_hex, Created};
+use crate::render;
+use crate::sys::{ftok, shm, SysError};
+
+use super::Context;
+
+pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit> {
+    let key = match (&args.key, &args.ftok) {
+        (Some(key), _) => *key,
+        (None, Some((path, proj))) => {
+            ftok::ftok(path, *proj)
+                .map_err(|e| Error::io(format!("ftok: {}", path.display()), e))?
+                .key
+        }
+        (None, None) => 0, // IPC_PRIVATE
+    };
+    let created = create(key, args.size, args.mode, args.exclusive)?;
+    if ctx.json {
+        render::json::created(out, &created)?;
+    } else {
+        render::table::created(out, &created)?;
+    }
+    Ok(Exit::Success)
+}
+
+fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
+    let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode as i32;
+    match shm::get(key, size, flags) {
+        Ok(id) => Ok(Created {
+            id,
+            key,
+            size,
+            created: true,
+        }),
+        Err(e) if e.errno == libc::EEXIST && !exclusive => {
+            // As shmget does without IPC_EXCL: the existing segment, if it is large enough.
+            let id = shm::get(key, size, 0).map_err(|e| match e.errno {
+                libc::EINVAL => Error::Failed(format!(
+                    "a segment with key {} exists but is smaller than {size} bytes",
+                    key_hex(key)
+                )),
+                _ => explain(key, size, e),
+            })?;
+            let size = shm::stat(id).map(|s| s.size).unwrap_or(size);
+            Ok(Created {
+                id,
+                key,
+                size,
+                created: false,
+            })
+        }
+        Err(e) => Err(explain(key, size, e)),
+    }
+}
+
+fn explain(key: u32, size: u64, e: SysError) -> Error {
+    let what = match e.errno {
+        libc::EEXIST => format!("a segment with key {} exists (--exclusive)", key_hex(key)),
+        libc::EINVAL => {
+            format!("cannot create {size} bytes: outside the limits (see `shmctl limits`)")
+        }
+        libc::ENOSPC => {
+            "no room: the maximum number of segments (shmmni) or total pages (shmall) is reached"
+                .to_string()
+        }
+        libc::ENOMEM => format!("cannot create {size} bytes: out of memory"),
+        _ => format!("creating a segment with key {}", key_hex(key)),
+    };
+    Error::sys(what, e)
+}

@@ -1,0 +1,74 @@
+use std::io::Write;
+
+use crate::cli::{Format, LsArgs};
+use crate::column::{self, Column};
+use crate::error::{Error, Exit, Result};
+use crate::render;
+use crate::sys::{self, procfs, shm};
+
+use super::{Context, Facts};
+
+/// A `--user` value: a uid, or a name to look up.
+pub fn parse_user(user: &str) -> Result<u32> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    sys::users::uid_of(user).ok_or_else(|| Error::Usage(format!("no such user `{user}`")))
+}
+
+pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
+    let columns = match &args.columns {
+        Some(list) => Column::parse_list(list).map_err(Error::Usage)?,
+        None => column::DEFAULT.to_vec(),
+    };
+    let sort = args
+        .sort
+        .as_deref()
+        .map(Column::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let json = ctx.json || args.format == Format::Json;
+
+    let (segments, source) = shm::enumerate().map_err(|e| Error::sys("listing segments", e))?;
+    if ctx.verbose {
+        render::note(
+            false,
+            &format!("enumerated {} segments via {source:?}", segments.len()),
+        );
+    }
+    let now = sys::now_unix();
+    let with_memory = columns.iter().any(|c| c.needs_memory());
+    let memory = if with_memory {
+        Some(
+            procfs::read_memory()
+                .map_err(|e| Error::io("reading /proc/sysvipc/shm for rss/swap", e))?,
+        )
+    } else {
+        None
+    };
+
+    let mut facts = Facts::default();
+    let mut records: Vec<_> = segments
+        .into_iter()
+        .filter(|s| user.is_none_or(|uid| s.uid == uid))
+        .filter(|s| {
+            args.older_than
+                .is_none_or(|d| now - s.last_activity() >= d as i64)
+        })
+        .map(|s| {
+            let mem = memory.as_ref().and_then(|m| m.get(&s.id).copied());
+            facts.record(s, mem)
+        })
+        .collect();
+    if let Some(column) = sort {
+        records.sort_by(|a, b| column.compare(a, b));
+    }
+
+    if json {
+        render::json::ls(out, &records, with_memory)?;
+    } else {
+        render::table::ls(out, &records, &columns, !args.no_headers, now)?;
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,143 @@
+//! One module per subcommand: glue between the command line, the kernel layer, the policy
+//! and the renderers.
+use std::io::Write;
+
+use crate::cli::{Cli, Command, Global};
+use crate::error::{Error, Exit, Result};
+use crate::liveness;
+use crate::model::{Segment, SegmentMemory, SegmentRecord};
+use crate::render::json::{ErrorJson, Unresolved};
+use crate::select::Selector;
+use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
+
+mod create;
+mod key;
+mod limits;
+mod ls;
+mod rm;
+mod stat;
+
+/// What every command may consult: output choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+impl From<&Global> for Context {
+    fn from(g: &Global) -> Self {
+        Context {
+            json: g.json,
+            quiet: g.quiet,
+            verbose: g.verbose,
+        }
+    }
+}
+
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
+    let ctx = Context::from(&cli.global);
+    match &cli.command {
+        Command::Ls(args) => ls::run(ctx, args, out),
+        Command::Stat(args) => stat::run(ctx, args, out),
+        Command::Create(args) => create::run(ctx, args, out),
+        Command::Rm(args) => rm::run(ctx, args, out),
+        Command::Key(args) => key::run(ctx, args, out),
+        Command::Limits(_) => limits::run(ctx, out),
+    }
+}
+
+/// Looks up owners and processes once each, however many segments share them.
+#[derive(Debug, Default)]
+pub struct Facts {
+    names: Names,
+    processes: ProcessTable,
+}
+
+impl Facts {
+    pub fn record(&mut self, segment: Segment, memory: Option<SegmentMemory>) -> SegmentRecord {
+        let creator_state = liveness::creator(&segment, self.processes.presence(segment.cpid));
+        let last_state = liveness::last_user(&segment, self.processes.presence(segment.lpid));
+        SegmentRecord {
+            owner_name: self.names.user(segment.uid),
+            group_name: self.names.group(segment.gid),
+            creator_state,
+            last_state,
+            memory,
+            segment,
+        }
+    }
+}
+
+/// Turns selectors into segments, enumerating at most once.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    all: Option<Vec<Segment>>,
+}
+
+impl Resolver {
+    pub fn resolve(&mut self, selector: &Selector) -> Result<Segment> {
+        let key = match selector {
+            Selector::Id(id) => {
+                return shm::stat(*id).map_err(|e| match e {
+                    e if e.is_gone() => {
+                        Error::NotFound(format!("no shared memory segment has id {id}"))
+                    }
+                    e => Error::sys(format!("segment {id}"), e),
+                })
+            }
+            Selector::Key(key) => *key,
+            Selector::Ftok { path, proj } => {
+                sys::ftok::ftok(path, *proj)
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => {
+                            Error::NotFound(format!("ftok: {} does not exist", path.display()))
+                        }
+                        _ => Error::io(format!("ftok: {}", path.display()), e),
+                    })?
+                    .key
+            }
+        };
+        if self.all.is_none() {
+            let (segments, _) = shm::enumerate().map_err(|e| Error::sys("listing segments", e))?;
+            self.all = Some(segments);
+        }
+        self.all
+            .iter()
+            .flatten()
+            .find(|s| s.key == key)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no shared memory segment has {selector}")))
+    }
+}
+
+/// A selector that failed to resolve, for a batch's report.
+pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
+    let code = match err {
+        Error::NotFound(_) => "ENOENT".to_string(),
+        Error::Sys { err, .. } => err.code().to_string(),
+        Error::Io { err, .. } => err
+            .raw_os_error()
+            .map_or("EIO", sys::error::errno_name)
+            .to_string(),
+        _ => "EFAILED".to_string(),
+    };
+    Unresolved {
+        selector: selector.to_string(),
+        error: ErrorJson {
+            code,
+            text: err.to_string(),
+        },
+    }
+}
+
+/// A kernel failure as an exit code.
+pub fn exit_of(err: &SysError) -> Exit {
+    if err.is_permission() {
+        Exit::PermissionDenied
+    } else if err.is_gone() {
+        Exit::NotFound
+    } else {
+        Exit::Failure
+    }
+}

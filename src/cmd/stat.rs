@@ -1,0 +1,75 @@
+use std::io::Write;
+
+use crate::cli::StatArgs;
+use crate::error::{Exit, Result};
+use crate::model::{Liveness, SegmentDetail};
+use crate::render;
+use crate::sys::{self, maps, procfs};
+
+use super::{unresolved, Context, Facts, Resolver};
+
+/// Never attaches: everything comes from IPC_STAT/SHM_STAT_ANY and /proc.
+pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
+    let mut resolver = Resolver::default();
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    let mut exits = Vec::new();
+    for selector in &args.segments {
+        match resolver.resolve(selector) {
+            Ok(segment) => found.push(segment),
+            Err(e) => {
+                exits.push(e.exit());
+                if !ctx.json {
+                    render::error(&e);
+                }
+                failed.push(unresolved(selector, &e));
+            }
+        }
+    }
+
+    let memory = procfs::read_memory().ok();
+    let rmid_forced = procfs::shm_rmid_forced().ok();
+    // Reading every process's maps costs the most: only when something is attached.
+    let scan = if found.iter().any(|s| s.nattch > 0) {
+        maps::scan().ok()
+    } else {
+        None
+    };
+
+    let mut facts = Facts::default();
+    let details: Vec<SegmentDetail> = found
+        .into_iter()
+        .map(|segment| {
+            let attachers = scan
+                .as_ref()
+                .map(|s| s.attachers(segment.id).to_vec())
+                .unwrap_or_default();
+            let attached_complete = segment.nattch == 0
+                || attachers.len() as u64 >= segment.nattch
+                || scan.as_ref().is_some_and(|s| s.complete);
+            let mem = memory.as_ref().and_then(|m| m.get(&segment.id).copied());
+            let record = facts.record(segment, mem);
+            // Only a live pid's command line belongs to the process the segment recorded.
+            let cmdline = |pid: i32, state: Liveness| {
+                (state == Liveness::Alive)
+                    .then(|| sys::process::cmdline(pid))
+                    .flatten()
+            };
+            SegmentDetail {
+                creator_cmdline: cmdline(record.segment.cpid, record.creator_state),
+                last_cmdline: cmdline(record.segment.lpid, record.last_state),
+                attachers,
+                attached_complete,
+                shm_rmid_forced: rmid_forced,
+                record,
+            }
+        })
+        .collect();
+
+    if ctx.json {
+        render::json::stat(out, &details, &failed)?;
+    } else {
+        render::table::stat(out, &details, sys::now_unix())?;
+    }
+    Ok(Exit::merge(exits))
+}

@@ -1,0 +1,134 @@
+//! The error type of every command, and the exit codes of DESIGN.md.
+use crate::sys::SysError;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// An operation failed or was refused; in a batch, failures of mixed kinds.
+    Failure = 1,
+    Usage = 2,
+    NotFound = 3,
+    PermissionDenied = 4,
+}
+
+impl Exit {
+    /// The exit code of a batch from each item's: 0 if all succeeded, else the common
+    /// failure code, or 1 when the failures were of different kinds.
+    pub fn merge(codes: impl IntoIterator<Item = Exit>) -> Exit {
+        let mut merged = Exit::Success;
+        for code in codes.into_iter().filter(|&c| c != Exit::Success) {
+            merged = match merged {
+                Exit::Success => code,
+                same if same == code => same,
+                _ => Exit::Failure,
+            };
+        }
+        merged
+    }
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit.code())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{what}: {err}")]
+    Sys { what: String, err: SysError },
+    #[error("{what}: {err}")]
+    Io { what: String, err: std::io::Error },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    pub fn sys(what: impl Into<String>, source: SysError) -> Error {
+        Error::Sys {
+            what: what.into(),
+            err: source,
+        }
+    }
+
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            what: what.into(),
+            err: source,
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Usage(_) => Exit::Usage,
+            Error::NotFound(_) => Exit::NotFound,
+            Error::Sys { err, .. } if err.is_permission() => Exit::PermissionDenied,
+            Error::Io { err, .. } if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                Exit::PermissionDenied
+            }
+            Error::Io { err, .. } if err.kind() == std::io::ErrorKind::NotFound => Exit::NotFound,
+            _ => Exit::Failure,
+        }
+    }
+
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { err, .. } if err.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::Io {
+            what: "writing output".into(),
+            err: source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_exit_codes() {
+        assert_eq!(Exit::merge([]), Exit::Success);
+        assert_eq!(Exit::merge([Exit::Success, Exit::Success]), Exit::Success);
+        assert_eq!(
+            Exit::merge([Exit::Success, Exit::NotFound, Exit::NotFound]),
+            Exit::NotFound
+        );
+        assert_eq!(
+            Exit::merge([Exit::PermissionDenied, Exit::Success]),
+            Exit::PermissionDenied
+        );
+        assert_eq!(
+            Exit::merge([Exit::NotFound, Exit::PermissionDenied]),
+            Exit::Failure
+        );
+    }
+
+    #[test]
+    fn errno_decides_exit_code() {
+        let eperm = Error::sys("remove 5", SysError::new("shmctl(IPC_RMID)", libc::EPERM));
+        assert_eq!(eperm.exit(), Exit::PermissionDenied);
+        let einval = Error::sys("stat 5", SysError::new("shmctl(IPC_STAT)", libc::ENOMEM));
+        assert_eq!(einval.exit(), Exit::Failure);
+        assert!(
+            eperm
+                .to_string()
+                .contains("operation not permitted (EPERM)"),
+            "{eperm}"
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! shmctl: inspect, decode and safely clean up System V shared memory.
+//!
+//! Data flows one way: kernel facts ([`sys`]) → [`model`] → policy ([`liveness`],
+//! [`removal`]) → rendering ([`render`]). Only [`sys`] may use `unsafe`.
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod cmd;
+pub mod column;
+pub mod error;
+pub mod liveness;
+pub mod model;
+pub mod removal;
+pub mod render;
+pub mod select;
+pub mod sys;
+pub mod units;

@@ -1,0 +1,24 @@
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use shmctl::cli::Cli;
+use shmctl::error::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let result = shmctl::cmd::run(&cli, &mut out).and_then(|exit| {
+        out.flush()?;
+        Ok(exit)
+    });
+    match result {
+        Ok(exit) => exit.into(),
+        // `shmctl ls | head` is not an error.
+        Err(e) if e.is_broken_pipe() => Exit::Success.into(),
+        Err(e) => {
+            shmctl::render::error(&e);
+            e.exit().into()
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! The removal sequence shared by `rm` and `gc` (DESIGN.md "Removal"):
+//! IPC_STAT → check → IPC_SET mode 000 → IPC_STAT → identity unchanged? IPC_RMID : restore.
+//!
+//! The kernel is reached through [`SegmentControl`] so that tests can change a segment
+//! between two steps deterministically.
+use crate::model::Segment;
+use crate::sys::{shm, SysError};
+
+/// The three operations the sequence needs.
+pub trait SegmentControl {
+    fn stat(&mut self, id: i32) -> Result<Segment, SysError>;
+    /// IPC_SET keeping the segment's current owner, changing the permission bits.
+    fn set_mode(&mut self, segment: &Segment, mode: u32) -> Result<(), SysError>;
+    fn remove(&mut self, id: i32) -> Result<(), SysError>;
+}
+
+/// The running kernel.
+#[derive(Debug, Default)]
+pub struct Kernel;
+
+impl SegmentControl for Kernel {
+    fn stat(&mut self, id: i32) -> Result<Segment, SysError> {
+        shm::stat(id)
+    }
+
+    fn set_mode(&mut self, segment: &Segment, mode: u32) -> Result<(), SysError> {
+        shm::set_owner_mode(segment.id, segment.uid, segment.gid, mode)
+    }
+
+    fn remove(&mut self, id: i32) -> Result<(), SysError> {
+        shm::remove(id)
+    }
+}
+
+/// Why a segment was left alone: a stable code and a text for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, text: impl Into<String>) -> Reason {
+        Reason {
+            code,
+            text: text.into(),
+        }
+    }
+}
+
+/// What to do with one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Request {
+    /// Remove even when attached (IPC_RMID then only marks it for destruction).
+    pub force: bool,
+    pub dry_run: bool,
+    /// The nattch that proves nobody else uses it: 0, or 1 while we hold it for an archive.
+    pub expected_nattch: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Destroyed, or with `marked` only marked for destruction (still attached).
+    Removed {
+        segment: Segment,
+        marked: bool,
+    },
+    /// What a dry run would remove.
+    WouldRemove {
+        segment: Segment,
+    },
+    Kept {
+        segment: Segment,
+        reason: Reason,
+    },
+    /// It vanished before or during the sequence (EINVAL/EIDRM): nothing to do.
+    Gone {
+        id: i32,
+    },
+    Failed {
+        id: i32,
+        segment: Option<Segment>,
+        error: SysError,
+        text: String,
+    },
+}
+
+/// Runs the sequence on one id. `check` re-judges the segment on fresh facts (gc's verdict;
+/// `rm` accepts everything) and is asked again after the mode change.
+pub fn remove_segment(
+    ctl: &mut dyn SegmentControl,
+    id: i32,
+    request: Request,
+    check: &dyn Fn(&Segment) -> Result<(), Reason>,
+) -> Outcome {
+    let failed = |segment: Option<Segment>, error: SysError, text: String| Outcome::Failed {
+        id,
+        segment,
+        error,
+        text,
+    };
+    let before = match ctl.stat(id) {
+        Ok(s) => s,
+        Err(e) if e.is_gone() => return Outcome::Gone { id },
+        Err(e) => return failed(None, e, format!("cannot read segment {id}")),
+    };
+    if let Err(reason) = check(&before) {
+        return Outcome::Kept {
+            segment: before,
+            reason,
+        };
+    }
+    if !request.force && before.nattch != request.expected_nattch {
+        return Outcome::Kept {
+            segment: before.clone(),
+            reason: attached(&before, request),
+        };
+    }
+    if request.dry_run {
+        return Outcome::WouldRemove { segment: before };
+    }
+    if request.force && before.nattch > 0 {
+        // Nothing to guard: the caller asked for removal whatever is attached.
+        return match ctl.remove(id) {
+            Ok(()) => Outcome::Removed {
+                marked: true,
+                segment: before,
+            },
+            Err(e) if e.is_gone() => Outcome::Gone { id },
+            Err(e) => failed(Some(before), e, format!("cannot remove segment {id}")),
+        };
+    }
+
+    // No new unprivileged attach from here on.
+    match ctl.set_mode(&before, 0) {
+        Ok(()) => {}
+        Err(e) if e.is_gone() => return Outcome::Gone { id },
+        Err(e) => {
+            return failed(
+                Some(before),
+                e,
+                format!("cannot lock segment {id} (mode 000)"),
+            )
+        }
+    }
+    let after = match ctl.stat(id) {
+        Ok(s) => s,
+        Err(e) if e.is_gone() => return Outcome::Gone { id },
+        Err(e) => {
+            let text = restore_note(ctl, &before, &before);
+            return failed(
+                Some(before),
+                e,
+                format!("cannot re-read segment {id}; {text}"),
+            );
+        }
+    };
+    let change = describe_change(&before, &after, request);
+    let recheck = check(&after).err();
+    if change.is_some() || recheck.is_some() {
+        let what = change.or(recheck.map(|r| r.text)).unwrap_or_default();
+        let note = restore_note(ctl, &after, &before);
+        return Outcome::Kept {
+            segment: after,
+            reason: Reason::new(
+                "changed",
+                format!("changed during removal ({what}); {note}"),
+            ),
+        };
+    }
+    match ctl.remove(id) {
+        Ok(()) => Outcome::Removed {
+            segment: before,
+            marked: false,
+        },
+        Err(e) if e.is_gone() => Outcome::Gone { id },
+        Err(e) => {
+            let note = restore_note(ctl, &after, &before);
+            failed(
+                Some(before),
+                e,
+                format!("cannot remove segment {id}; {note}"),
+            )
+        }
+    }
+}
+
+fn attached(segment: &Segment, request: Request) -> Reason {
+    let ours = if request.expected_nattch > 0 {
+        " besides ours"
+    } else {
+        ""
+    };
+    let others = segment.nattch.saturating_sub(request.expected_nattch);
+    Reason::new(
+        "attached",
+        format!(
+            "attached {others} time(s){ours} (nattch {}); --force marks it for destruction",
+            segment.nattch
+        ),
+    )
+}
+
+/// Puts the original permission bits back; says whether that worked.
+fn restore_note(ctl: &mut dyn SegmentControl, current: &Segment, original: &Segment) -> String {
+    match ctl.set_mode(current, original.perms()) {
+        Ok(()) => format!("mode restored to {:04o}", original.perms()),
+        Err(e) if e.is_gone() => "it is gone now".to_string(),
+        Err(e) => format!(
+            "restoring mode {:04o} failed, it is left at 0000: {e}",
+            original.perms()
+        ),
+    }
+}
+
+fn describe_change(before: &Segment, after: &Segment, request: Request) -> Option<String> {
+    let mut changes = Vec::new();
+    let mut note = |name: &str, a: String, b: String| {
+        if a != b {
+            changes.push(format!("{name} {a} → {b}"));
+        }
+    };
+    note(
+        "key",
+        crate::model::key_hex(before.key),
+        crate::model::key_hex(after.key),
+    );
+    note("cuid", before.cuid.to_string(), after.cuid.to_string());
+    note("size", before.size.to_string(), after.size.to_string());
+    note("cpid", before.cpid.to_string(), after.cpid.to_string());
+    note("lpid", before.lpid.to_string(), after.lpid.to_string());
+    note("atime", before.atime.to_string(), after.atime.to_string());
+    note("dtime", before.dtime.to_string(), after.dtime.to_string());
+    if after.nattch != request.expected_nattch {
+        changes.push(format!("nattch {} → {}", before.nattch, after.nattch));
+    }
+    (!changes.is_empty()).then(|| changes.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Something another process does to the segment between two steps.
+    type Interference = Box<dyn FnMut(&mut Segment)>;
+
+    /// A kernel holding one segment; `on_set_mode` lets a test act between two steps.
+    struct FakeKernel {
+        segment: Option<Segment>,
+        log: Vec<String>,
+        on_set_mode: Option<Interference>,
+        fail_remove: Option<i32>,
+    }
+
+    impl FakeKernel {
+        fn new(segment: Segment) -> FakeKernel {
+            FakeKernel {
+                segment: Some(segment),
+                log: Vec::new(),
+                on_set_mode: None,
+                fail_remove: None,
+            }
+        }
+    }
+
+    impl SegmentControl for FakeKernel {
+        fn stat(&mut self, id: i32) -> Result<Segment, SysError> {
+            self.log.push("stat".into());
+            self.segment
+                .clone()
+                .filter(|s| s.id == id)
+                .ok_or(SysError::new("stat", libc::EINVAL))
+        }
+        fn set_mode(&mut self, _: &Segment, mode: u32) -> Result<(), SysError> {
+            self.log.push(format!("set {mode:o}"));
+            let seg = self
+                .segment
+                .as_mut()
+                .ok_or(SysError::new("set", libc::EIDRM))?;
+            seg.mode = (seg.mode & !0o777) | mode;
+            seg.ctime += 1;
+            if let Some(hook) = self.on_set_mode.as_mut() {
+                hook(seg);
+            }
+            Ok(())
+        }
+        fn remove(&mut self, _: i32) -> Result<(), SysError> {
+            self.log.push("rmid".into());
+            if let Some(errno) = self.fail_remove {
+                return Err(SysError::new("rmid", errno));
+            }
+            match self.segment.take() {
+                Some(s) if s.nattch > 0 => {
+                    self.segment = Some(Segment {
+                        mode: s.mode | crate::model::SHM_DEST,
+                        key: 0,
+                        ..s
+                    });
+                    Ok(())
+                }
+                Some(_) => Ok(()),
+                None => Err(SysError::new("rmid", libc::EINVAL)),
+            }
+        }
+    }
+
+    fn segment() -> Segment {
+        Segment {
+            id: 7,
+            key: 0x1234,
+            uid: 1000,
+            gid: 1000,
+            cuid: 1000,
+            cgid: 1000,
+            mode: 0o640,
+            size: 4096,
+            nattch: 0,
+            cpid: 100,
+            lpid: 0,
+            atime: 0,
+            dtime: 0,
+            ctime: 1_000,
+        }
+    }
+
+    fn accept(_: &Segment) -> Result<(), Reason> {
+        Ok(())
+    }
+
+    #[test]
+    fn unattached_segment_goes_through_the_whole_sequence() {
+        let mut k = FakeKernel::new(segment());
+        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        assert!(
+            matches!(out, Outcome::Removed { marked: false, .. }),
+            "{out:?}"
+        );
+        assert_eq!(k.log, ["stat", "set 0", "stat", "rmid"]);
+        assert!(k.segment.is_none());
+    }
+
+    #[test]
+    fn attach_between_plan_and_removal_keeps_it_and_restores_mode() {
+        let mut k = FakeKernel::new(segment());
+        k.on_set_mode = Some(Box::new(|s: &mut Segment| {
+            if s.perms() == 0 {
+                s.nattch = 1;
+                s.lpid = 555;
+                s.atime = 2_000;
+            }
+        }));
+        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let Outcome::Kept { reason, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(reason.code, "changed");
+        assert!(
+            reason.text.contains("nattch 0 → 1") && reason.text.contains("mode restored to 0640"),
+            "{}",
+            reason.text
+        );
+        assert_eq!(k.log, ["stat", "set 0", "stat", "set 640"]);
+        assert_eq!(k.segment.expect("still there").perms(), 0o640);
+    }
+
+    #[test]
+    fn ctime_change_alone_is_not_a_change() {
+        // Our own IPC_SET moves ctime; the fake does too, and removal proceeds.
+        let mut k = FakeKernel::new(segment());
+        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        assert!(matches!(out, Outcome::Removed { .. }));
+    }
+
+    #[test]
+    fn attached_is_refused_without_force_and_marked_with_it() {
+        let attached = Segment {
+            nattch: 2,
+            ..segment()
+        };
+        let mut k = FakeKernel::new(attached.clone());
+        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let Outcome::Kept { reason, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(reason.code, "attached");
+        assert_eq!(k.log, ["stat"]);
+
+        let mut k = FakeKernel::new(attached);
+        let out = remove_segment(
+            &mut k,
+            7,
+            Request {
+                force: true,
+                ..Request::default()
+            },
+            &accept,
+        );
+        assert!(
+            matches!(out, Outcome::Removed { marked: true, .. }),
+            "{out:?}"
+        );
+        assert!(k.segment.expect("marked").is_marked_for_destruction());
+    }
+
+    #[test]
+    fn dry_run_changes_nothing() {
+        let mut k = FakeKernel::new(segment());
+        let out = remove_segment(
+            &mut k,
+            7,
+            Request {
+                dry_run: true,
+                ..Request::default()
+            },
+            &accept,
+        );
+        assert!(matches!(out, Outcome::WouldRemove { .. }));
+        assert_eq!(k.log, ["stat"]);
+    }
+
+    #[test]
+    fn vanished_segment_is_gone_not_failed() {
+        let mut k = FakeKernel::new(segment());
+        k.segment = None;
+        assert_eq!(
+            remove_segment(&mut k, 7, Request::default(), &accept),
+            Outcome::Gone { id: 7 }
+        );
+    }
+
+    #[test]
+    fn check_refusal_is_reported_and_rechecked_after_lock() {
+        let mut k = FakeKernel::new(segment());
+        let refuse = |_: &Segment| Err(Reason::new("creator_alive", "creator 100 alive"));
+        let out = remove_segment(&mut k, 7, Request::default(), &refuse);
+        assert!(matches!(out, Outcome::Kept { ref reason, .. } if reason.code == "creator_alive"));
+
+        // Passes before the mode change, fails after it: kept as changed, mode restored.
+        let mut k = FakeKernel::new(segment());
+        let late = |s: &Segment| {
+            if s.perms() == 0 {
+                Err(Reason::new("creator_alive", "creator came back"))
+            } else {
+                Ok(())
+            }
+        };
+        let out = remove_segment(&mut k, 7, Request::default(), &late);
+        assert!(
+            matches!(out, Outcome::Kept { ref reason, .. } if reason.code == "changed"),
+            "{out:?}"
+        );
+        assert_eq!(k.segment.expect("kept").perms(), 0o640);
+    }
+
+    #[test]
+    fn failed_rmid_restores_mode() {
+        let mut k = FakeKernel::new(segment());
+        k.fail_remove = Some(libc::EPERM);
+        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let Outcome::Failed { error, text, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(error.errno, libc::EPERM);
+        assert!(text.contains("mode restored"), "{text}");
+        assert_eq!(k.segment.expect("kept").perms(), 0o640);
+    }
+
+    #[test]
+    fn archive_expects_our_own_attachment() {
+        let held = Segment {
+            nattch: 1,
+            ..segment()
+        };
+        let mut k = FakeKernel::new(held);
+        let out = remove_segment(
+            &mut k,
+            7,
+            Request {
+                expected_nattch: 1,
+                ..Request::default()
+            },
+            &accept,
+        );
+        assert!(matches!(out, Outcome::Removed { .. }), "{out:?}");
+    }
+}

@@ -1,0 +1,340 @@
+//! Tables and text for people: sizes and ages made human, times local.
+use std::io::Write;
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+
+use crate::column::Column;
+use crate::error::Result;
+use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, SegmentRecord};
+use crate::removal::Outcome;
+use crate::units::{human_duration, human_size, local_time, perms_string, rfc3339_utc};
+
+fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "-".to_string())
+}
+
+fn short_time(unix: i64) -> String {
+    if unix == 0 {
+        "-".to_string()
+    } else {
+        local_time(unix)
+    }
+}
+
+fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
+    let s = &record.segment;
+    match column {
+        Column::Key => model::key_hex(s.key),
+        Column::Id => s.id.to_string(),
+        Column::Owner => record
+            .owner_name
+            .clone()
+            .unwrap_or_else(|| s.uid.to_string()),
+        Column::Uid => s.uid.to_string(),
+        Column::Group => record
+            .group_name
+            .clone()
+            .unwrap_or_else(|| s.gid.to_string()),
+        Column::Gid => s.gid.to_string(),
+        Column::Cuid => s.cuid.to_string(),
+        Column::Cgid => s.cgid.to_string(),
+        Column::Perms => perms_string(s.perms()),
+        Column::Mode => format!("{:04o}", s.perms()),
+        Column::Size => human_size(s.size),
+        Column::Nattch => s.nattch.to_string(),
+        Column::Status => {
+            let status = s.status();
+            if status.is_empty() {
+                "-".to_string()
+            } else {
+                status.join(",")
+            }
+        }
+        Column::Cpid => s.cpid.to_string(),
+        Column::Creator => record.creator_state.as_str().to_string(),
+        Column::Lpid => s.lpid.to_string(),
+        Column::Last => record.last_state.as_str().to_string(),
+        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(now - t))),
+        Column::Idle => human_duration(now - s.last_activity()),
+        Column::Ctime => short_time(s.ctime),
+        Column::Atime => short_time(s.atime),
+        Column::Dtime => short_time(s.dtime),
+        Column::Rss => or_dash(record.memory.map(|m| human_size(m.rss))),
+        Column::Swap => or_dash(record.memory.map(|m| human_size(m.swap))),
+    }
+}
+
+/// The `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
+pub fn ls(
+    out: &mut dyn Write,
+    records: &[SegmentRecord],
+    columns: &[Column],
+    headers: bool,
+    now: i64,
+) -> Result<()> {
+    if records.is_empty() {
+        if headers {
+            writeln!(out, "no shared memory segments")?;
+        }
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if headers {
+        table.set_header(columns.iter().map(|c| c.header()));
+    }
+    for record in records {
+        table.add_row(columns.iter().map(|&c| cell(c, record, now)));
+    }
+    for (i, c) in columns.iter().enumerate() {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(if c.is_numeric() {
+                CellAlignment::Right
+            } else {
+                CellAlignment::Left
+            });
+        }
+    }
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -> Result<()> {
+    if unix == 0 {
+        writeln!(out, "  {label:<14} never")?;
+    } else {
+        let ago = human_duration(now - unix);
+        writeln!(
+            out,
+            "  {label:<14} {}  ({}, {ago} ago)",
+            local_time(unix),
+            rfc3339_utc(unix)
+        )?;
+    }
+    Ok(())
+}
+
+fn pid_line(
+    out: &mut dyn Write,
+    label: &str,
+    pid: i32,
+    state: Liveness,
+    cmdline: Option<&str>,
+) -> Result<()> {
+    let meaning = match state {
+        Liveness::Alive => "alive",
+        Liveness::Dead => "dead",
+        Liveness::Reused => "dead (the pid now belongs to a younger process)",
+        Liveness::Unknown => "unknown (pid 0: in another PID namespace)",
+        Liveness::Never => "never attached",
+    };
+    match cmdline {
+        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {cmd}")?,
+        None => writeln!(out, "  {label:<14} {pid} {meaning}")?,
+    }
+    Ok(())
+}
+
+/// `stat`: one block per segment.
+pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<()> {
+    for (i, d) in details.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let r = &d.record;
+        let s = &r.segment;
+        writeln!(
+            out,
+            "shm {} key {} ({})",
+            s.id,
+            model::key_hex(s.key),
+            s.key
+        )?;
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+        writeln!(
+            out,
+            "  {:<14} {} (uid {}), group {} (gid {})",
+            "owner",
+            name(&r.owner_name),
+            s.uid,
+            name(&r.group_name),
+            s.gid
+        )?;
+        writeln!(out, "  {:<14} uid {}, gid {}", "creator", s.cuid, s.cgid)?;
+        writeln!(
+            out,
+            "  {:<14} {:04o} {}",
+            "mode",
+            s.perms(),
+            perms_string(s.perms())
+        )?;
+        let status = s.status();
+        writeln!(
+            out,
+            "  {:<14} {}",
+            "status",
+            if status.is_empty() {
+                "-".to_string()
+            } else {
+                status.join(", ")
+            }
+        )?;
+        writeln!(
+            out,
+            "  {:<14} {} bytes ({})",
+            "size",
+            s.size,
+            human_size(s.size)
+        )?;
+        match r.memory {
+            Some(m) => writeln!(
+                out,
+                "  {:<14} {} resident, {} swapped",
+                "memory",
+                human_size(m.rss),
+                human_size(m.swap)
+            )?,
+            None => writeln!(
+                out,
+                "  {:<14} unknown (/proc/sysvipc/shm unreadable)",
+                "memory"
+            )?,
+        }
+        writeln!(out, "  {:<14} {}", "nattch", s.nattch)?;
+        pid_line(
+            out,
+            "cpid",
+            s.cpid,
+            r.creator_state,
+            d.creator_cmdline.as_deref(),
+        )?;
+        pid_line(out, "lpid", s.lpid, r.last_state, d.last_cmdline.as_deref())?;
+        time_line(out, "ctime", s.ctime, now)?;
+        time_line(out, "atime", s.atime, now)?;
+        time_line(out, "dtime", s.dtime, now)?;
+        let complete = if d.attached_complete {
+            ""
+        } else {
+            " (incomplete: some processes could not be read)"
+        };
+        writeln!(out, "  {:<14} {}{complete}", "attached", d.attachers.len())?;
+        for a in &d.attachers {
+            let rw = if a.writable { "rw" } else { "ro" };
+            writeln!(
+                out,
+                "    pid {} ({}) at {:#x}, {} bytes, {rw}",
+                a.pid, a.comm, a.address, a.length
+            )?;
+        }
+        match d.shm_rmid_forced {
+            Some(v) => writeln!(out, "  {:<14} {v}", "shm_rmid_forced")?,
+            None => writeln!(out, "  {:<14} unknown", "shm_rmid_forced")?,
+        }
+    }
+    Ok(())
+}
+
+pub fn created(out: &mut dyn Write, c: &Created) -> Result<()> {
+    let verb = if c.created {
+        "created"
+    } else {
+        "exists (not created)"
+    };
+    writeln!(
+        out,
+        "shm {} key {} size {} {verb}",
+        c.id,
+        model::key_hex(c.key),
+        c.size
+    )?;
+    Ok(())
+}
+
+pub fn key(out: &mut dyn Write, k: &FtokKey) -> Result<()> {
+    writeln!(out, "key {} ({})", model::key_hex(k.key), k.key)?;
+    writeln!(out, "  proj   {:#04x} ({}) -> bits 24-31", k.proj, k.proj)?;
+    writeln!(
+        out,
+        "  device {:#x} -> low 8 bits {:#04x} -> bits 16-23",
+        k.device,
+        k.device & 0xff
+    )?;
+    writeln!(
+        out,
+        "  inode  {} -> low 16 bits {:#06x} -> bits 0-15",
+        k.inode,
+        k.inode & 0xffff
+    )?;
+    writeln!(
+        out,
+        "  note: files whose inodes differ by a multiple of 65536 on devices with the same low byte get the same key, and recreating the file changes it"
+    )?;
+    Ok(())
+}
+
+pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
+    let unlimited = |v: u64, show: &dyn Fn(u64) -> String| {
+        if v >= 1 << 53 {
+            "unlimited".to_string()
+        } else {
+            show(v)
+        }
+    };
+    let bytes = |v: u64| format!("{v} bytes ({})", human_size(v));
+    let pages = |v: u64| format!("{v} pages ({})", human_size(v.saturating_mul(l.page_size)));
+    let rows = [
+        (
+            "max segment size",
+            unlimited(l.shm.max_segment_bytes, &bytes),
+        ),
+        ("min segment size", bytes(l.shm.min_segment_bytes)),
+        ("max segments", l.shm.max_segments.to_string()),
+        (
+            "max per process",
+            l.shm.max_segments_per_process.to_string(),
+        ),
+        ("max total", unlimited(l.shm.max_total_pages, &pages)),
+        ("page size", l.page_size.to_string()),
+        ("used segments", l.usage.used_segments.to_string()),
+        ("used memory", pages(l.usage.used_pages)),
+        ("resident", pages(l.usage.rss_pages)),
+        ("swapped", pages(l.usage.swap_pages)),
+    ];
+    writeln!(out, "shared memory")?;
+    for (label, value) in rows {
+        writeln!(out, "  {label:<18} {value}")?;
+    }
+    Ok(())
+}
+
+/// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
+pub fn removal(out: &mut dyn Write, outcomes: &[Outcome], quiet: bool) -> Result<()> {
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Removed { segment: s, marked: false } if !quiet => {
+                writeln!(out, "removed shm {} key {} ({})", s.id, model::key_hex(s.key), human_size(s.size))?
+            }
+            Outcome::Removed { segment: s, marked: true } if !quiet => writeln!(
+                out,
+                "marked shm {} key {} for destruction: {} attachment(s) remain, it goes at the last detach",
+                s.id,
+                model::key_hex(s.key),
+                s.nattch
+            )?,
+            Outcome::WouldRemove { segment: s } => {
+                let how = if s.nattch > 0 { " (attached: would only be marked for destruction)" } else { "" };
+                writeln!(out, "would remove shm {} key {} ({}){how}", s.id, model::key_hex(s.key), human_size(s.size))?
+            }
+            Outcome::Kept { segment: s, reason } => {
+                writeln!(out, "kept shm {} key {}: {} ({})", s.id, model::key_hex(s.key), reason.text, reason.code)?
+            }
+            Outcome::Gone { id } if !quiet => writeln!(out, "shm {id} already gone")?,
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! SEG selectors: `42` (id), `0x5a00c062` / `key:N` (key), `ftok:PATH:PROJ`.
+use std::fmt;
+use std::path::PathBuf;
+
+const FORMS: &str =
+    "accepted forms: 42 (a shm id), 0x5a00c062 or key:N (a key, decimal or 0x hex), \
+                     ftok:PATH:PROJ (the key ftok(3) gives)";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Id(i32),
+    Key(u32),
+    Ftok { path: PathBuf, proj: u8 },
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Id(id) => write!(f, "id {id}"),
+            Selector::Key(key) => write!(f, "key {}", crate::model::key_hex(*key)),
+            Selector::Ftok { path, proj } => write!(f, "ftok:{}:{proj}", path.display()),
+        }
+    }
+}
+
+/// Parses one SEG argument; the error names the accepted forms.
+pub fn parse(text: &str) -> Result<Selector, String> {
+    let malformed = |why: &str| format!("`{text}` is not a segment: {why}; {FORMS}");
+    if let Some(rest) = text.strip_prefix("ftok:") {
+        let (path, proj) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| malformed("ftok needs PATH:PROJ"))?;
+        if path.is_empty() {
+            return Err(malformed("ftok needs a PATH"));
+        }
+        let proj = parse_proj(proj).map_err(|e| malformed(&e))?;
+        return Ok(Selector::Ftok {
+            path: PathBuf::from(path),
+            proj,
+        });
+    }
+    for kind in ["sem:", "msg:", "pshm:", "psem:", "pmq:"] {
+        if text.starts_with(kind) {
+            return Err(malformed(&format!(
+                "`{kind}` objects are not handled by this version (shared memory only)"
+            )));
+        }
+    }
+    let key = if let Some(rest) = text.strip_prefix("key:") {
+        Some(parse_key(rest).ok_or_else(|| malformed("the key is not a 32-bit number"))?)
+    } else if text.starts_with("0x") || text.starts_with("0X") {
+        Some(parse_key(text).ok_or_else(|| malformed("the key is not a 32-bit hex number"))?)
+    } else {
+        None
+    };
+    match key {
+        Some(0) => Err(format!(
+            "`{text}` names key 0 (IPC_PRIVATE), which every private segment and every segment \
+             marked for destruction shares: select the segment by its id instead"
+        )),
+        Some(key) => Ok(Selector::Key(key)),
+        None if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text
+            .parse::<i32>()
+            .map(Selector::Id)
+            .map_err(|_| malformed("the id is out of range")),
+        None => Err(malformed("not an id, a key or an ftok")),
+    }
+}
+
+/// A key: decimal (also negative, as /proc/sysvipc prints it) or 0x hex.
+fn parse_key(text: &str) -> Option<u32> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    text.parse::<u32>()
+        .ok()
+        .or_else(|| text.parse::<i32>().ok().map(|k| k as u32))
+}
+
+/// ftok's project id: 1–255 in decimal or 0x hex, or one character like `A`.
+pub fn parse_proj(text: &str) -> Result<u8, String> {
+    let value = if let Some(hex) = text.strip_prefix("0x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else if let Ok(n) = text.parse::<u32>() {
+        Some(n)
+    } else {
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii() => Some(c as u32),
+            _ => None,
+        }
+    };
+    match value {
+        Some(v @ 1..=255) => Ok(v as u8),
+        Some(_) => Err(format!(
+            "PROJ `{text}` is out of range: ftok(3) keeps only its low 8 bits and 0 is undefined, so use 1–255"
+        )),
+        None => Err(format!("PROJ `{text}` is not a number (decimal or 0x hex) or one character")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_keys() {
+        assert_eq!(parse("42"), Ok(Selector::Id(42)));
+        assert_eq!(parse("0"), Ok(Selector::Id(0)));
+        assert_eq!(parse("0x5a00c062"), Ok(Selector::Key(0x5a00c062)));
+        assert_eq!(parse("0XFF"), Ok(Selector::Key(255)));
+        assert_eq!(parse("key:1509998690"), Ok(Selector::Key(0x5a00c062)));
+        assert_eq!(parse("key:0xdeadbeef"), Ok(Selector::Key(0xdeadbeef)));
+        assert_eq!(parse("key:-559038737"), Ok(Selector::Key(0xdeadbeef)));
+    }
+
+    #[test]
+    fn ftok_takes_proj_after_last_colon() {
+        assert_eq!(
+            parse("ftok:/tmp/a:b:65"),
+            Ok(Selector::Ftok {
+                path: PathBuf::from("/tmp/a:b"),
+                proj: 65
+            })
+        );
+        assert_eq!(
+            parse("ftok:/tmp:A"),
+            Ok(Selector::Ftok {
+                path: PathBuf::from("/tmp"),
+                proj: 65
+            })
+        );
+        assert_eq!(
+            parse("ftok:/tmp:0x41"),
+            Ok(Selector::Ftok {
+                path: PathBuf::from("/tmp"),
+                proj: 65
+            })
+        );
+    }
+
+    #[test]
+    fn key_zero_refused_with_reason() {
+        for text in ["0x0", "key:0", "0x00000000"] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("IPC_PRIVATE"), "{err}");
+        }
+    }
+
+    #[test]
+    fn malformed_show_accepted_forms() {
+        for text in [
+            "",
+            "abc",
+            "-1",
+            "0xZZ",
+            "0x100000000",
+            "key:",
+            "ftok:/tmp",
+            "ftok::1",
+            "ftok:/tmp:0",
+            "ftok:/tmp:256",
+            "ftok:/tmp:AB",
+            "99999999999",
+            "sem:3",
+            "1.5",
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("accepted forms"), "{text}: {err}");
+        }
+    }
+}

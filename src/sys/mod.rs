@@ -1,0 +1,45 @@
+//! The kernel layer: the only module of the library allowed to use `unsafe`.
+//!
+//! Everything here turns a syscall or a `/proc` file into a plain value of
+//! [`crate::model`]; policy and rendering never call the kernel themselves.
+#![allow(unsafe_code)]
+
+pub mod error;
+pub mod ftok;
+pub mod lock;
+pub mod maps;
+pub mod process;
+pub mod procfs;
+pub mod shm;
+pub mod users;
+
+pub use error::SysError;
+
+/// The inode of an IPC namespace link (`/proc/PID/ns/ipc`), which names the namespace.
+pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(format!("/proc/{pid}/ns/ipc"))?.ino())
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// The size of a memory page (4 KiB on x86-64; 16 or 64 KiB on some aarch64 systems).
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 {
+        size as u64
+    } else {
+        4096
+    }
+}

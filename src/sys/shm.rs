@@ -1,0 +1,320 @@
+//! System V shared memory syscalls: shmget, shmctl, shmat/shmdt.
+// c_ulong and shmatt_t are u64 on LP64 but not on every target: keep the casts.
+#![allow(clippy::unnecessary_cast)]
+use std::mem::MaybeUninit;
+
+use libc::c_int;
+
+use super::SysError;
+use crate::model::{Segment, ShmLimits, ShmUsage};
+
+// <linux/shm.h> commands the libc crate does not export for every target.
+const IPC_INFO: c_int = 3;
+const SHM_STAT: c_int = 13;
+const SHM_INFO: c_int = 14;
+const SHM_STAT_ANY: c_int = 15;
+
+/// `struct shminfo` (IPC_INFO): all `unsigned long`.
+#[repr(C)]
+#[derive(Default)]
+struct ShmInfoRaw {
+    shmmax: libc::c_ulong,
+    shmmin: libc::c_ulong,
+    shmmni: libc::c_ulong,
+    shmseg: libc::c_ulong,
+    shmall: libc::c_ulong,
+    unused: [libc::c_ulong; 4],
+}
+
+/// `struct shm_info` (SHM_INFO).
+#[repr(C)]
+#[derive(Default)]
+struct ShmUsageRaw {
+    used_ids: c_int,
+    shm_tot: libc::c_ulong,
+    shm_rss: libc::c_ulong,
+    shm_swp: libc::c_ulong,
+    swap_attempts: libc::c_ulong,
+    swap_successes: libc::c_ulong,
+}
+
+fn shmctl(
+    id: c_int,
+    cmd: c_int,
+    buf: *mut libc::shmid_ds,
+    op: &'static str,
+) -> Result<c_int, SysError> {
+    // SAFETY: `buf` points to a live, writable buffer at least as large as the structure the
+    // kernel writes for `cmd` (shmid_ds, or the larger-or-equal info structs cast by callers).
+    let rc = unsafe { libc::shmctl(id, cmd, buf) };
+    if rc < 0 {
+        Err(SysError::last(op))
+    } else {
+        Ok(rc)
+    }
+}
+
+fn segment_from(id: i32, ds: &libc::shmid_ds) -> Segment {
+    let perm = &ds.shm_perm;
+    Segment {
+        id,
+        key: perm.__key as u32,
+        uid: perm.uid,
+        gid: perm.gid,
+        cuid: perm.cuid,
+        cgid: perm.cgid,
+        mode: u32::from(perm.mode),
+        size: ds.shm_segsz as u64,
+        nattch: ds.shm_nattch as u64,
+        cpid: ds.shm_cpid,
+        lpid: ds.shm_lpid,
+        atime: ds.shm_atime,
+        dtime: ds.shm_dtime,
+        ctime: ds.shm_ctime,
+    }
+}
+
+fn stat_raw(id: c_int, cmd: c_int, op: &'static str) -> Result<(c_int, libc::shmid_ds), SysError> {
+    let mut ds = MaybeUninit::<libc::shmid_ds>::zeroed();
+    let rc = shmctl(id, cmd, ds.as_mut_ptr(), op)?;
+    // SAFETY: the call succeeded, so the kernel filled the structure; it was zeroed before.
+    Ok((rc, unsafe { ds.assume_init() }))
+}
+
+/// IPC_STAT: needs read permission on the segment (or CAP_IPC_OWNER).
+fn ipc_stat(id: i32) -> Result<Segment, SysError> {
+    let (_, ds) = stat_raw(id, libc::IPC_STAT, "shmctl(IPC_STAT)")?;
+    Ok(segment_from(id, &ds))
+}
+
+/// SHM_STAT / SHM_STAT_ANY on a slot index; returns the full id the slot holds.
+fn stat_slot(index: i32, any: bool) -> Result<Segment, SysError> {
+    let (cmd, op) = if any {
+        (SHM_STAT_ANY, "shmctl(SHM_STAT_ANY)")
+    } else {
+        (SHM_STAT, "shmctl(SHM_STAT)")
+    };
+    let (id, ds) = stat_raw(index, cmd, op)?;
+    Ok(segment_from(id, &ds))
+}
+
+/// The fresh facts of one segment by id, without needing read permission where the kernel
+/// allows it (SHM_STAT_ANY on the id's slot, checked against the full id), else IPC_STAT.
+///
+/// A stale id fails with EINVAL ("gone") rather than naming a newer segment in its slot.
+pub fn stat(id: i32) -> Result<Segment, SysError> {
+    if id < 0 {
+        return Err(SysError::new("shmctl(IPC_STAT)", libc::EINVAL));
+    }
+    // Default slot width is 15 bits (IPCMNI 32768); `ipcmni_extend` makes it 24.
+    for mask in [0x7fff, 0xff_ffff] {
+        match stat_slot(id & mask, true) {
+            Ok(seg) if seg.id == id => return Ok(seg),
+            _ => continue,
+        }
+    }
+    ipc_stat(id)
+}
+
+/// SHM_INFO: usage counters, and the highest slot index in use (or -1).
+pub fn usage() -> Result<(i32, ShmUsage), SysError> {
+    let mut raw = ShmUsageRaw::default();
+    let max_index = shmctl(
+        0,
+        SHM_INFO,
+        (&mut raw as *mut ShmUsageRaw).cast(),
+        "shmctl(SHM_INFO)",
+    )?;
+    Ok((
+        max_index,
+        ShmUsage {
+            used_segments: raw.used_ids.max(0) as u64,
+            used_pages: raw.shm_tot as u64,
+            rss_pages: raw.shm_rss as u64,
+            swap_pages: raw.shm_swp as u64,
+        },
+    ))
+}
+
+/// IPC_INFO: the namespace's limits.
+pub fn limits() -> Result<ShmLimits, SysError> {
+    let mut raw = ShmInfoRaw::default();
+    shmctl(
+        0,
+        IPC_INFO,
+        (&mut raw as *mut ShmInfoRaw).cast(),
+        "shmctl(IPC_INFO)",
+    )?;
+    Ok(ShmLimits {
+        max_segment_bytes: raw.shmmax as u64,
+        min_segment_bytes: raw.shmmin as u64,
+        max_segments: raw.shmmni as u64,
+        max_segments_per_process: raw.shmseg as u64,
+        max_total_pages: raw.shmall as u64,
+    })
+}
+
+/// How the list of segments was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// SHM_INFO + SHM_STAT_ANY: complete, no permission needed (Linux ≥ 4.17).
+    StatAny,
+    /// /proc/sysvipc/shm: complete.
+    Procfs,
+    /// SHM_INFO + SHM_STAT: only the segments we may read.
+    Stat,
+}
+
+/// Every segment of this IPC namespace, in slot order.
+pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
+    let (max_index, usage) = usage()?;
+    let expected = usage.used_segments as usize;
+    let mut segments = Vec::with_capacity(expected);
+    for index in 0..=max_index {
+        match stat_slot(index, true) {
+            Ok(seg) => segments.push(seg),
+            Err(e) if e.is_gone() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    if segments.len() == expected {
+        return Ok((segments, Source::StatAny));
+    }
+    // A kernel without SHM_STAT_ANY answers EINVAL for every slot; a segment created or
+    // removed during the loop also makes the counts differ. /proc is complete either way.
+    if let Ok(segments) = super::procfs::read_segments() {
+        return Ok((segments, Source::Procfs));
+    }
+    segments.clear();
+    for index in 0..=max_index {
+        match stat_slot(index, false) {
+            Ok(seg) => segments.push(seg),
+            Err(e) if e.is_gone() || e.is_permission() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((segments, Source::Stat))
+}
+
+/// shmget(2). `key` 0 is IPC_PRIVATE.
+pub fn get(key: u32, size: u64, flags: c_int) -> Result<i32, SysError> {
+    // SAFETY: shmget takes plain integers and touches no memory of ours.
+    let id = unsafe { libc::shmget(key as libc::key_t, size as libc::size_t, flags) };
+    if id < 0 {
+        Err(SysError::last("shmget"))
+    } else {
+        Ok(id)
+    }
+}
+
+/// IPC_SET: owner uid/gid and the permission bits (the kernel keeps only `mode & 0777`).
+pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysError> {
+    // SAFETY: shmid_ds is plain integers, for which all-zero is a valid value; IPC_SET
+    // reads only the three fields set below.
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    ds.shm_perm.uid = uid;
+    ds.shm_perm.gid = gid;
+    ds.shm_perm.mode = (mode & 0o777) as libc::c_ushort;
+    shmctl(id, libc::IPC_SET, &mut ds, "shmctl(IPC_SET)").map(drop)
+}
+
+/// IPC_RMID: destroys the segment, or marks it for destruction at its last detach.
+pub fn remove(id: i32) -> Result<(), SysError> {
+    shmctl(id, libc::IPC_RMID, std::ptr::null_mut(), "shmctl(IPC_RMID)").map(drop)
+}
+
+/// How an [`Attachment`] maps the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    #[default]
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A segment attached to this process; detached when dropped.
+///
+/// Attaching changes the segment's nattch, lpid and atime (and dtime on detach): callers
+/// that only look should prefer reading through another process's mapping.
+#[derive(Debug)]
+pub struct Attachment {
+    addr: *mut libc::c_void,
+    len: usize,
+    access: Access,
+}
+
+impl Attachment {
+    /// shmat(2) at an address of the kernel's choosing. `len` is the segment's size.
+    pub fn new(id: i32, len: u64, access: Access) -> Result<Attachment, SysError> {
+        let flags = match access {
+            Access::ReadOnly => libc::SHM_RDONLY,
+            Access::ReadWrite => 0,
+        };
+        // SAFETY: a null address lets the kernel choose where to map; nothing of ours is
+        // overwritten. The mapping stays valid until shmdt in Drop.
+        let addr = unsafe { libc::shmat(id, std::ptr::null(), flags) };
+        if addr as isize == -1 {
+            return Err(SysError::last("shmat"));
+        }
+        let len = usize::try_from(len).map_err(|_| SysError::new("shmat", libc::EOVERFLOW))?;
+        Ok(Attachment { addr, len, access })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Copies bytes from `offset` into `buf`; returns how many (0 at or past the end).
+    /// Another process may be writing concurrently, so this copies rather than lending a
+    /// slice whose contents could change under a Rust reference.
+    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.len.saturating_sub(offset));
+        if n > 0 {
+            // SAFETY: offset + n <= len, the segment's size, which the mapping covers; `buf`
+            // has room for n bytes and cannot overlap the shared mapping.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.addr.cast::<u8>().add(offset),
+                    buf.as_mut_ptr(),
+                    n,
+                )
+            };
+        }
+        n
+    }
+
+    /// Writes `bytes` at `offset`; fails with EACCES on a read-only attachment and with
+    /// EFAULT when the range does not fit inside the segment.
+    pub fn write_at(&mut self, offset: usize, bytes: &[u8]) -> Result<(), SysError> {
+        if self.access != Access::ReadWrite {
+            return Err(SysError::new("write to segment", libc::EACCES));
+        }
+        let end = offset.checked_add(bytes.len());
+        if end.is_none_or(|end| end > self.len) {
+            return Err(SysError::new("write to segment", libc::EFAULT));
+        }
+        // SAFETY: the range was checked to lie within the segment, which is mapped writable.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.addr.cast::<u8>().add(offset),
+                bytes.len(),
+            )
+        };
+        Ok(())
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        // SAFETY: `addr` came from a successful shmat and is detached exactly once, here.
+        unsafe { libc::shmdt(self.addr) };
+    }
+}

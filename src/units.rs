@@ -1,0 +1,252 @@
+//! Sizes, durations and times: parsing what people type, formatting what tables show.
+
+/// `4096`, `4K`/`4KiB` = 4096, `4KB` = 4000, likewise M, G, T (util-linux's convention).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(split);
+    let bad = || {
+        format!("`{text}` is not a size: use bytes (4096) or a suffix: 4K, 4KiB (4096), 4KB (4000), M, G, T")
+    };
+    if digits.is_empty() {
+        return Err(bad());
+    }
+    let number: u64 = digits.parse().map_err(|_| bad())?;
+    let suffix = suffix.trim();
+    let upper = suffix.to_ascii_uppercase();
+    let (unit, rest) = upper.split_at(upper.len().min(1));
+    let power = match unit {
+        "" => return Ok(number),
+        "K" => 1,
+        "M" => 2,
+        "G" => 3,
+        "T" => 4,
+        _ => return Err(bad()),
+    };
+    let base: u64 = match rest {
+        "" | "IB" => 1024,
+        "B" => 1000,
+        _ => return Err(bad()),
+    };
+    base.checked_pow(power)
+        .and_then(|m| number.checked_mul(m))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// `90s`, `10m`, `2h`, `7d`, `1w`, combinations `1h30m`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let bad =
+        || format!("`{text}` is not a duration: use 90s, 10m, 2h, 7d or combinations like 1h30m");
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(secs);
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// `4.0 KiB`, `1.5 MiB`, `512 B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `45s`, `5m12s`, `1h30m`, `3d4h`: the two largest units.
+pub fn human_duration(secs: i64) -> String {
+    if secs < 0 {
+        return format!("-{}", human_duration(-secs));
+    }
+    let units = [(86_400, 'd'), (3600, 'h'), (60, 'm'), (1, 's')];
+    let Some(first) = units.iter().position(|&(u, _)| secs >= u) else {
+        return "0s".to_string();
+    };
+    let (u1, c1) = units[first];
+    let mut out = format!("{}{c1}", secs / u1);
+    if let Some(&(u2, c2)) = units.get(first + 1) {
+        let rest = secs % u1 / u2;
+        if rest > 0 {
+            out.push_str(&format!("{rest}{c2}"));
+        }
+    }
+    out
+}
+
+/// RFC 3339 in UTC, `2026-11-26T04:46:02Z`, computed directly (civil-from-days) because
+/// listing 10,000 segments formats 30,000 times.
+pub fn rfc3339_utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's algorithm: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Local time for people, `2026-11-26 05:46:02 +01:00`.
+pub fn local_time(unix: i64) -> String {
+    match chrono::DateTime::from_timestamp(unix, 0) {
+        Some(utc) => utc
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S %:z")
+            .to_string(),
+        None => unix.to_string(),
+    }
+}
+
+/// An octal mode, `0600`, `600` or `0o600`, at most 0777.
+pub fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if mode <= 0o777 && !digits.is_empty() => Ok(mode),
+        _ => Err(format!(
+            "`{text}` is not a permission mode: use octal 0000–0777, like 0600"
+        )),
+    }
+}
+
+/// `rw-r-----` from the 0777 bits.
+pub fn perms_string(mode: u32) -> String {
+    let mut s = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_util_linux() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(parse_size("4KB"), Ok(4000));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("K").is_err());
+        assert!(parse_size("4X").is_err());
+        assert!(parse_size("4KX").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999T")
+            .expect_err("overflow")
+            .contains("too large"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("10m"), Ok(600));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("45"), Ok(45));
+        for bad in ["", "h", "1x", "1h30", "-5m", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn human_formats() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(4096), "4.0 KiB");
+        assert_eq!(human_size(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_size(u64::MAX), "16.0 EiB");
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(312), "5m12s");
+        assert_eq!(human_duration(3600), "1h");
+        assert_eq!(human_duration(5400), "1h30m");
+        assert_eq!(human_duration(3 * 86_400 + 4 * 3600 + 5), "3d4h");
+    }
+
+    #[test]
+    fn rfc3339_matches_chrono() {
+        for t in [
+            0i64,
+            951_782_400,
+            1_764_129_731,
+            1_795_668_470,
+            4_102_444_800,
+            -86_401,
+        ] {
+            let expected = chrono::DateTime::from_timestamp(t, 0)
+                .expect("in range")
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            assert_eq!(rfc3339_utc(t), expected, "{t}");
+        }
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0600"), Ok(0o600));
+        assert_eq!(parse_mode("644"), Ok(0o644));
+        assert_eq!(parse_mode("0o777"), Ok(0o777));
+        assert!(parse_mode("1777").is_err());
+        assert!(parse_mode("0800").is_err());
+        assert!(parse_mode("").is_err());
+        assert_eq!(perms_string(0o640), "rw-r-----");
+        assert_eq!(perms_string(0o007), "------rwx");
+    }
+}
