@@ -12,40 +12,59 @@ pub struct RunLock {
     pub path: PathBuf,
 }
 
-fn lock_dir() -> PathBuf {
-    if super::process::effective_uid() == 0 {
-        for dir in ["/run/lock", "/run", "/var/lock"] {
-            if std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
-                return PathBuf::from(dir);
-            }
-        }
+/// Where the lock may live, best first: root's /run/lock, the user's runtime directory,
+/// then the temporary directory. Root inside a user namespace is uid 0 but cannot write
+/// /run/lock, so each is tried in turn.
+fn lock_candidates(ns: u64) -> Vec<PathBuf> {
+    let uid = super::process::effective_uid();
+    let mut candidates = Vec::new();
+    if uid == 0 {
+        candidates.push(PathBuf::from(format!("/run/lock/shmctl-ipc-{ns}.lock")));
     }
-    match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => std::env::temp_dir(),
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        candidates.push(PathBuf::from(dir).join(format!("shmctl-ipc-{ns}.lock")));
     }
+    candidates.push(std::env::temp_dir().join(format!("shmctl-{uid}-ipc-{ns}.lock")));
+    candidates
+}
+
+fn open_lock(path: &PathBuf) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("lock file {}: {e}", path.display())))
 }
 
 impl RunLock {
     /// Blocks until no other shmctl removes in this IPC namespace.
     pub fn acquire() -> io::Result<RunLock> {
         let ns = super::ipc_namespace_of("self")?;
-        let uid = super::process::effective_uid();
-        let name = if uid == 0 {
-            format!("shmctl-ipc-{ns}.lock")
-        } else {
-            format!("shmctl-{uid}-ipc-{ns}.lock")
+        let mut last_error = None;
+        let mut opened = None;
+        for path in lock_candidates(ns) {
+            match open_lock(&path) {
+                Ok(file) => {
+                    opened = Some((file, path));
+                    break;
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        let (file, path) = match (opened, last_error) {
+            (Some(found), _) => found,
+            (None, Some(e)) => return Err(e),
+            (None, None) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "no place for a lock file",
+                ))
+            }
         };
-        let path = lock_dir().join(name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("lock file {}: {e}", path.display())))?;
         loop {
             // SAFETY: flock on a descriptor we own; it is released when the file closes.
             let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };

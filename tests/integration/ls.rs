@@ -1,0 +1,180 @@
+use crate::util::*;
+
+#[test]
+fn empty_namespace_is_a_clear_empty_result() {
+    let Some(ns) = Ns::new() else { return };
+    let out = ns.shmctl(&["ls"]);
+    assert_success(&out, &["ls"]);
+    assert_eq!(text(&out.stdout), "no shared memory segments\n");
+    let doc = ns.json(&["ls", "--json"]);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["segments"], serde_json::json!([]));
+    assert_eq!(ns.json(&["ls", "--format", "json"]), doc);
+    let quiet = ns.shmctl(&["ls", "--no-headers"]);
+    assert_eq!(text(&quiet.stdout), "");
+}
+
+#[test]
+fn json_entry_has_every_contract_field_with_real_types() {
+    let Some(ns) = Ns::new() else { return };
+    let before = now();
+    let id = ns.run_helper(&["create", "0x5a00c062", "4096", "0640"])[0];
+    let segments = ns.segments();
+    let s = by_id(&segments, id);
+    assert_eq!(s["type"], "shm");
+    assert_eq!(s["key"], 0x5a00c062u32);
+    assert_eq!(s["key_hex"], "0x5a00c062");
+    assert_eq!(s["owner"]["uid"], 0);
+    assert_eq!(s["owner"]["user"], "root");
+    assert_eq!(s["owner"]["group"], "root");
+    assert_eq!(s["creator"], serde_json::json!({"uid": 0, "gid": 0}));
+    assert_eq!(s["mode"], 0o640);
+    assert_eq!(s["perms"], "rw-r-----");
+    assert_eq!(s["size"], 4096);
+    assert_eq!(s["nattch"], 0);
+    assert_eq!(s["status"], serde_json::json!([]));
+    assert!(s["cpid"].as_i64().expect("cpid number") > 0);
+    assert_eq!(s["lpid"], 0);
+    assert!(s["atime"].is_null() && s["atime_unix"].is_null());
+    assert!(s["dtime"].is_null() && s["dtime_unix"].is_null());
+    let ctime = s["ctime_unix"].as_i64().expect("ctime_unix");
+    assert!(ctime >= before - 1 && ctime <= now() + 1, "ctime {ctime}");
+    let iso = s["ctime"].as_str().expect("ctime");
+    assert!(iso.ends_with('Z') && iso.len() == 20, "{iso}");
+    // The helper exited: its pid is free.
+    assert_eq!(s["creator_state"], "dead");
+    assert_eq!(s["last_state"], "never");
+    assert!(s.get("rss").is_none(), "rss only when asked for");
+
+    let with_memory = ns.json(&["ls", "--json", "--columns", "+RSS,SWAP"]);
+    let s = by_id(with_memory["segments"].as_array().expect("list"), id);
+    assert_eq!(s["rss"], 0);
+    assert_eq!(s["swap"], 0);
+}
+
+#[test]
+fn live_attacher_and_crashed_creator() {
+    let Some(ns) = Ns::new() else { return };
+    let holder = ns.spawn_helper(&["create", "0x1111", "8192", "0600", "attach"]);
+    let crashed = ns.spawn_helper(&["create", "0x2222", "4096", "0600", "attach"]);
+    let crashed_id = crashed.id();
+    crashed.crash();
+
+    let segments = ns.segments();
+    let alive = by_id(&segments, holder.id());
+    assert_eq!(alive["nattch"], 1);
+    assert_eq!(alive["cpid"], holder.pid);
+    assert_eq!(alive["lpid"], holder.pid);
+    assert_eq!(alive["creator_state"], "alive");
+    assert_eq!(alive["last_state"], "alive");
+    assert!(alive["atime_unix"].as_i64().is_some());
+
+    let dead = by_id(&segments, crashed_id);
+    assert_eq!(dead["nattch"], 0, "SIGKILL detaches");
+    assert_eq!(dead["creator_state"], "dead");
+    assert_eq!(dead["last_state"], "dead");
+    assert!(dead["dtime_unix"].as_i64().is_some());
+}
+
+#[test]
+fn table_has_the_ipcs_columns_and_human_sizes() {
+    let Some(ns) = Ns::new() else { return };
+    ns.run_helper(&["create", "0xdeadbeef", "1048576", "0644"]);
+    let out = ns.shmctl(&["ls"]);
+    assert_success(&out, &["ls"]);
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().expect("header").split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "KEY", "ID", "OWNER", "PERMS", "SIZE", "NATTCH", "STATUS", "CPID", "CREATOR", "LPID",
+            "AGE"
+        ]
+    );
+    let row = lines.next().expect("row");
+    for expected in ["0xdeadbeef", "root", "rw-r--r--", "1.0 MiB", "dead"] {
+        assert!(row.contains(expected), "{expected} in {row}");
+    }
+}
+
+#[test]
+fn filters_sort_and_columns() {
+    let Some(ns) = Ns::new() else { return };
+    let big = ns.run_helper(&["create", "0x10", "65536", "0600"])[0];
+    let small = ns.run_helper(&["create", "0x20", "4096", "0600"])[0];
+    let other = ns.run_helper(&["create", "0x30", "8192", "0600", "chown", "4242", "4242"])[0];
+
+    let ids = |args: &[&str]| -> Vec<i64> {
+        let doc = ns.json(args);
+        doc["segments"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|s| s["id"].as_i64().expect("id"))
+            .collect()
+    };
+    assert_eq!(
+        ids(&["ls", "--json", "--sort", "size"]),
+        [small as i64, other as i64, big as i64]
+    );
+    assert_eq!(
+        ids(&["ls", "--json", "--sort", "SIZE"]),
+        [small as i64, other as i64, big as i64]
+    );
+    assert_eq!(ids(&["ls", "--json", "--user", "4242"]), [other as i64]);
+    assert_eq!(
+        ids(&["ls", "--json", "--user", "root", "--sort", "id"]),
+        [big as i64, small as i64]
+    );
+    assert!(
+        ids(&["ls", "--json", "--older-than", "1h"]).is_empty(),
+        "fresh segments are not idle for an hour"
+    );
+    assert_eq!(ids(&["ls", "--json", "--older-than", "0s"]).len(), 3);
+
+    let out = ns.shmctl(&[
+        "ls",
+        "--columns",
+        "id,size,uid",
+        "--no-headers",
+        "--sort",
+        "size",
+    ]);
+    assert_success(&out, &[]);
+    let rows: Vec<Vec<String>> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [small.to_string(), "4.0".into(), "KiB".into(), "0".into()]
+    );
+    assert_eq!(rows[1][3], "4242");
+
+    let out = ns.shmctl(&[
+        "ls",
+        "--columns",
+        "ID,CUID,CGID,GID,RSS,SWAP,CTIME,ATIME,DTIME,IDLE,LAST,MODE",
+    ]);
+    assert_success(&out, &[]);
+    let header = text(&out.stdout);
+    assert!(header.starts_with(" ID  CUID  CGID"), "{header}");
+}
+
+#[test]
+fn broken_pipe_exits_zero_quietly() {
+    let Some(ns) = Ns::new() else { return };
+    ns.run_helper(&["many", "2000", "1"]);
+    let mut child = ns
+        .command(SHMCTL)
+        .args(["ls"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away, as `| head -0` does
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}

@@ -1,0 +1,303 @@
+//! Runs the built binary inside a private IPC namespace, and real helper processes beside it.
+//!
+//! The namespace is held by `unshare --ipc sleep infinity` (with `--user --map-root-user`
+//! when not root); every command enters it with `nsenter`. The multithreaded test process
+//! itself never changes namespace, so tests neither see the host's segments nor each other's.
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const SHMCTL: &str = env!("CARGO_BIN_EXE_shmctl");
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Where a test cannot run (namespaces forbidden): say why and skip — unless CI demands
+/// that nothing be skipped.
+pub fn skip(why: &str) {
+    if std::env::var_os("SHMCTL_TEST_REQUIRE_NS").is_some() {
+        panic!("SHMCTL_TEST_REQUIRE_NS is set but the test cannot run: {why}");
+    }
+    eprintln!("SKIPPED: {why}");
+}
+
+/// The C helper (tests/helpers/shm-helper.c), compiled once per test run.
+pub fn helper_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/shm-helper.c");
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("shm-helper-{}", std::process::id()));
+        let status = Command::new("cc")
+            .args(["-O2", "-Wall", "-o"])
+            .arg(&out)
+            .arg(&source)
+            .status()
+            .expect("a C compiler (cc) is needed to build the test helper");
+        assert!(status.success(), "compiling {} failed", source.display());
+        out
+    })
+}
+
+pub struct Ns {
+    holder: Child,
+    user_ns: bool,
+}
+
+fn ns_inode(pid: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/ns/ipc"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+impl Ns {
+    /// A fresh IPC namespace, or None (after [`skip`]) where the system forbids it.
+    pub fn new() -> Option<Ns> {
+        let user_ns = !is_root();
+        let mut cmd = Command::new("unshare");
+        if user_ns {
+            cmd.args(["--user", "--map-root-user"]);
+        }
+        cmd.args(["--ipc", "--", "sleep", "infinity"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut holder = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                skip(&format!("cannot run unshare: {e}"));
+                return None;
+            }
+        };
+        // unshare execs sleep once the namespace exists: wait for the link to change.
+        let ours = ns_inode("self");
+        let pid = holder.id().to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = holder.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = holder.stderr.take() {
+                    std::io::Read::read_to_string(&mut e, &mut err).ok();
+                }
+                skip(&format!("unshare --ipc failed ({status}): {}", err.trim()));
+                return None;
+            }
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "sleep" && ns_inode(&pid) != ours {
+                break;
+            }
+            assert!(Instant::now() < deadline, "namespace holder did not start");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Some(Ns { holder, user_ns })
+    }
+
+    pub fn is_user_ns(&self) -> bool {
+        self.user_ns
+    }
+
+    /// A command that runs `program` inside the namespace, with a clean environment.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg("--target").arg(self.holder.id().to_string());
+        if self.user_ns {
+            cmd.arg("--user");
+        }
+        cmd.arg("--ipc").arg("--").arg(program);
+        cmd.env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .env_remove("NO_COLOR")
+            .env_remove("SHMCTL_COLOR");
+        cmd
+    }
+
+    pub fn shmctl(&self, args: &[&str]) -> Output {
+        self.command(SHMCTL)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run shmctl")
+    }
+
+    /// Runs shmctl as another user (root only: through setpriv).
+    pub fn shmctl_as(&self, uid: u32, args: &[&str]) -> Output {
+        let mut cmd = self.command("setpriv");
+        cmd.arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={uid}"))
+            .arg("--clear-groups")
+            .arg("--")
+            .arg(SHMCTL);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run setpriv shmctl")
+    }
+
+    /// Runs shmctl, expects exit 0, parses stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.shmctl(args);
+        assert_success(&out, args);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&out.stdout)))
+    }
+
+    /// The segments `ls --json` reports.
+    pub fn segments(&self) -> Vec<Value> {
+        self.json(&["ls", "--json"])["segments"]
+            .as_array()
+            .expect("segments list")
+            .clone()
+    }
+
+    /// Runs the helper to completion; returns the ids it printed.
+    pub fn run_helper(&self, args: &[&str]) -> Vec<i32> {
+        let out = self
+            .command(helper_path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run helper");
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "helper {args:?} failed: {stdout}{}",
+            text(&out.stderr)
+        );
+        ids(&stdout)
+    }
+
+    /// Starts the helper with `hold` at the end: returns once it is ready.
+    pub fn spawn_helper(&self, args: &[&str]) -> Helper {
+        let mut child = self
+            .command(helper_path())
+            .args(args)
+            .arg("hold")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn helper");
+        let mut lines = Vec::new();
+        let reader = BufReader::new(child.stdout.take().expect("stdout"));
+        for line in reader.lines() {
+            let line = line.expect("read helper");
+            if line == "ready" {
+                break;
+            }
+            assert!(!line.starts_with("error"), "helper {args:?}: {line}");
+            lines.push(line);
+        }
+        let ids = ids(&lines.join("\n"));
+        Helper {
+            pid: child.id() as i32,
+            stdin: child.stdin.take(),
+            child,
+            ids,
+        }
+    }
+
+    /// Sets a sysctl of this IPC namespace (root only).
+    pub fn sysctl(&self, name: &str, value: &str) {
+        let path = format!("/proc/sys/{}", name.replace('.', "/"));
+        let status = self
+            .command("sh")
+            .args(["-c", &format!("echo {value} > {path}")])
+            .status()
+            .expect("sh");
+        assert!(status.success(), "setting {name}");
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        self.holder.kill().ok();
+        self.holder.wait().ok();
+    }
+}
+
+/// A helper process holding segments (attached or not) until released or killed.
+pub struct Helper {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    pub pid: i32,
+    pub ids: Vec<i32>,
+}
+
+impl Helper {
+    pub fn id(&self) -> i32 {
+        self.ids[0]
+    }
+
+    /// SIGKILL: a crash, with no chance to detach or clean up.
+    pub fn crash(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+
+    /// Lets it exit normally (detaching on exit).
+    pub fn release(mut self) {
+        drop(self.stdin.take());
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn ids(stdout: &str) -> Vec<i32> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("id="))
+        .map(|id| id.parse().expect("id"))
+        .collect()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn assert_success(out: &Output, what: &[&str]) {
+    assert!(
+        out.status.success(),
+        "{what:?} exited {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+pub fn assert_exit(out: &Output, code: i32, what: &[&str]) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what:?}\nstdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// The segment with this id in an `ls --json`/`stat --json` list.
+pub fn by_id(segments: &[Value], id: i32) -> &Value {
+    segments
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no segment {id} in {segments:?}"))
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
