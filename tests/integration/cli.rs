@@ -2,7 +2,7 @@
 use crate::util::*;
 
 fn run(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(SHMCTL)
+    std::process::Command::new(shmctl_bin())
         .args(args)
         .env("LC_ALL", "C")
         .output()

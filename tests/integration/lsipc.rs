@@ -86,8 +86,7 @@ fn proc_cgids(ns: &Ns) -> Vec<(i32, u32)> {
 #[test]
 fn ls_json_matches_lsipc_field_by_field() {
     let Some(ns) = Ns::new() else { return };
-    if ns.is_user_ns() {
-        skip("the varied owners need root");
+    if root_only(&ns, "the varied owners need root") {
         return;
     }
     ns.run_helper(&["create", "0xdeadbeef", "4096", "0401"]);

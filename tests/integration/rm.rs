@@ -139,8 +139,7 @@ fn exit_codes_merge_across_the_batch() {
     let out = ns.shmctl(&["rm", "999", &holder.id().to_string()]);
     assert_exit(&out, 1, &["rm mixed"]);
 
-    if ns.is_user_ns() {
-        skip("permission checks need a second uid: root only");
+    if root_only(&ns, "permission checks need a second uid: root only") {
         return;
     }
     let theirs = ns.run_helper(&["create", "0x43", "4096", "0644"])[0];
@@ -174,7 +173,7 @@ fn concurrent_removals_remove_each_segment_once() {
     ns.run_helper(&["many", "300", "1"]);
     let ids: Vec<String> = ns.segments().iter().map(|s| s["id"].to_string()).collect();
     let spawn = || {
-        let mut cmd = ns.command(SHMCTL);
+        let mut cmd = ns.command(shmctl_bin());
         cmd.arg("rm")
             .arg("--json")
             .args(&ids)

@@ -65,10 +65,7 @@ fn stat_shows_attachers_cmdlines_and_never_attaches() {
 #[test]
 fn stat_reports_shm_rmid_forced_of_the_namespace() {
     let Some(ns) = Ns::new() else { return };
-    if ns.is_user_ns() {
-        // The sysctl of an IPC namespace owned by a user namespace is writable, but keep
-        // this to the root case that CI runs.
-        skip("setting shm_rmid_forced needs root");
+    if root_only(&ns, "setting shm_rmid_forced needs root") {
         return;
     }
     let holder = ns.spawn_helper(&["create", "0x77", "4096", "0600"]);
@@ -98,8 +95,7 @@ fn stat_batch_reports_missing_and_keeps_going() {
 #[test]
 fn incomplete_attacher_list_is_said_when_maps_are_unreadable() {
     let Some(ns) = Ns::new() else { return };
-    if ns.is_user_ns() {
-        skip("needs a second uid: root only");
+    if root_only(&ns, "needs a second uid: root only") {
         return;
     }
     let holder = ns.spawn_helper(&["create", "0x55", "4096", "0666", "attach"]);

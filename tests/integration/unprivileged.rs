@@ -8,8 +8,9 @@ use crate::util::*;
 #[test]
 fn ordinary_user_creates_lists_and_removes_in_a_user_namespace() {
     let script = format!(
-        "set -e; S={SHMCTL}; $S create --size 4096 --key 0x99 --json; $S ls --json; \
-         $S rm 0x99 --json; $S ls --json"
+        "set -e; S={}; $S create --size 4096 --key 0x99 --json; $S ls --json; \
+         $S rm 0x99 --json; $S ls --json",
+        shmctl_bin()
     );
     let mut cmd = if is_root() {
         let mut c = Command::new("setpriv");
@@ -56,8 +57,7 @@ fn ordinary_user_creates_lists_and_removes_in_a_user_namespace() {
 #[test]
 fn ordinary_user_lists_segments_it_cannot_read() {
     let Some(ns) = Ns::new() else { return };
-    if ns.is_user_ns() {
-        skip("needs a second uid: root only");
+    if root_only(&ns, "needs a second uid: root only") {
         return;
     }
     let id = ns.run_helper(&["create", "0x61", "4096", "0600"])[0];

@@ -12,15 +12,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub const SHMCTL: &str = env!("CARGO_BIN_EXE_shmctl");
+/// The binary under test; `SHMCTL_TEST_BIN` overrides it when the test binary runs copied
+/// elsewhere (CI runs the suite a second time as an ordinary user).
+pub fn shmctl_bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("SHMCTL_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_shmctl").to_string())
+    })
+}
 
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and touches no memory.
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Where a test cannot run (namespaces forbidden): say why and skip — unless CI demands
-/// that nothing be skipped.
+/// Where the system forbids namespaces: say why and skip — unless CI demands that nothing
+/// be skipped for that reason (`SHMCTL_TEST_REQUIRE_NS=1`).
 pub fn skip(why: &str) {
     if std::env::var_os("SHMCTL_TEST_REQUIRE_NS").is_some() {
         panic!("SHMCTL_TEST_REQUIRE_NS is set but the test cannot run: {why}");
@@ -28,23 +36,42 @@ pub fn skip(why: &str) {
     eprintln!("SKIPPED: {why}");
 }
 
-/// The C helper (tests/helpers/shm-helper.c), compiled once per test run.
+/// A test that needs real root (a second uid, a sysctl): true, with a note, when the
+/// namespace is a user namespace. CI runs as root, where these always run.
+pub fn root_only(ns: &Ns, why: &str) -> bool {
+    if ns.is_user_ns() {
+        eprintln!("SKIPPED as an ordinary user: {why}");
+    }
+    ns.is_user_ns()
+}
+
+/// The C helper (tests/helpers/shm-helper.c, embedded so that the test binary can run from
+/// a copy), compiled once per test run into the target's scratch directory, or into the
+/// temporary directory when that is not writable (an ordinary user running CI's copy).
 pub fn helper_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers/shm-helper.c");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("shm-helper-{}", std::process::id()));
+        let name = format!("shm-helper-{}", std::process::id());
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = [target.to_path_buf(), std::env::temp_dir()]
+            .into_iter()
+            .find(|dir| std::fs::write(dir.join(format!("{name}.c")), HELPER_SOURCE).is_ok())
+            .expect("no writable directory for the test helper");
+        let source = dir.join(format!("{name}.c"));
+        let out = dir.join(&name);
         let status = Command::new("cc")
             .args(["-O2", "-Wall", "-o"])
             .arg(&out)
             .arg(&source)
             .status()
             .expect("a C compiler (cc) is needed to build the test helper");
-        assert!(status.success(), "compiling {} failed", source.display());
+        assert!(status.success(), "compiling the test helper failed");
+        std::fs::remove_file(source).ok();
         out
     })
 }
+
+const HELPER_SOURCE: &str = include_str!("../helpers/shm-helper.c");
 
 pub struct Ns {
     holder: Child,
@@ -109,7 +136,7 @@ impl Ns {
         let mut cmd = Command::new("nsenter");
         cmd.arg("--target").arg(self.holder.id().to_string());
         if self.user_ns {
-            cmd.arg("--user");
+            cmd.args(["--user", "--preserve-credentials"]);
         }
         cmd.arg("--ipc").arg("--").arg(program);
         cmd.env("TZ", "UTC")
@@ -120,7 +147,7 @@ impl Ns {
     }
 
     pub fn shmctl(&self, args: &[&str]) -> Output {
-        self.command(SHMCTL)
+        self.command(shmctl_bin())
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -134,7 +161,7 @@ impl Ns {
             .arg(format!("--regid={uid}"))
             .arg("--clear-groups")
             .arg("--")
-            .arg(SHMCTL);
+            .arg(shmctl_bin());
         cmd.args(args)
             .stdin(Stdio::null())
             .output()
