@@ -1,4 +1,6 @@
 //! Plain values: what the kernel says about segments and processes. No syscalls here.
+use std::rc::Rc;
+
 use serde::Serialize;
 
 pub const SHM_DEST: u32 = 0o1000;
@@ -177,7 +179,17 @@ impl FtokKey {
 }
 
 pub fn key_hex(key: u32) -> String {
-    format!("{key:#010x}")
+    KeyHex(key).to_string()
+}
+
+/// A key that displays as `0x5a00c062` (always 8 digits) without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHex(pub u32);
+
+impl std::fmt::Display for KeyHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#010x}", self.0)
+    }
 }
 
 #[cfg(test)]
@@ -248,8 +260,8 @@ mod tests {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRecord {
     pub segment: Segment,
-    pub owner_name: Option<String>,
-    pub group_name: Option<String>,
+    pub owner_name: Option<Rc<str>>,
+    pub group_name: Option<Rc<str>>,
     pub creator_state: Liveness,
     pub last_state: Liveness,
     /// rss/swap, read only when shown.

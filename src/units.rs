@@ -110,15 +110,21 @@ pub fn human_duration(secs: i64) -> String {
 /// RFC 3339 in UTC, `2026-11-26T04:46:02Z`, computed directly (civil-from-days) because
 /// listing 10,000 segments formats 30,000 times.
 pub fn rfc3339_utc(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    Rfc3339(unix).to_string()
+}
+
+/// A Unix time that displays as RFC 3339 UTC without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339(pub i64);
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let (h, min, sec) = (secs / 3600, secs % 3600 / 60, secs % 60);
+        write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}Z")
+    }
 }
 
 /// Howard Hinnant's algorithm: days since 1970-01-01 to (year, month, day).
@@ -159,14 +165,27 @@ pub fn parse_mode(text: &str) -> Result<u32, String> {
 
 /// `rw-r-----` from the 0777 bits.
 pub fn perms_string(mode: u32) -> String {
-    let mut s = String::with_capacity(9);
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    Perms(mode).to_string()
+}
+
+/// Permission bits that display as `rw-r-----` without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Perms(pub u32);
+
+impl std::fmt::Display for Perms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = [b'-'; 9];
+        for (i, shift) in [6, 3, 0].into_iter().enumerate() {
+            let bits = (self.0 >> shift) & 7;
+            for (j, (bit, letter)) in [(4, b'r'), (2, b'w'), (1, b'x')].into_iter().enumerate() {
+                if bits & bit != 0 {
+                    text[i * 3 + j] = letter;
+                }
+            }
+        }
+        // Only ASCII was written.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
     }
-    s
 }
 
 #[cfg(test)]

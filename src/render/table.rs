@@ -28,13 +28,13 @@ fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
         Column::Id => s.id.to_string(),
         Column::Owner => record
             .owner_name
-            .clone()
-            .unwrap_or_else(|| s.uid.to_string()),
+            .as_deref()
+            .map_or_else(|| s.uid.to_string(), String::from),
         Column::Uid => s.uid.to_string(),
         Column::Group => record
             .group_name
-            .clone()
-            .unwrap_or_else(|| s.gid.to_string()),
+            .as_deref()
+            .map_or_else(|| s.gid.to_string(), String::from),
         Column::Gid => s.gid.to_string(),
         Column::Cuid => s.cuid.to_string(),
         Column::Cgid => s.cgid.to_string(),
@@ -154,7 +154,7 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
             model::key_hex(s.key),
             s.key
         )?;
-        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+        let name = |n: &Option<std::rc::Rc<str>>| n.as_deref().unwrap_or("?").to_string();
         writeln!(
             out,
             "  {:<14} {} (uid {}), group {} (gid {})",

@@ -1,11 +1,12 @@
 //! User and group names, looked up once per id (NSS can be slow: LDAP, sssd).
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
+use std::rc::Rc;
 
 #[derive(Debug, Default)]
 pub struct Names {
-    users: HashMap<u32, Option<String>>,
-    groups: HashMap<u32, Option<String>>,
+    users: HashMap<u32, Option<Rc<str>>>,
+    groups: HashMap<u32, Option<Rc<str>>>,
 }
 
 impl Names {
@@ -13,18 +14,20 @@ impl Names {
         Names::default()
     }
 
-    pub fn user(&mut self, uid: u32) -> Option<String> {
-        self.users
+    pub fn user(&mut self, uid: u32) -> Option<Rc<str>> {
+        let name = self
+            .users
             .entry(uid)
-            .or_insert_with(|| user_name(uid))
-            .clone()
+            .or_insert_with(|| user_name(uid).map(Rc::from));
+        name.clone()
     }
 
-    pub fn group(&mut self, gid: u32) -> Option<String> {
-        self.groups
+    pub fn group(&mut self, gid: u32) -> Option<Rc<str>> {
+        let name = self
+            .groups
             .entry(gid)
-            .or_insert_with(|| group_name(gid))
-            .clone()
+            .or_insert_with(|| group_name(gid).map(Rc::from));
+        name.clone()
     }
 }
 
