@@ -291,7 +291,7 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
             "max segment size",
             unlimited(l.shm.max_segment_bytes, &bytes),
         ),
-        ("min segment size", bytes(l.shm.min_segment_bytes)),
+        ("min segment size", human_size(l.shm.min_segment_bytes)),
         ("max segments", l.shm.max_segments.to_string()),
         (
             "max per process",
