@@ -318,3 +318,103 @@ impl Drop for Attachment {
         unsafe { libc::shmdt(self.addr) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the test body in a private IPC namespace: the outer run re-executes this test
+    /// binary through unshare(1) with a marker variable, the inner run does the work. Returns
+    /// true in the inner run.
+    fn in_private_namespace(test: &str) -> bool {
+        if std::env::var_os("SHMCTL_UNIT_IN_NS").is_some() {
+            return true;
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let mut cmd = std::process::Command::new("unshare");
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            cmd.args(["--user", "--map-root-user"]);
+        }
+        let out = cmd
+            .args(["--ipc", "--"])
+            .arg(exe)
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env("SHMCTL_UNIT_IN_NS", "1")
+            .output()
+            .expect("run unshare");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && stderr.starts_with("unshare:") {
+            assert!(
+                std::env::var_os("SHMCTL_TEST_REQUIRE_NS").is_none(),
+                "namespaces required: {stderr}"
+            );
+            eprintln!("SKIPPED: no private IPC namespace: {stderr}");
+            return false;
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "inner run failed:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the inner run did not run the test:\n{stdout}"
+        );
+        false
+    }
+
+    #[test]
+    fn attachment_reads_writes_and_detaches_on_drop() {
+        if !in_private_namespace("sys::shm::tests::attachment_reads_writes_and_detaches_on_drop") {
+            return;
+        }
+        let id = get(0, 100, libc::IPC_CREAT | 0o600).expect("create");
+        {
+            let mut rw = Attachment::new(id, 100, Access::ReadWrite).expect("attach rw");
+            assert_eq!(stat(id).expect("stat").nattch, 1);
+            rw.write_at(10, b"hello").expect("write");
+            assert_eq!(
+                rw.write_at(98, b"abc").map_err(|e| e.errno),
+                Err(libc::EFAULT),
+                "past the end"
+            );
+
+            let ro = Attachment::new(id, 100, Access::default()).expect("attach ro");
+            assert_eq!(ro.access(), Access::ReadOnly);
+            assert_eq!(stat(id).expect("stat").nattch, 2);
+            let mut buf = [0u8; 8];
+            assert_eq!(ro.read_at(8, &mut buf), 8);
+            assert_eq!(&buf, b"\0\0hello\0");
+            assert_eq!(ro.read_at(96, &mut buf), 4, "never past the segment");
+            assert_eq!(ro.read_at(200, &mut buf), 0);
+            let mut ro = ro;
+            assert_eq!(ro.write_at(0, b"x").map_err(|e| e.errno), Err(libc::EACCES));
+        }
+        let after = stat(id).expect("stat");
+        assert_eq!(after.nattch, 0, "both detached on drop");
+        assert!(after.dtime > 0);
+        remove(id).expect("remove");
+        assert!(stat(id).expect_err("gone").is_gone());
+    }
+
+    #[test]
+    fn stat_by_id_rejects_stale_ids() {
+        if !in_private_namespace("sys::shm::tests::stat_by_id_rejects_stale_ids") {
+            return;
+        }
+        let first = get(0, 10, libc::IPC_CREAT | 0o600).expect("create");
+        remove(first).expect("remove");
+        assert!(stat(first).expect_err("removed").is_gone());
+        let second = get(0, 10, libc::IPC_CREAT | 0o600).expect("create again");
+        assert_eq!(stat(second).expect("fresh").id, second);
+        // The same slot with another sequence number names no segment: SHM_STAT_ANY on the
+        // slot finds `second`, whose full id differs, and IPC_STAT refuses the stale one.
+        let stale = second + 0x8000;
+        assert_eq!(stale & 0x7fff, second & 0x7fff);
+        assert!(stat(stale).expect_err("stale").is_gone());
+        let (all, source) = enumerate().expect("enumerate");
+        assert_eq!(source, Source::StatAny);
+        assert_eq!(all.iter().map(|s| s.id).collect::<Vec<_>>(), [second]);
+    }
+}
