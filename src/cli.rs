@@ -62,6 +62,9 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
+    /// Only orphans: nothing attached, creator and last user proven dead (what gc removes)
+    #[arg(long)]
+    pub orphans: bool,
     /// Only segments owned by USER (a name or a uid)
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -73,7 +76,7 @@ pub struct LsArgs {
     pub sort: Option<String>,
     /// Columns to show, comma-separated header names; a leading + adds to the defaults
     /// (KEY,ID,OWNER,UID,GROUP,GID,CUID,CGID,PERMS,MODE,SIZE,NATTCH,STATUS,CPID,CREATOR,
-    /// LPID,LAST,AGE,IDLE,CTIME,ATIME,DTIME,RSS,SWAP)
+    /// LPID,LAST,AGE,IDLE,CTIME,ATIME,DTIME,RSS,SWAP,ORPHAN,WHY)
     #[arg(long, short = 'o', value_name = "LIST")]
     pub columns: Option<String>,
     /// Leave out the header line

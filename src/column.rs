@@ -1,7 +1,7 @@
 //! The columns of `ls`: their header names, how they sort.
 use std::cmp::Ordering;
 
-use crate::model::SegmentRecord;
+use crate::model::{SegmentRecord, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -29,9 +29,13 @@ pub enum Column {
     Dtime,
     Rss,
     Swap,
+    /// yes/no: the gc policy's verdict.
+    Orphan,
+    /// The verdict's evidence codes, or the reason it is kept.
+    Why,
 }
 
-pub const ALL: [Column; 24] = [
+pub const ALL: [Column; 26] = [
     Column::Key,
     Column::Id,
     Column::Owner,
@@ -56,6 +60,8 @@ pub const ALL: [Column; 24] = [
     Column::Dtime,
     Column::Rss,
     Column::Swap,
+    Column::Orphan,
+    Column::Why,
 ];
 
 pub const DEFAULT: [Column; 11] = [
@@ -99,6 +105,8 @@ impl Column {
             Column::Dtime => "DTIME",
             Column::Rss => "RSS",
             Column::Swap => "SWAP",
+            Column::Orphan => "ORPHAN",
+            Column::Why => "WHY",
         }
     }
 
@@ -139,6 +147,8 @@ impl Column {
                 | Column::Status
                 | Column::Creator
                 | Column::Last
+                | Column::Orphan
+                | Column::Why
         )
     }
 
@@ -175,7 +185,21 @@ impl Column {
             Column::Dtime => x.dtime.cmp(&y.dtime),
             Column::Rss => a.memory.map(|m| m.rss).cmp(&b.memory.map(|m| m.rss)),
             Column::Swap => a.memory.map(|m| m.swap).cmp(&b.memory.map(|m| m.swap)),
+            Column::Orphan => b.verdict.is_orphan().cmp(&a.verdict.is_orphan()),
+            Column::Why => why(&a.verdict).cmp(&why(&b.verdict)),
         }
+    }
+}
+
+/// The verdict in a word or two: evidence codes joined by `+`, or the reason's code.
+pub fn why(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Orphan { evidence } => evidence
+            .iter()
+            .map(|e| e.code)
+            .collect::<Vec<_>>()
+            .join("+"),
+        Verdict::Kept(reason) => reason.code.to_string(),
     }
 }
 

@@ -256,6 +256,38 @@ mod tests {
     }
 }
 
+/// Why a segment is kept: one stable code (`attached`, `creator_alive` …) and a text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, text: impl Into<String>) -> Reason {
+        Reason {
+            code,
+            text: text.into(),
+        }
+    }
+}
+
+/// The gc policy's judgement of one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every condition holds; the evidence says why (`nattch_zero`, `creator_dead` …).
+    Orphan {
+        evidence: Vec<Reason>,
+    },
+    Kept(Reason),
+}
+
+impl Verdict {
+    pub fn is_orphan(&self) -> bool {
+        matches!(self, Verdict::Orphan { .. })
+    }
+}
+
 /// A segment with what `ls` and `stat` show beside the kernel's facts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRecord {
@@ -266,6 +298,7 @@ pub struct SegmentRecord {
     pub last_state: Liveness,
     /// rss/swap, read only when shown.
     pub memory: Option<SegmentMemory>,
+    pub verdict: Verdict,
 }
 
 /// Everything `stat` shows about one segment.

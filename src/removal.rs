@@ -3,6 +3,7 @@
 //!
 //! The kernel is reached through [`SegmentControl`] so that tests can change a segment
 //! between two steps deterministically.
+pub use crate::model::Reason;
 use crate::model::Segment;
 use crate::sys::{shm, SysError};
 
@@ -29,22 +30,6 @@ impl SegmentControl for Kernel {
 
     fn remove(&mut self, id: i32) -> Result<(), SysError> {
         shm::remove(id)
-    }
-}
-
-/// Why a segment was left alone: a stable code and a text for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reason {
-    pub code: &'static str,
-    pub text: String,
-}
-
-impl Reason {
-    pub fn new(code: &'static str, text: impl Into<String>) -> Reason {
-        Reason {
-            code,
-            text: text.into(),
-        }
     }
 }
 
@@ -86,7 +71,10 @@ pub enum Outcome {
 }
 
 /// Runs the sequence on one id. `check` re-judges the segment on fresh facts (gc's verdict;
-/// `rm` accepts everything) and is asked again after the mode change.
+/// `rm` accepts everything) and is asked again after the mode change. It sees the segment
+/// as other processes see it: without our own attachment (an archive's), and with the
+/// ctime and mode our IPC_SET changed put back — a moved ctime would move the creation
+/// bound, and with it the PID-reuse judgement.
 pub fn remove_segment(
     ctl: &mut dyn SegmentControl,
     id: i32,
@@ -104,7 +92,7 @@ pub fn remove_segment(
         Err(e) if e.is_gone() => return Outcome::Gone { id },
         Err(e) => return failed(None, e, format!("cannot read segment {id}")),
     };
-    if let Err(reason) = check(&before) {
+    if let Err(reason) = check(&others_view(&before, &before, request)) {
         return Outcome::Kept {
             segment: before,
             reason,
@@ -156,7 +144,7 @@ pub fn remove_segment(
         }
     };
     let change = describe_change(&before, &after, request);
-    let recheck = check(&after).err();
+    let recheck = check(&others_view(&after, &before, request)).err();
     if change.is_some() || recheck.is_some() {
         let what = change.or(recheck.map(|r| r.text)).unwrap_or_default();
         let note = restore_note(ctl, &after, &before);
@@ -182,6 +170,15 @@ pub fn remove_segment(
                 format!("cannot remove segment {id}; {note}"),
             )
         }
+    }
+}
+
+fn others_view(current: &Segment, original: &Segment, request: Request) -> Segment {
+    Segment {
+        nattch: current.nattch.saturating_sub(request.expected_nattch),
+        ctime: original.ctime,
+        mode: original.mode,
+        ..current.clone()
     }
 }
 
@@ -435,11 +432,13 @@ mod tests {
         let out = remove_segment(&mut k, 7, Request::default(), &refuse);
         assert!(matches!(out, Outcome::Kept { ref reason, .. } if reason.code == "creator_alive"));
 
-        // Passes before the mode change, fails after it: kept as changed, mode restored.
+        // Passes before the mode change, fails after it (someone gave the segment to
+        // another owner meanwhile): kept as changed, mode restored.
         let mut k = FakeKernel::new(segment());
+        k.on_set_mode = Some(Box::new(|s: &mut Segment| s.uid = 2000));
         let late = |s: &Segment| {
-            if s.perms() == 0 {
-                Err(Reason::new("creator_alive", "creator came back"))
+            if s.uid != 1000 {
+                Err(Reason::new("not_owner", "owned by uid 2000"))
             } else {
                 Ok(())
             }
@@ -450,6 +449,30 @@ mod tests {
             "{out:?}"
         );
         assert_eq!(k.segment.expect("kept").perms(), 0o640);
+    }
+
+    #[test]
+    fn check_sees_the_original_ctime_and_mode_and_not_our_attachment() {
+        // Our IPC_SET moves ctime; a check judging PID reuse against the creation bound
+        // must still see the original one.
+        let mut k = FakeKernel::new(Segment {
+            nattch: 1,
+            ..segment()
+        });
+        let seen = std::cell::RefCell::new(Vec::new());
+        let check = |s: &Segment| {
+            seen.borrow_mut().push((s.ctime, s.perms(), s.nattch));
+            Ok(())
+        };
+        let request = Request {
+            expected_nattch: 1,
+            ..Request::default()
+        };
+        assert!(matches!(
+            remove_segment(&mut k, 7, request, &check),
+            Outcome::Removed { .. }
+        ));
+        assert_eq!(*seen.borrow(), [(1_000, 0o640, 0), (1_000, 0o640, 0)]);
     }
 
     #[test]

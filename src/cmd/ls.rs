@@ -3,6 +3,7 @@ use std::io::Write;
 use crate::cli::{Format, LsArgs};
 use crate::column::{self, Column};
 use crate::error::{Error, Exit, Result};
+use crate::gc::Policy;
 use crate::render;
 use crate::sys::{self, procfs, shm};
 
@@ -19,6 +20,11 @@ pub fn parse_user(user: &str) -> Result<u32> {
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     let columns = match &args.columns {
         Some(list) => Column::parse_list(list).map_err(Error::Usage)?,
+        None if args.orphans => column::DEFAULT
+            .iter()
+            .copied()
+            .chain([Column::Why])
+            .collect(),
         None => column::DEFAULT.to_vec(),
     };
     let sort = args
@@ -48,6 +54,10 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         None
     };
 
+    let policy = Policy {
+        owners: super::caller_owners(),
+        ..Policy::default()
+    };
     let mut facts = Facts::default();
     let mut records: Vec<_> = segments
         .into_iter()
@@ -58,8 +68,9 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         })
         .map(|s| {
             let mem = memory.as_ref().and_then(|m| m.get(&s.id).copied());
-            facts.record(s, mem)
+            facts.record(s, mem, &policy, now)
         })
+        .filter(|r| !args.orphans || r.verdict.is_orphan())
         .collect();
     if let Some(column) = sort {
         records.sort_by(|a, b| column.compare(a, b));

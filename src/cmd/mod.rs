@@ -4,8 +4,9 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command, Global};
 use crate::error::{Error, Exit, Result};
+use crate::gc::{self, Owners, Policy};
 use crate::liveness;
-use crate::model::{Segment, SegmentMemory, SegmentRecord};
+use crate::model::{Segment, SegmentMemory, SegmentRecord, Verdict};
 use crate::render::json::{ErrorJson, Unresolved};
 use crate::select::Selector;
 use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
@@ -55,10 +56,28 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn record(&mut self, segment: Segment, memory: Option<SegmentMemory>) -> SegmentRecord {
+    /// The orphan policy's verdict on `segment`, with processes probed once per pid.
+    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
+        let facts = gc::Facts {
+            segment,
+            creator: self.processes.presence(segment.cpid),
+            last_user: self.processes.presence(segment.lpid),
+            now,
+        };
+        gc::judge(policy, &facts)
+    }
+
+    pub fn record(
+        &mut self,
+        segment: Segment,
+        memory: Option<SegmentMemory>,
+        policy: &Policy,
+        now: i64,
+    ) -> SegmentRecord {
         let creator_state = liveness::creator(&segment, self.processes.presence(segment.cpid));
         let last_state = liveness::last_user(&segment, self.processes.presence(segment.lpid));
         SegmentRecord {
+            verdict: self.verdict(policy, &segment, now),
             owner_name: self.names.user(segment.uid),
             group_name: self.names.group(segment.gid),
             creator_state,
@@ -66,6 +85,14 @@ impl Facts {
             memory,
             segment,
         }
+    }
+}
+
+/// Whose segments this caller may remove: root all, anyone else its own (owner or creator).
+pub fn caller_owners() -> Owners {
+    match sys::process::effective_uid() {
+        0 => Owners::Any,
+        uid => Owners::Caller(uid),
     }
 }
 

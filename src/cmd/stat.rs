@@ -2,6 +2,7 @@ use std::io::Write;
 
 use crate::cli::StatArgs;
 use crate::error::{Exit, Result};
+use crate::gc::Policy;
 use crate::model::{Liveness, SegmentDetail};
 use crate::render;
 use crate::sys::{self, maps, procfs};
@@ -36,6 +37,11 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
         None
     };
 
+    let policy = Policy {
+        owners: super::caller_owners(),
+        ..Policy::default()
+    };
+    let now = sys::now_unix();
     let mut facts = Facts::default();
     let details: Vec<SegmentDetail> = found
         .into_iter()
@@ -48,7 +54,7 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
                 || attachers.len() as u64 >= segment.nattch
                 || scan.as_ref().is_some_and(|s| s.complete);
             let mem = memory.as_ref().and_then(|m| m.get(&segment.id).copied());
-            let record = facts.record(segment, mem);
+            let record = facts.record(segment, mem, &policy, now);
             // Only a live pid's command line belongs to the process the segment recorded.
             let cmdline = |pid: i32, state: Liveness| {
                 (state == Liveness::Alive)
@@ -69,7 +75,7 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
     if ctx.json {
         render::json::stat(out, &details, &failed)?;
     } else {
-        render::table::stat(out, &details, sys::now_unix())?;
+        render::table::stat(out, &details, now)?;
     }
     Ok(Exit::merge(exits))
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{
-    self, Attacher, Created, FtokKey, KeyHex, Limits, SegmentDetail, SegmentRecord,
+    self, Attacher, Created, FtokKey, KeyHex, Limits, Reason, SegmentDetail, SegmentRecord, Verdict,
 };
 use crate::removal::Outcome;
 use crate::units::{Perms, Rfc3339};
@@ -100,6 +100,11 @@ pub struct SegmentJson<'a> {
     ctime_unix: Option<i64>,
     creator_state: &'static str,
     last_state: &'static str,
+    orphan: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a [Reason]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept: Option<&'a Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rss: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,6 +157,15 @@ impl<'a> SegmentJson<'a> {
             ctime_unix,
             creator_state: record.creator_state.as_str(),
             last_state: record.last_state.as_str(),
+            orphan: record.verdict.is_orphan(),
+            evidence: match &record.verdict {
+                Verdict::Orphan { evidence } => Some(evidence),
+                Verdict::Kept(_) => None,
+            },
+            kept: match &record.verdict {
+                Verdict::Kept(reason) => Some(reason),
+                Verdict::Orphan { .. } => None,
+            },
             rss: memory.map(|m| m.rss),
             swap: memory.map(|m| m.swap),
         }

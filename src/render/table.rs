@@ -61,6 +61,13 @@ fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
         Column::Dtime => short_time(s.dtime),
         Column::Rss => or_dash(record.memory.map(|m| human_size(m.rss))),
         Column::Swap => or_dash(record.memory.map(|m| human_size(m.swap))),
+        Column::Orphan => if record.verdict.is_orphan() {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_string(),
+        Column::Why => crate::column::why(&record.verdict),
     }
 }
 
