@@ -48,6 +48,8 @@ pub enum Command {
     Create(CreateArgs),
     /// Remove segments safely; attached ones only with --force (like `ipcrm -m`)
     Rm(RmArgs),
+    /// Remove orphaned segments: nothing attached, creator and last user proven dead
+    Gc(GcArgs),
     /// Compute an ftok(3) key and show the bits it was made from
     Key(KeyArgs),
     /// Show the system's shared memory limits and usage (like `ipcs -l`)
@@ -98,8 +100,9 @@ pub struct StatArgs {
 #[command(group = clap::ArgGroup::new("key_source").args(["key", "ftok", "private"]))]
 pub struct CreateArgs {
     /// Size in bytes; suffixes K/KiB (1024), KB (1000), M, G
-    #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size)]
-    pub size: u64,
+    #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size,
+          required_unless_present = "from_archive")]
+    pub size: Option<u64>,
     /// Create with this key (0x hex or decimal); an existing one is returned if big enough
     #[arg(long, short, value_name = "KEY", value_parser = parse_create_key)]
     pub key: Option<u32>,
@@ -115,6 +118,10 @@ pub struct CreateArgs {
     /// Fail if a segment with the key exists (IPC_EXCL)
     #[arg(long, short = 'x')]
     pub exclusive: bool,
+    /// Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the
+    /// key if it is free (if not, only with --private, under a new private key)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "ftok", "size", "mode", "exclusive"])]
+    pub from_archive: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +135,36 @@ pub struct RmArgs {
     /// Show what would be removed, remove nothing
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Before removing, save each segment's bytes and record to DIR (shm-ID-KEY.bin/.json);
+    /// a segment whose archive cannot be written is not removed
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Show what would be removed and why, remove nothing
+    #[arg(long, short = 'n', conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Remove without asking (needed when there is no terminal to ask on)
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub older_than: Option<u64>,
+    /// Only segments owned by USER (a name or a uid); an ordinary user gets its own by default
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Never remove the segment with this key (repeatable)
+    #[arg(long, value_name = "KEY", value_parser = parse_create_key)]
+    pub exclude_key: Vec<u32>,
+    /// Also remove segments whose creator or last user reads as pid 0 (another PID namespace)
+    #[arg(long)]
+    pub include_unknown: bool,
+    /// Before removing, save each segment's bytes and record to DIR (shm-ID-KEY.bin/.json);
+    /// a segment whose archive cannot be written is not removed
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,26 @@ pub enum Outcome {
     },
 }
 
+/// One segment's line in an `rm`/`gc` report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub outcome: Outcome,
+    /// Why it was an orphan (gc); empty for `rm`.
+    pub evidence: Vec<Reason>,
+    /// The archive's record (`.json`) when one was written and the segment removed.
+    pub archive: Option<std::path::PathBuf>,
+}
+
+impl From<Outcome> for Removal {
+    fn from(outcome: Outcome) -> Removal {
+        Removal {
+            outcome,
+            evidence: Vec::new(),
+            archive: None,
+        }
+    }
+}
+
 /// Runs the sequence on one id. `check` re-judges the segment on fresh facts (gc's verdict;
 /// `rm` accepts everything) and is asked again after the mode change. It sees the segment
 /// as other processes see it: without our own attachment (an archive's), and with the

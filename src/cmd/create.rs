@@ -9,6 +9,17 @@ use crate::sys::{ftok, shm, SysError};
 use super::Context;
 
 pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit> {
+    if let Some(record) = &args.from_archive {
+        let (created, note) = super::archive::restore(record, args.private)?;
+        if let Some(note) = note {
+            render::note(ctx.quiet, &note);
+        }
+        return show(ctx, &created, out);
+    }
+    // clap requires --size unless --from-archive.
+    let size = args
+        .size
+        .ok_or_else(|| Error::Usage("--size is required".to_string()))?;
     let key = match (&args.key, &args.ftok) {
         (Some(key), _) => *key,
         (None, Some((path, proj))) => {
@@ -18,11 +29,15 @@ pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit>
         }
         (None, None) => 0, // IPC_PRIVATE
     };
-    let created = create(key, args.size, args.mode, args.exclusive)?;
+    let created = create(key, size, args.mode, args.exclusive)?;
+    show(ctx, &created, out)
+}
+
+fn show(ctx: Context, created: &Created, out: &mut dyn Write) -> Result<Exit> {
     if ctx.json {
-        render::json::created(out, &created)?;
+        render::json::created(out, created)?;
     } else {
-        render::table::created(out, &created)?;
+        render::table::created(out, created)?;
     }
     Ok(Exit::Success)
 }

@@ -4,14 +4,16 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command, Global};
 use crate::error::{Error, Exit, Result};
-use crate::gc::{self, Owners, Policy};
+use crate::gc::{self as orphan, Owners, Policy};
 use crate::liveness;
 use crate::model::{Segment, SegmentMemory, SegmentRecord, Verdict};
 use crate::render::json::{ErrorJson, Unresolved};
 use crate::select::Selector;
 use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
 
+mod archive;
 mod create;
+mod gc;
 mod key;
 mod limits;
 mod ls;
@@ -43,6 +45,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Stat(args) => stat::run(ctx, args, out),
         Command::Create(args) => create::run(ctx, args, out),
         Command::Rm(args) => rm::run(ctx, args, out),
+        Command::Gc(args) => gc::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),
     }
@@ -58,13 +61,13 @@ pub struct Facts {
 impl Facts {
     /// The orphan policy's verdict on `segment`, with processes probed once per pid.
     pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
-        let facts = gc::Facts {
+        let facts = orphan::Facts {
             segment,
             creator: self.processes.presence(segment.cpid),
             last_user: self.processes.presence(segment.lpid),
             now,
         };
-        gc::judge(policy, &facts)
+        orphan::judge(policy, &facts)
     }
 
     pub fn record(

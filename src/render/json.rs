@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::{
     self, Attacher, Created, FtokKey, KeyHex, Limits, Reason, SegmentDetail, SegmentRecord, Verdict,
 };
-use crate::removal::Outcome;
+use crate::removal::{Outcome, Removal};
 use crate::units::{Perms, Rfc3339};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -380,7 +380,7 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
 }
 
 #[derive(Serialize)]
-struct RemovedJson {
+struct RemovedJson<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     id: i32,
@@ -389,16 +389,18 @@ struct RemovedJson {
     size: u64,
     nattch: u64,
     marked_for_destruction: bool,
+    evidence: &'a [Reason],
+    archive: Option<String>,
 }
 
 #[derive(Serialize)]
-struct KeptJson {
+struct KeptJson<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     id: i32,
     key: Option<u32>,
     key_hex: Option<String>,
-    reason: ErrorJson,
+    reason: &'a Reason,
 }
 
 #[derive(Serialize)]
@@ -416,8 +418,8 @@ struct FailedJson<'a> {
 struct RemovalDocument<'a> {
     schema_version: u32,
     dry_run: bool,
-    removed: Vec<RemovedJson>,
-    kept: Vec<KeptJson>,
+    removed: Vec<RemovedJson<'a>>,
+    kept: Vec<KeptJson<'a>>,
     failed: Vec<FailedJson<'a>>,
 }
 
@@ -425,9 +427,10 @@ struct RemovalDocument<'a> {
 pub fn removal(
     out: &mut dyn Write,
     dry_run: bool,
-    outcomes: &[Outcome],
+    items: &[Removal],
     unresolved: &[Unresolved],
 ) -> Result<()> {
+    let gone = Reason::new("gone", "already gone");
     let mut doc = RemovalDocument {
         schema_version: SCHEMA_VERSION,
         dry_run,
@@ -435,8 +438,19 @@ pub fn removal(
         kept: vec![],
         failed: vec![],
     };
-    for outcome in outcomes {
-        match outcome {
+    for item in items {
+        let removed = |segment: &model::Segment, marked: bool| RemovedJson {
+            kind: "shm",
+            id: segment.id,
+            key: segment.key,
+            key_hex: model::key_hex(segment.key),
+            size: segment.size,
+            nattch: segment.nattch,
+            marked_for_destruction: marked,
+            evidence: &item.evidence,
+            archive: item.archive.as_ref().map(|p| p.display().to_string()),
+        };
+        match &item.outcome {
             Outcome::Removed { segment, marked } => doc.removed.push(removed(segment, *marked)),
             Outcome::WouldRemove { segment } => {
                 doc.removed.push(removed(segment, segment.nattch > 0))
@@ -446,20 +460,14 @@ pub fn removal(
                 id: segment.id,
                 key: Some(segment.key),
                 key_hex: Some(model::key_hex(segment.key)),
-                reason: ErrorJson {
-                    code: reason.code.to_string(),
-                    text: reason.text.clone(),
-                },
+                reason,
             }),
             Outcome::Gone { id } => doc.kept.push(KeptJson {
                 kind: "shm",
                 id: *id,
                 key: None,
                 key_hex: None,
-                reason: ErrorJson {
-                    code: "gone".into(),
-                    text: "already gone".into(),
-                },
+                reason: &gone,
             }),
             Outcome::Failed {
                 id,
@@ -495,14 +503,27 @@ pub fn removal(
     write(out, &doc)
 }
 
-fn removed(segment: &model::Segment, marked: bool) -> RemovedJson {
-    RemovedJson {
-        kind: "shm",
-        id: segment.id,
-        key: segment.key,
-        key_hex: model::key_hex(segment.key),
-        size: segment.size,
-        nattch: segment.nattch,
-        marked_for_destruction: marked,
+/// The `.json` of an archive: the segment's record (with the verdict), the bytes' file name
+/// beside it, and when it was written.
+pub fn archive_record(record: &SegmentRecord, bin: &str, now: i64) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        archived_at: Rfc3339String,
+        archived_at_unix: i64,
+        bin: &'a str,
+        segment: SegmentJson<'a>,
     }
+    #[derive(Serialize)]
+    struct Rfc3339String(#[serde(serialize_with = "display")] Rfc3339);
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        archived_at: Rfc3339String(Rfc3339(now)),
+        archived_at_unix: now,
+        bin,
+        segment: SegmentJson::new(record, false),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&doc)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

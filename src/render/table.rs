@@ -6,7 +6,7 @@ use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 use crate::column::Column;
 use crate::error::Result;
 use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, SegmentRecord};
-use crate::removal::Outcome;
+use crate::removal::{Outcome, Removal};
 use crate::units::{human_duration, human_size, local_time, perms_string, rfc3339_utc};
 
 fn or_dash(value: Option<String>) -> String {
@@ -318,30 +318,116 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// How much of an `rm`/`gc` report people see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovalView {
+    /// No lines for what went well.
+    pub quiet: bool,
+    /// A line for every kept segment (rm: always, they are refusals; gc: with -v).
+    pub list_kept: bool,
+    /// gc's closing line: counts, bytes, and why the rest were kept.
+    pub summary: bool,
+}
+
+fn evidence_text(item: &Removal) -> String {
+    let mut text = String::new();
+    if !item.evidence.is_empty() {
+        let reasons: Vec<&str> = item.evidence.iter().map(|e| e.text.as_str()).collect();
+        text = format!(": {}", reasons.join("; "));
+    }
+    if let Some(archive) = &item.archive {
+        text.push_str(&format!(" (archived: {})", archive.display()));
+    }
+    text
+}
+
 /// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
-pub fn removal(out: &mut dyn Write, outcomes: &[Outcome], quiet: bool) -> Result<()> {
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Removed { segment: s, marked: false } if !quiet => {
-                writeln!(out, "removed shm {} key {} ({})", s.id, model::key_hex(s.key), human_size(s.size))?
+pub fn removal(out: &mut dyn Write, items: &[Removal], view: RemovalView) -> Result<()> {
+    let (mut removed, mut bytes, mut would) = (0, 0, false);
+    let mut kept: Vec<(&str, usize)> = Vec::new();
+    for item in items {
+        match &item.outcome {
+            Outcome::Removed {
+                segment: s,
+                marked: false,
+            } => {
+                removed += 1;
+                bytes += s.size;
+                if !view.quiet {
+                    let why = evidence_text(item);
+                    writeln!(
+                        out,
+                        "removed shm {} key {} ({}){why}",
+                        s.id,
+                        model::key_hex(s.key),
+                        human_size(s.size)
+                    )?
+                }
             }
-            Outcome::Removed { segment: s, marked: true } if !quiet => writeln!(
-                out,
-                "marked shm {} key {} for destruction: {} attachment(s) remain, it goes at the last detach",
-                s.id,
-                model::key_hex(s.key),
-                s.nattch
-            )?,
+            Outcome::Removed {
+                segment: s,
+                marked: true,
+            } => {
+                removed += 1;
+                if !view.quiet {
+                    writeln!(
+                        out,
+                        "marked shm {} key {} for destruction: {} attachment(s) remain, it goes at the last detach",
+                        s.id,
+                        model::key_hex(s.key),
+                        s.nattch
+                    )?
+                }
+            }
             Outcome::WouldRemove { segment: s } => {
-                let how = if s.nattch > 0 { " (attached: would only be marked for destruction)" } else { "" };
-                writeln!(out, "would remove shm {} key {} ({}){how}", s.id, model::key_hex(s.key), human_size(s.size))?
+                (removed, bytes, would) = (removed + 1, bytes + s.size, true);
+                let how = if s.nattch > 0 {
+                    " (attached: would only be marked for destruction)"
+                } else {
+                    ""
+                };
+                let why = evidence_text(item);
+                writeln!(
+                    out,
+                    "would remove shm {} key {} ({}){how}{why}",
+                    s.id,
+                    model::key_hex(s.key),
+                    human_size(s.size)
+                )?
             }
             Outcome::Kept { segment: s, reason } => {
-                writeln!(out, "kept shm {} key {}: {} ({})", s.id, model::key_hex(s.key), reason.text, reason.code)?
+                match kept.iter_mut().find(|(code, _)| *code == reason.code) {
+                    Some((_, n)) => *n += 1,
+                    None => kept.push((reason.code, 1)),
+                }
+                if view.list_kept {
+                    writeln!(
+                        out,
+                        "kept shm {} key {}: {} ({})",
+                        s.id,
+                        model::key_hex(s.key),
+                        reason.text,
+                        reason.code
+                    )?
+                }
             }
-            Outcome::Gone { id } if !quiet => writeln!(out, "shm {id} already gone")?,
-            _ => {}
+            Outcome::Gone { id } if !view.quiet => writeln!(out, "shm {id} already gone")?,
+            Outcome::Gone { .. } | Outcome::Failed { .. } => {}
         }
+    }
+    if view.summary && !view.quiet {
+        let verb = if would { "would remove" } else { "removed" };
+        let mut line = if removed == 0 {
+            "nothing to remove".to_string()
+        } else {
+            format!("{verb} {removed} segment(s), {}", human_size(bytes))
+        };
+        if !kept.is_empty() {
+            let total: usize = kept.iter().map(|(_, n)| n).sum();
+            let parts: Vec<String> = kept.iter().map(|(code, n)| format!("{code} {n}")).collect();
+            line.push_str(&format!("; kept {total}: {}", parts.join(", ")));
+        }
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -74,6 +74,8 @@ pub fn errno_name(errno: i32) -> &'static str {
         libc::ENOSYS => "ENOSYS",
         libc::EIDRM => "EIDRM",
         libc::EOVERFLOW => "EOVERFLOW",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::EDQUOT => "EDQUOT",
         _ => "EUNKNOWN",
     }
 }

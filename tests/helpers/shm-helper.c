@@ -10,6 +10,9 @@
  *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
  *   write TEXT             copies TEXT into the current attachment
+ *   fill SEED              fills the whole current attachment with bytes from an LCG:
+ *                          x = x * 6364136223846793005 + 1442695040888963407; byte = x >> 56
+ *   pid                    prints "pid=N"
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
  *
  * Every failure prints "error: OP: strerror" and exits 1.
@@ -92,6 +95,17 @@ int main(int argc, char **argv) {
             const char *text = ARG();
             if (!addr) { printf("error: write needs attach\n"); exit(2); }
             memcpy(addr, text, strlen(text));
+        } else if (!strcmp(op, "fill")) {
+            unsigned long long x = num(ARG());
+            struct shmid_ds ds;
+            if (!addr) { printf("error: fill needs attach\n"); exit(2); }
+            if (shmctl(id, IPC_STAT, &ds) < 0) die("IPC_STAT");
+            for (size_t k = 0; k < ds.shm_segsz; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                addr[k] = (char)(x >> 56);
+            }
+        } else if (!strcmp(op, "pid")) {
+            printf("pid=%d\n", (int)getpid());
         } else if (!strcmp(op, "hold")) {
             printf("ready\n");
             char buf[64];

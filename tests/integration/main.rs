@@ -3,6 +3,7 @@ mod util;
 
 mod cli;
 mod create;
+mod gc;
 mod ls;
 mod lsipc;
 mod rm;

@@ -76,6 +76,10 @@ const HELPER_SOURCE: &str = include_str!("../helpers/shm-helper.c");
 pub struct Ns {
     holder: Child,
     user_ns: bool,
+    /// A process inside the namespaces, for nsenter: the holder itself, or with a private
+    /// PID namespace the holder's child (pid 1 there).
+    target: u32,
+    pid_ns: bool,
 }
 
 fn ns_inode(pid: &str) -> Option<u64> {
@@ -88,12 +92,26 @@ fn ns_inode(pid: &str) -> Option<u64> {
 impl Ns {
     /// A fresh IPC namespace, or None (after [`skip`]) where the system forbids it.
     pub fn new() -> Option<Ns> {
+        Ns::start(false)
+    }
+
+    /// A fresh IPC namespace with its own PID namespace (and /proc), where pid numbers
+    /// can be steered through /proc/sys/kernel/ns_last_pid.
+    pub fn with_pid_namespace() -> Option<Ns> {
+        Ns::start(true)
+    }
+
+    fn start(pid_ns: bool) -> Option<Ns> {
         let user_ns = !is_root();
         let mut cmd = Command::new("unshare");
         if user_ns {
             cmd.args(["--user", "--map-root-user"]);
         }
-        cmd.args(["--ipc", "--", "sleep", "infinity"])
+        cmd.arg("--ipc");
+        if pid_ns {
+            cmd.args(["--pid", "--fork", "--mount-proc"]);
+        }
+        cmd.args(["--", "sleep", "infinity"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -117,14 +135,30 @@ impl Ns {
                 skip(&format!("unshare --ipc failed ({status}): {}", err.trim()));
                 return None;
             }
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim() == "sleep" && ns_inode(&pid) != ours {
-                break;
+            // With --fork the sleeper is unshare's child.
+            let target = if pid_ns {
+                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            } else {
+                pid.clone()
+            };
+            let comm = std::fs::read_to_string(format!("/proc/{target}/comm")).unwrap_or_default();
+            if comm.trim() == "sleep" && ns_inode(&target) != ours {
+                let target = target.parse().expect("pid");
+                return Some(Ns {
+                    holder,
+                    user_ns,
+                    target,
+                    pid_ns,
+                });
             }
             assert!(Instant::now() < deadline, "namespace holder did not start");
             std::thread::sleep(Duration::from_millis(5));
         }
-        Some(Ns { holder, user_ns })
     }
 
     pub fn is_user_ns(&self) -> bool {
@@ -134,9 +168,12 @@ impl Ns {
     /// A command that runs `program` inside the namespace, with a clean environment.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new("nsenter");
-        cmd.arg("--target").arg(self.holder.id().to_string());
+        cmd.arg("--target").arg(self.target.to_string());
         if self.user_ns {
             cmd.args(["--user", "--preserve-credentials"]);
+        }
+        if self.pid_ns {
+            cmd.args(["--pid", "--mount"]);
         }
         cmd.arg("--ipc").arg("--").arg(program);
         cmd.env("TZ", "UTC")
@@ -186,6 +223,11 @@ impl Ns {
 
     /// Runs the helper to completion; returns the ids it printed.
     pub fn run_helper(&self, args: &[&str]) -> Vec<i32> {
+        ids(&self.run_helper_output(args))
+    }
+
+    /// Runs the helper to completion; returns what it printed.
+    pub fn run_helper_output(&self, args: &[&str]) -> String {
         let out = self
             .command(helper_path())
             .args(args)
@@ -198,7 +240,7 @@ impl Ns {
             "helper {args:?} failed: {stdout}{}",
             text(&out.stderr)
         );
-        ids(&stdout)
+        stdout
     }
 
     /// Starts the helper with `hold` at the end: returns once it is ready.
@@ -244,6 +286,11 @@ impl Ns {
 
 impl Drop for Ns {
     fn drop(&mut self) {
+        if self.pid_ns {
+            // Killing a PID namespace's pid 1 kills every process in it.
+            // SAFETY: kill has no memory effects; the target is our namespace's pid 1.
+            unsafe { libc::kill(self.target as i32, libc::SIGKILL) };
+        }
         self.holder.kill().ok();
         self.holder.wait().ok();
     }
@@ -280,6 +327,15 @@ impl Drop for Helper {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// The `pid=N` lines a helper printed.
+pub fn pids(stdout: &str) -> Vec<i32> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("pid="))
+        .map(|p| p.parse().expect("pid"))
+        .collect()
 }
 
 fn ids(stdout: &str) -> Vec<i32> {

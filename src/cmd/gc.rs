@@ -1,0 +1,119 @@
+use std::cell::RefCell;
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::cli::GcArgs;
+use crate::error::{Error, Exit, Result};
+use crate::gc::{Owners, Policy};
+use crate::model::{Reason, Segment, Verdict};
+use crate::removal::{Outcome, Removal, Request};
+use crate::render::{self, table::RemovalView};
+use crate::sys::{self, shm};
+
+use super::{caller_owners, exit_of, ls::parse_user, rm, Context, Facts};
+
+pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
+    let owners = match &args.user {
+        Some(user) => Owners::Uid(parse_user(user)?),
+        None => caller_owners(),
+    };
+    let policy = Policy {
+        older_than: args.older_than,
+        owners,
+        exclude_keys: args.exclude_key.clone(),
+        include_unknown: args.include_unknown,
+    };
+
+    // The plan: every segment judged once, each pid probed once.
+    let (segments, _) = shm::enumerate().map_err(|e| Error::sys("listing segments", e))?;
+    let now = sys::now_unix();
+    let facts = RefCell::new(Facts::default());
+    let mut orphans: Vec<(Segment, Vec<Reason>)> = Vec::new();
+    let mut report: Vec<Removal> = Vec::new();
+    for segment in segments {
+        match facts.borrow_mut().verdict(&policy, &segment, now) {
+            Verdict::Orphan { evidence } => orphans.push((segment, evidence)),
+            // Quietly: not this caller's to judge (the kernel would refuse), or not asked for.
+            Verdict::Kept(reason) if reason.code == "not_owner" => {}
+            Verdict::Kept(reason) => report.push(Removal::from(Outcome::Kept { segment, reason })),
+        }
+    }
+
+    let dry_run = args.dry_run || orphans.is_empty();
+    if !dry_run && !args.yes && !confirmed(&orphans, out)? {
+        render::note(ctx.quiet, "nothing removed");
+        return Ok(Exit::Success);
+    }
+
+    // Each segment is judged again on fresh facts inside the removal sequence.
+    let check = |s: &Segment| match facts.borrow_mut().verdict(&policy, s, now) {
+        Verdict::Orphan { .. } => Ok(()),
+        Verdict::Kept(reason) => Err(reason),
+    };
+    let request = Request {
+        force: false,
+        dry_run,
+        expected_nattch: 0,
+    };
+    let (targets, evidence): (Vec<Segment>, Vec<Vec<Reason>>) = orphans.into_iter().unzip();
+    let removed = rm::remove_all(targets, request, args.archive.as_deref(), &policy, &check)?;
+    let mut exits = Vec::new();
+    for (mut item, evidence) in removed.into_iter().zip(evidence) {
+        match &item.outcome {
+            Outcome::Failed { error, .. } => exits.push(exit_of(error)),
+            Outcome::Removed { .. } | Outcome::WouldRemove { .. } => item.evidence = evidence,
+            Outcome::Kept { .. } | Outcome::Gone { .. } => {}
+        }
+        report.push(item);
+    }
+    rm::report_failures(ctx, &report);
+
+    if ctx.json {
+        render::json::removal(out, dry_run, &report, &[])?;
+    } else {
+        let view = RemovalView {
+            quiet: ctx.quiet,
+            list_kept: ctx.verbose,
+            summary: true,
+        };
+        render::table::removal(out, &report, view)?;
+    }
+    Ok(Exit::merge(exits))
+}
+
+/// Without --yes: on a terminal, show the plan and ask; with no terminal, refuse (exit 2).
+fn confirmed(orphans: &[(Segment, Vec<Reason>)], out: &mut dyn Write) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "refusing to remove without confirmation: there is no terminal to ask on; \
+             use --yes to remove, or --dry-run to see the plan"
+                .to_string(),
+        ));
+    }
+    let plan: Vec<Removal> = orphans
+        .iter()
+        .map(|(segment, evidence)| Removal {
+            outcome: Outcome::WouldRemove {
+                segment: segment.clone(),
+            },
+            evidence: evidence.clone(),
+            archive: None,
+        })
+        .collect();
+    render::table::removal(
+        out,
+        &plan,
+        RemovalView {
+            quiet: false,
+            list_kept: false,
+            summary: true,
+        },
+    )?;
+    out.flush()?;
+    eprint!("Remove {} segment(s)? [y/N] ", plan.len());
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("reading the answer", e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
