@@ -8,4 +8,5 @@ mod ls;
 mod lsipc;
 mod rm;
 mod stat;
+mod stress;
 mod unprivileged;
