@@ -53,6 +53,19 @@ pub struct Facts<'a> {
 /// marked_for_destruction, attached, creator_alive, creator_unknown, last_user_alive,
 /// last_user_unknown, too_young.
 pub fn judge(policy: &Policy, facts: &Facts) -> Verdict {
+    verdict(policy, facts, true)
+}
+
+/// What keeps the segment, if anything: [`judge`] without building the evidence, for the
+/// removal sequence's re-check on fresh facts.
+pub fn kept_reason(policy: &Policy, facts: &Facts) -> Option<Reason> {
+    match verdict(policy, facts, false) {
+        Verdict::Kept(reason) => Some(reason),
+        Verdict::Orphan { .. } => None,
+    }
+}
+
+fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
     let s = facts.segment;
     let kept = |code, text: String| Verdict::Kept(Reason::new(code, text));
     if policy.exclude_keys.contains(&s.key) && s.key != 0 {
@@ -80,7 +93,13 @@ pub fn judge(policy: &Policy, facts: &Facts) -> Verdict {
         return kept("attached", format!("attached {} time(s)", s.nattch));
     }
 
-    let mut evidence = vec![Reason::new("nattch_zero", "nattch 0: nothing attached")];
+    let mut evidence = Vec::new();
+    let mut note = |reason: &dyn Fn() -> Reason| {
+        if want_evidence {
+            evidence.push(reason());
+        }
+    };
+    note(&|| Reason::new("nattch_zero", "nattch 0: nothing attached"));
     match liveness::creator(s, facts.creator) {
         Liveness::Alive => return kept("creator_alive", format!("creator {} alive", s.cpid)),
         Liveness::Unknown if !policy.include_unknown => {
@@ -89,21 +108,24 @@ pub fn judge(policy: &Policy, facts: &Facts) -> Verdict {
                 "creator pid 0: it lives in another PID namespace".to_string(),
             )
         }
-        Liveness::Unknown => evidence.push(Reason::new(
-            "creator_unknown",
-            "creator pid 0 (another PID namespace), included by --include-unknown",
-        )),
-        Liveness::Reused => evidence.push(Reason::new(
-            "creator_pid_reused",
-            reuse_text(s.cpid, facts.creator, s.creation_bound(), "the segment"),
-        )),
-        Liveness::Dead | Liveness::Never => evidence.push(Reason::new(
-            "creator_dead",
-            format!("creator {} dead", s.cpid),
-        )),
+        Liveness::Unknown => note(&|| {
+            Reason::new(
+                "creator_unknown",
+                "creator pid 0 (another PID namespace), included by --include-unknown",
+            )
+        }),
+        Liveness::Reused => note(&|| {
+            Reason::new(
+                "creator_pid_reused",
+                reuse_text(s.cpid, facts.creator, s.creation_bound(), "the segment"),
+            )
+        }),
+        Liveness::Dead | Liveness::Never => {
+            note(&|| Reason::new("creator_dead", format!("creator {} dead", s.cpid)))
+        }
     }
     match liveness::last_user(s, facts.last_user) {
-        Liveness::Never => evidence.push(Reason::new("never_attached", "never attached")),
+        Liveness::Never => note(&|| Reason::new("never_attached", "never attached")),
         Liveness::Alive => return kept("last_user_alive", format!("last user {} alive", s.lpid)),
         Liveness::Unknown if !policy.include_unknown => {
             return kept(
@@ -112,25 +134,28 @@ pub fn judge(policy: &Policy, facts: &Facts) -> Verdict {
                     .to_string(),
             )
         }
-        Liveness::Unknown => evidence.push(Reason::new(
-            "last_user_unknown",
-            "last user pid 0 (another PID namespace), included by --include-unknown",
-        )),
+        Liveness::Unknown => note(&|| {
+            Reason::new(
+                "last_user_unknown",
+                "last user pid 0 (another PID namespace), included by --include-unknown",
+            )
+        }),
         Liveness::Reused => {
             let reference = Some(s.atime.max(s.dtime));
-            let text = reuse_text(
-                s.lpid,
-                facts.last_user,
-                reference,
-                "its last attach or detach",
-            );
-            evidence.push(Reason::new("last_user_dead", text));
+            note(&|| {
+                let text = reuse_text(
+                    s.lpid,
+                    facts.last_user,
+                    reference,
+                    "its last attach or detach",
+                );
+                Reason::new("last_user_dead", text)
+            });
         }
         Liveness::Dead if s.lpid == s.cpid => {} // the creator's evidence says it
-        Liveness::Dead => evidence.push(Reason::new(
-            "last_user_dead",
-            format!("last user {} dead", s.lpid),
-        )),
+        Liveness::Dead => {
+            note(&|| Reason::new("last_user_dead", format!("last user {} dead", s.lpid)))
+        }
     }
 
     let idle = facts.now - s.last_activity();

@@ -1,4 +1,5 @@
 //! Plain values: what the kernel says about segments and processes. No syscalls here.
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -260,11 +261,12 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
     pub code: &'static str,
-    pub text: String,
+    /// Fixed texts are not allocated: a gc over 10,000 orphans makes 30,000 of these.
+    pub text: Cow<'static, str>,
 }
 
 impl Reason {
-    pub fn new(code: &'static str, text: impl Into<String>) -> Reason {
+    pub fn new(code: &'static str, text: impl Into<Cow<'static, str>>) -> Reason {
         Reason {
             code,
             text: text.into(),

@@ -90,27 +90,26 @@ impl From<Outcome> for Removal {
     }
 }
 
-/// Runs the sequence on one id. `check` re-judges the segment on fresh facts (gc's verdict;
+/// Runs the sequence on one segment, starting from `before`: the IPC_STAT the caller
+/// planned with (the listing, or the lookup of a selector). The second IPC_STAT, after the
+/// mode is 000, is compared with it, so the identity check covers the whole window from
+/// the plan to the removal. `check` re-judges the segment on fresh facts (gc's verdict;
 /// `rm` accepts everything) and is asked again after the mode change. It sees the segment
 /// as other processes see it: without our own attachment (an archive's), and with the
 /// ctime and mode our IPC_SET changed put back — a moved ctime would move the creation
 /// bound, and with it the PID-reuse judgement.
 pub fn remove_segment(
     ctl: &mut dyn SegmentControl,
-    id: i32,
+    before: Segment,
     request: Request,
     check: &dyn Fn(&Segment) -> Result<(), Reason>,
 ) -> Outcome {
+    let id = before.id;
     let failed = |segment: Option<Segment>, error: SysError, text: String| Outcome::Failed {
         id,
         segment,
         error,
         text,
-    };
-    let before = match ctl.stat(id) {
-        Ok(s) => s,
-        Err(e) if e.is_gone() => return Outcome::Gone { id },
-        Err(e) => return failed(None, e, format!("cannot read segment {id}")),
     };
     if let Err(reason) = check(&others_view(&before, &before, request)) {
         return Outcome::Kept {
@@ -166,7 +165,9 @@ pub fn remove_segment(
     let change = describe_change(&before, &after, request);
     let recheck = check(&others_view(&after, &before, request)).err();
     if change.is_some() || recheck.is_some() {
-        let what = change.or(recheck.map(|r| r.text)).unwrap_or_default();
+        let what = change
+            .or(recheck.map(|r| r.text.into_owned()))
+            .unwrap_or_default();
         let note = restore_note(ctl, &after, &before);
         return Outcome::Kept {
             segment: after,
@@ -230,28 +231,37 @@ fn restore_note(ctl: &mut dyn SegmentControl, current: &Segment, original: &Segm
     }
 }
 
+/// What differs between the two reads, in words; None when the identity (ctime aside) and
+/// nattch held. Compared as numbers first: this runs once per removed segment.
 fn describe_change(before: &Segment, after: &Segment, request: Request) -> Option<String> {
-    let mut changes = Vec::new();
-    let mut note = |name: &str, a: String, b: String| {
-        if a != b {
-            changes.push(format!("{name} {a} → {b}"));
-        }
-    };
-    note(
-        "key",
-        crate::model::key_hex(before.key),
-        crate::model::key_hex(after.key),
-    );
-    note("cuid", before.cuid.to_string(), after.cuid.to_string());
-    note("size", before.size.to_string(), after.size.to_string());
-    note("cpid", before.cpid.to_string(), after.cpid.to_string());
-    note("lpid", before.lpid.to_string(), after.lpid.to_string());
-    note("atime", before.atime.to_string(), after.atime.to_string());
-    note("dtime", before.dtime.to_string(), after.dtime.to_string());
+    if before.same_identity(after) && after.nattch == request.expected_nattch {
+        return None;
+    }
+    let fields: [(&str, i128, i128); 7] = [
+        ("key", before.key.into(), after.key.into()),
+        ("cuid", before.cuid.into(), after.cuid.into()),
+        ("size", before.size.into(), after.size.into()),
+        ("cpid", before.cpid.into(), after.cpid.into()),
+        ("lpid", before.lpid.into(), after.lpid.into()),
+        ("atime", before.atime.into(), after.atime.into()),
+        ("dtime", before.dtime.into(), after.dtime.into()),
+    ];
+    let mut changes: Vec<String> = fields
+        .iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(name, a, b)| match *name {
+            "key" => format!(
+                "key {} → {}",
+                crate::model::key_hex(*a as u32),
+                crate::model::key_hex(*b as u32)
+            ),
+            _ => format!("{name} {a} → {b}"),
+        })
+        .collect();
     if after.nattch != request.expected_nattch {
         changes.push(format!("nattch {} → {}", before.nattch, after.nattch));
     }
-    (!changes.is_empty()).then(|| changes.join(", "))
+    Some(changes.join(", "))
 }
 
 #[cfg(test)]
@@ -340,6 +350,16 @@ mod tests {
         }
     }
 
+    /// Runs the sequence from what the caller planned with: the segment as it is now.
+    fn run(
+        k: &mut FakeKernel,
+        request: Request,
+        check: &dyn Fn(&Segment) -> Result<(), Reason>,
+    ) -> Outcome {
+        let planned = k.segment.clone().unwrap_or_else(segment);
+        remove_segment(k, planned, request, check)
+    }
+
     fn accept(_: &Segment) -> Result<(), Reason> {
         Ok(())
     }
@@ -347,12 +367,12 @@ mod tests {
     #[test]
     fn unattached_segment_goes_through_the_whole_sequence() {
         let mut k = FakeKernel::new(segment());
-        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let out = run(&mut k, Request::default(), &accept);
         assert!(
             matches!(out, Outcome::Removed { marked: false, .. }),
             "{out:?}"
         );
-        assert_eq!(k.log, ["stat", "set 0", "stat", "rmid"]);
+        assert_eq!(k.log, ["set 0", "stat", "rmid"]);
         assert!(k.segment.is_none());
     }
 
@@ -366,7 +386,7 @@ mod tests {
                 s.atime = 2_000;
             }
         }));
-        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let out = run(&mut k, Request::default(), &accept);
         let Outcome::Kept { reason, .. } = out else {
             panic!("{out:?}")
         };
@@ -376,7 +396,7 @@ mod tests {
             "{}",
             reason.text
         );
-        assert_eq!(k.log, ["stat", "set 0", "stat", "set 640"]);
+        assert_eq!(k.log, ["set 0", "stat", "set 640"]);
         assert_eq!(k.segment.expect("still there").perms(), 0o640);
     }
 
@@ -384,7 +404,7 @@ mod tests {
     fn ctime_change_alone_is_not_a_change() {
         // Our own IPC_SET moves ctime; the fake does too, and removal proceeds.
         let mut k = FakeKernel::new(segment());
-        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let out = run(&mut k, Request::default(), &accept);
         assert!(matches!(out, Outcome::Removed { .. }));
     }
 
@@ -395,17 +415,16 @@ mod tests {
             ..segment()
         };
         let mut k = FakeKernel::new(attached.clone());
-        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let out = run(&mut k, Request::default(), &accept);
         let Outcome::Kept { reason, .. } = out else {
             panic!("{out:?}")
         };
         assert_eq!(reason.code, "attached");
-        assert_eq!(k.log, ["stat"]);
+        assert!(k.log.is_empty(), "{:?}", k.log);
 
         let mut k = FakeKernel::new(attached);
-        let out = remove_segment(
+        let out = run(
             &mut k,
-            7,
             Request {
                 force: true,
                 ..Request::default()
@@ -422,9 +441,8 @@ mod tests {
     #[test]
     fn dry_run_changes_nothing() {
         let mut k = FakeKernel::new(segment());
-        let out = remove_segment(
+        let out = run(
             &mut k,
-            7,
             Request {
                 dry_run: true,
                 ..Request::default()
@@ -432,7 +450,7 @@ mod tests {
             &accept,
         );
         assert!(matches!(out, Outcome::WouldRemove { .. }));
-        assert_eq!(k.log, ["stat"]);
+        assert!(k.log.is_empty(), "{:?}", k.log);
     }
 
     #[test]
@@ -440,7 +458,7 @@ mod tests {
         let mut k = FakeKernel::new(segment());
         k.segment = None;
         assert_eq!(
-            remove_segment(&mut k, 7, Request::default(), &accept),
+            run(&mut k, Request::default(), &accept),
             Outcome::Gone { id: 7 }
         );
     }
@@ -449,7 +467,7 @@ mod tests {
     fn check_refusal_is_reported_and_rechecked_after_lock() {
         let mut k = FakeKernel::new(segment());
         let refuse = |_: &Segment| Err(Reason::new("creator_alive", "creator 100 alive"));
-        let out = remove_segment(&mut k, 7, Request::default(), &refuse);
+        let out = run(&mut k, Request::default(), &refuse);
         assert!(matches!(out, Outcome::Kept { ref reason, .. } if reason.code == "creator_alive"));
 
         // Passes before the mode change, fails after it (someone gave the segment to
@@ -463,7 +481,7 @@ mod tests {
                 Ok(())
             }
         };
-        let out = remove_segment(&mut k, 7, Request::default(), &late);
+        let out = run(&mut k, Request::default(), &late);
         assert!(
             matches!(out, Outcome::Kept { ref reason, .. } if reason.code == "changed"),
             "{out:?}"
@@ -489,7 +507,7 @@ mod tests {
             ..Request::default()
         };
         assert!(matches!(
-            remove_segment(&mut k, 7, request, &check),
+            run(&mut k, request, &check),
             Outcome::Removed { .. }
         ));
         assert_eq!(*seen.borrow(), [(1_000, 0o640, 0), (1_000, 0o640, 0)]);
@@ -499,7 +517,7 @@ mod tests {
     fn failed_rmid_restores_mode() {
         let mut k = FakeKernel::new(segment());
         k.fail_remove = Some(libc::EPERM);
-        let out = remove_segment(&mut k, 7, Request::default(), &accept);
+        let out = run(&mut k, Request::default(), &accept);
         let Outcome::Failed { error, text, .. } = out else {
             panic!("{out:?}")
         };
@@ -515,9 +533,8 @@ mod tests {
             ..segment()
         };
         let mut k = FakeKernel::new(held);
-        let out = remove_segment(
+        let out = run(
             &mut k,
-            7,
             Request {
                 expected_nattch: 1,
                 ..Request::default()

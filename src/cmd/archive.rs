@@ -50,6 +50,12 @@ pub fn remove_with_archive(
         Err(e) if e.is_gone() => return Removal::from(Outcome::Gone { id: seg.id }),
         Err(e) => return failed(e, format!("cannot attach segment {} to archive it", seg.id)),
     };
+    // Our attach changed atime, lpid and nattch: the sequence starts from fresh facts.
+    let attached = match shm::stat(seg.id) {
+        Ok(s) => s,
+        Err(e) if e.is_gone() => return Removal::from(Outcome::Gone { id: seg.id }),
+        Err(e) => return failed(e, format!("cannot read segment {}", seg.id)),
+    };
     let files = match write_archive(dir, plan, &attachment) {
         Ok(files) => files,
         Err(e) => {
@@ -81,7 +87,7 @@ pub fn remove_with_archive(
         expected_nattch: 1,
         ..request
     };
-    let outcome = removal::remove_segment(&mut Kernel, seg.id, request, &discounting);
+    let outcome = removal::remove_segment(&mut Kernel, attached, request, &discounting);
     drop(attachment); // the last detach destroys the segment
     if !matches!(outcome, Outcome::Removed { .. }) {
         // The files would describe a segment that is still there.

@@ -45,9 +45,9 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
     }
 
     // Each segment is judged again on fresh facts inside the removal sequence.
-    let check = |s: &Segment| match facts.borrow_mut().verdict(&policy, s, now) {
-        Verdict::Orphan { .. } => Ok(()),
-        Verdict::Kept(reason) => Err(reason),
+    let check = |s: &Segment| match facts.borrow_mut().kept_reason(&policy, s, now) {
+        None => Ok(()),
+        Some(reason) => Err(reason),
     };
     let request = Request {
         force: false,
@@ -55,7 +55,8 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         expected_nattch: 0,
     };
     let (targets, evidence): (Vec<Segment>, Vec<Vec<Reason>>) = orphans.into_iter().unzip();
-    let removed = rm::remove_all(targets, request, args.archive.as_deref(), &policy, &check)?;
+    let batch = rm::remove_all(targets, request, args.archive.as_deref(), &policy, &check)?;
+    let removed = batch.items;
     let mut exits = Vec::new();
     for (mut item, evidence) in removed.into_iter().zip(evidence) {
         match &item.outcome {
@@ -77,6 +78,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         };
         render::table::removal(out, &report, view)?;
     }
+    rm::finish(ctx, batch.interrupted, out)?;
     Ok(Exit::merge(exits))
 }
 

@@ -6,7 +6,7 @@ use crate::cli::{Cli, Command, Global};
 use crate::error::{Error, Exit, Result};
 use crate::gc::{self as orphan, Owners, Policy};
 use crate::liveness;
-use crate::model::{Segment, SegmentMemory, SegmentRecord, Verdict};
+use crate::model::{Reason, Segment, SegmentMemory, SegmentRecord, Verdict};
 use crate::render::json::{ErrorJson, Unresolved};
 use crate::select::Selector;
 use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
@@ -59,15 +59,24 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The orphan policy's verdict on `segment`, with processes probed once per pid.
-    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
-        let facts = orphan::Facts {
+    /// The process facts a verdict needs, each pid probed once per run.
+    fn policy_facts<'a>(&mut self, segment: &'a Segment, now: i64) -> orphan::Facts<'a> {
+        orphan::Facts {
             segment,
             creator: self.processes.presence(segment.cpid),
             last_user: self.processes.presence(segment.lpid),
             now,
-        };
-        orphan::judge(policy, &facts)
+        }
+    }
+
+    /// The orphan policy's verdict on `segment`.
+    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
+        orphan::judge(policy, &self.policy_facts(segment, now))
+    }
+
+    /// What keeps `segment` under `policy`, if anything (no evidence is built).
+    pub fn kept_reason(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Option<Reason> {
+        orphan::kept_reason(policy, &self.policy_facts(segment, now))
     }
 
     pub fn record(

@@ -1,8 +1,10 @@
 use std::io::Write;
+use std::path::Path;
 
 use crate::cli::RmArgs;
 use crate::error::{Error, Exit, Result};
 use crate::gc::Policy;
+use crate::model::{Reason, Segment};
 use crate::removal::{self, Kernel, Outcome, Removal, Request};
 use crate::render::{self, table::RemovalView};
 use crate::sys::{self, procfs};
@@ -11,15 +13,12 @@ use super::{archive, exit_of, unresolved, Context, Facts, Resolver};
 
 pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     let mut resolver = Resolver::default();
-    let mut targets = Vec::new();
+    let mut targets: Vec<Segment> = Vec::new();
     let mut failed = Vec::new();
     let mut exits = Vec::new();
     for selector in &args.segments {
         match resolver.resolve(selector) {
-            Ok(segment)
-                if targets
-                    .iter()
-                    .any(|t: &crate::model::Segment| t.id == segment.id) => {}
+            Ok(segment) if targets.iter().any(|t| t.id == segment.id) => {}
             Ok(segment) => targets.push(segment),
             Err(e) => {
                 exits.push(e.exit());
@@ -36,14 +35,14 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
         dry_run: args.dry_run,
         expected_nattch: 0,
     };
-    let items = remove_all(
+    let batch = remove_all(
         targets,
         request,
         args.archive.as_deref(),
         &Policy::default(),
         &|_| Ok(()),
     )?;
-    for item in &items {
+    for item in &batch.items {
         exits.push(match &item.outcome {
             Outcome::Removed { .. } | Outcome::WouldRemove { .. } | Outcome::Gone { .. } => {
                 Exit::Success
@@ -53,43 +52,60 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
             Outcome::Failed { error, .. } => exit_of(error),
         });
     }
-    report_failures(ctx, &items);
+    report_failures(ctx, &batch.items);
 
     if ctx.json {
-        render::json::removal(out, args.dry_run, &items, &failed)?;
+        render::json::removal(out, args.dry_run, &batch.items, &failed)?;
     } else {
         let view = RemovalView {
             quiet: ctx.quiet,
             list_kept: true,
             summary: false,
         };
-        render::table::removal(out, &items, view)?;
+        render::table::removal(out, &batch.items, view)?;
     }
+    finish(ctx, batch.interrupted, out)?;
     Ok(Exit::merge(exits))
 }
 
-/// Runs the removal sequence on each segment, under the namespace's removal lock (not for
-/// a dry run) and with signals held back for each segment's sequence. `check` re-judges
-/// each segment on fresh facts; `policy` is what an archive's record is judged with.
+/// What a removal batch did, and whether a signal stopped it (with how many segments it
+/// did not reach).
+pub struct Batch {
+    pub items: Vec<Removal>,
+    pub interrupted: Option<(i32, usize)>,
+}
+
+/// Runs the removal sequence on each planned segment, under the namespace's removal lock
+/// (not for a dry run). SIGINT/SIGTERM stop the batch between two segments, never inside
+/// one's sequence. `check` re-judges each segment on fresh facts; `policy` is what an
+/// archive's record is judged with.
 pub fn remove_all(
-    targets: Vec<crate::model::Segment>,
+    targets: Vec<Segment>,
     request: Request,
-    archive_dir: Option<&std::path::Path>,
+    archive_dir: Option<&Path>,
     policy: &Policy,
-    check: &dyn Fn(&crate::model::Segment) -> Result<(), crate::model::Reason>,
-) -> Result<Vec<Removal>> {
+    check: &dyn Fn(&Segment) -> Result<(), Reason>,
+) -> Result<Batch> {
     let _lock = if request.dry_run || targets.is_empty() {
         None
     } else {
         Some(sys::lock::RunLock::acquire().map_err(|e| Error::io("taking the removal lock", e))?)
     };
+    let interrupts =
+        sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
     let rmid_forced = procfs::shm_rmid_forced().ok();
     let mut facts = Facts::default();
     let now = sys::now_unix();
-    let mut items = Vec::with_capacity(targets.len());
+    let total = targets.len();
+    let mut items = Vec::with_capacity(total);
     for segment in targets {
-        let _blocked =
-            sys::lock::SignalsBlocked::new().map_err(|e| Error::io("blocking signals", e))?;
+        if let Some(signal) = interrupts.pending() {
+            let left = total - items.len();
+            return Ok(Batch {
+                items,
+                interrupted: Some((signal, left)),
+            });
+        }
         let item = match archive_dir {
             Some(dir) if !request.dry_run => {
                 let plan = facts.record(segment, None, policy, now);
@@ -97,14 +113,29 @@ pub fn remove_all(
             }
             _ => Removal::from(removal::remove_segment(
                 &mut Kernel,
-                segment.id,
+                segment,
                 request,
                 check,
             )),
         };
         items.push(item);
     }
-    Ok(items)
+    let interrupted = interrupts.pending().map(|signal| (signal, 0));
+    Ok(Batch { items, interrupted })
+}
+
+/// After the report is out: a signal that stopped the batch ends the process as it would
+/// have, so that the caller (a shell, systemd) sees it.
+pub fn finish(ctx: Context, interrupted: Option<(i32, usize)>, out: &mut dyn Write) -> Result<()> {
+    if let Some((signal, left)) = interrupted {
+        out.flush()?;
+        render::note(
+            ctx.quiet,
+            &format!("interrupted by signal {signal}: {left} segment(s) not reached"),
+        );
+        sys::lock::die_of(signal);
+    }
+    Ok(())
 }
 
 /// Failures on stderr for people (JSON carries them in `failed`).

@@ -332,7 +332,7 @@ pub struct RemovalView {
 fn evidence_text(item: &Removal) -> String {
     let mut text = String::new();
     if !item.evidence.is_empty() {
-        let reasons: Vec<&str> = item.evidence.iter().map(|e| e.text.as_str()).collect();
+        let reasons: Vec<&str> = item.evidence.iter().map(|e| e.text.as_ref()).collect();
         text = format!(": {}", reasons.join("; "));
     }
     if let Some(archive) = &item.archive {
