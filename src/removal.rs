@@ -514,6 +514,31 @@ mod tests {
     }
 
     #[test]
+    fn the_real_policy_still_sees_a_reused_pid_after_our_ipc_set() {
+        use crate::gc::{self, Policy};
+        use crate::model::Presence;
+        // Created at 1000; pid 100 now belongs to a process started at 1010 (reused).
+        // Our IPC_SET moves ctime to 2000, past that start: judged on the moved ctime the
+        // creator would look alive and the orphan would be kept.
+        let mut k = FakeKernel::new(segment());
+        k.on_set_mode = Some(Box::new(|s: &mut Segment| s.ctime = 2_000));
+        let policy = Policy::default();
+        let check = |s: &Segment| {
+            let facts = gc::Facts {
+                segment: s,
+                creator: Presence::Present {
+                    started: Some(1_010.0),
+                },
+                last_user: Presence::Absent,
+                now: 3_000,
+            };
+            gc::kept_reason(&policy, &facts).map_or(Ok(()), Err)
+        };
+        let out = run(&mut k, Request::default(), &check);
+        assert!(matches!(out, Outcome::Removed { .. }), "{out:?}");
+    }
+
+    #[test]
     fn failed_rmid_restores_mode() {
         let mut k = FakeKernel::new(segment());
         k.fail_remove = Some(libc::EPERM);

@@ -416,3 +416,56 @@ fn an_archive_that_cannot_be_written_removes_nothing() {
     );
     assert_eq!(ns.segments().len(), 1);
 }
+
+#[test]
+fn sigterm_mid_batch_stops_between_segments_with_a_report() {
+    use std::os::unix::process::ExitStatusExt;
+    let Some(ns) = Ns::new() else { return };
+    let mut interrupted_with_report = 0;
+    for delay_ms in [5, 10, 15, 20, 30, 45] {
+        ns.run_helper(&["many", "4000", "1"]);
+        let child = ns
+            .command(shmctl_bin())
+            .args(["gc", "--yes", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn gc");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SAFETY: kill has no memory effects; the pid is our own child's.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let out = child.wait_with_output().expect("wait");
+
+        let left = ns.segments();
+        for s in &left {
+            assert_eq!(s["mode"], 0o600, "a sequence was cut in half: {s}");
+        }
+        if let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) {
+            let removed = ids(&report["removed"]);
+            assert!(left
+                .iter()
+                .all(|s| !removed.contains(&s["id"].as_i64().expect("id"))));
+            assert_eq!(
+                removed.len() + left.len(),
+                4000,
+                "every segment removed or intact"
+            );
+            if out.status.signal() == Some(libc::SIGTERM) {
+                assert!(
+                    text(&out.stderr).contains("interrupted by signal"),
+                    "{}",
+                    text(&out.stderr)
+                );
+                assert!(!left.is_empty());
+                interrupted_with_report += 1;
+            }
+        }
+        assert_success(&ns.shmctl(&["gc", "--yes", "-q"]), &["cleanup"]);
+        assert!(ns.segments().is_empty());
+    }
+    assert!(
+        interrupted_with_report > 0,
+        "no delay caught gc between two segments"
+    );
+}
