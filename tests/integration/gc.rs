@@ -469,3 +469,40 @@ fn sigterm_mid_batch_stops_between_segments_with_a_report() {
         "no delay caught gc between two segments"
     );
 }
+
+#[test]
+fn on_a_terminal_it_shows_the_plan_and_asks() {
+    let Some(ns) = Ns::new() else { return };
+    // script(1) gives gc a pseudo-terminal; the answer comes through it.
+    let ask = |answer: &str| {
+        let command = format!("{} gc", shmctl_bin());
+        let mut child = ns
+            .command("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script(1)");
+        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), answer.as_bytes())
+            .expect("answer");
+        child.wait_with_output().expect("wait")
+    };
+    ns.run_helper(&["create", "0xd0", "4096", "0600"]);
+    let out = ask("n\n");
+    assert_success(&out, &["gc, answered no"]);
+    let screen = text(&out.stdout);
+    assert!(
+        screen.contains("would remove shm") && screen.contains("[y/N]"),
+        "{screen}"
+    );
+    assert_eq!(ns.segments().len(), 1, "no means nothing removed");
+
+    let out = ask("y\n");
+    assert_success(&out, &["gc, answered yes"]);
+    assert!(
+        text(&out.stdout).contains("removed 1 segment(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(ns.segments().is_empty());
+}
