@@ -50,6 +50,8 @@ pub enum Command {
     Rm(RmArgs),
     /// Remove orphaned segments: nothing attached, creator and last user proven dead
     Gc(GcArgs),
+    /// Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment
+    Schema(SchemaArgs),
     /// Compute an ftok(3) key and show the bits it was made from
     Key(KeyArgs),
     /// Show the system's shared memory limits and usage (like `ipcs -l`)
@@ -165,6 +167,33 @@ pub struct GcArgs {
     /// a segment whose archive cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    #[value(name = "x86_64", alias = "x86-64")]
+    X86_64,
+    #[value(name = "aarch64", alias = "arm64")]
+    Aarch64,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// A C header with the struct declarations (system #includes are skipped)
+    pub file: PathBuf,
+    /// Only this type (a struct/union tag or typedef name)
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    pub type_name: Option<String>,
+    /// The ABI to lay out for (default: this machine's)
+    #[arg(long, value_enum, value_name = "ARCH")]
+    pub target: Option<TargetArg>,
+    /// Compare the type's size with this segment's (needs --type when the file has several)
+    #[arg(long, value_name = "SEG", value_parser = select::parse)]
+    pub check: Option<Selector>,
+    /// Report shared-memory pitfalls: pointers, types without a fixed width, implicit
+    /// padding, bool and enum sizes, no version or magic field (exit 1 when any)
+    #[arg(long, conflicts_with = "check")]
+    pub lint: bool,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,8 @@ pub enum Error {
     Io { what: String, err: std::io::Error },
     #[error("{0}")]
     Failed(String),
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
 }
 
 impl Error {

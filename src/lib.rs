@@ -13,6 +13,7 @@ pub mod liveness;
 pub mod model;
 pub mod removal;
 pub mod render;
+pub mod schema;
 pub mod select;
 pub mod sys;
 pub mod units;

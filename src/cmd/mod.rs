@@ -18,6 +18,7 @@ mod key;
 mod limits;
 mod ls;
 mod rm;
+pub mod schema;
 mod stat;
 
 /// What every command may consult: output choices.
@@ -46,6 +47,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Create(args) => create::run(ctx, args, out),
         Command::Rm(args) => rm::run(ctx, args, out),
         Command::Gc(args) => gc::run(ctx, args, out),
+        Command::Schema(args) => schema::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),
     }

@@ -527,3 +527,145 @@ pub fn archive_record(record: &SegmentRecord, bin: &str, now: i64) -> serde_json
     bytes.push(b'\n');
     Ok(bytes)
 }
+
+#[derive(Serialize)]
+struct FieldJson {
+    path: String,
+    #[serde(rename = "type")]
+    ty: String,
+    offset: u64,
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bit_offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bit_width: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct HoleJson {
+    offset: u64,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct TypeJson<'a> {
+    name: &'a str,
+    kind: &'static str,
+    size: u64,
+    align: u64,
+    fields: Vec<FieldJson>,
+    holes: Vec<HoleJson>,
+}
+
+/// `schema --json`: every type with its leaf fields and every padding run.
+pub fn schema(
+    out: &mut dyn Write,
+    program: &crate::schema::Program,
+    views: &[crate::cmd::schema::TypeView],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        types: Vec<TypeJson<'a>>,
+    }
+    let types = views
+        .iter()
+        .map(|v| TypeJson {
+            name: &v.name,
+            kind: v.keyword,
+            size: v.size,
+            align: v.align,
+            fields: v
+                .fields
+                .iter()
+                .map(|f| FieldJson {
+                    path: f.path.clone(),
+                    ty: f.ty.display(program),
+                    offset: f.offset,
+                    size: f.size,
+                    bit_offset: f.bit_offset,
+                    bit_width: f.bit_width,
+                })
+                .collect(),
+            holes: v
+                .holes
+                .iter()
+                .map(|&(offset, size)| HoleJson { offset, size })
+                .collect(),
+        })
+        .collect();
+    write(
+        out,
+        &Doc {
+            schema_version: SCHEMA_VERSION,
+            types,
+        },
+    )
+}
+
+pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> Result<()> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        #[serde(rename = "type")]
+        type_name: &'a str,
+        type_size: u64,
+        id: i32,
+        key_hex: String,
+        segment_size: u64,
+        matches: bool,
+        /// "segment", "type", or null when they match.
+        larger: Option<&'static str>,
+    }
+    let larger = match check.type_size.cmp(&check.segment.size) {
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Less => Some("segment"),
+        std::cmp::Ordering::Greater => Some("type"),
+    };
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        type_name: check.type_name,
+        type_size: check.type_size,
+        id: check.segment.id,
+        key_hex: model::key_hex(check.segment.key),
+        segment_size: check.segment.size,
+        matches: larger.is_none(),
+        larger,
+    };
+    write(out, &doc)
+}
+
+pub fn schema_lint(
+    out: &mut dyn Write,
+    findings: &[(String, crate::schema::lint::Finding)],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct FindingJson<'a> {
+        #[serde(rename = "type")]
+        type_name: &'a str,
+        path: Option<&'a str>,
+        code: &'static str,
+        text: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        findings: Vec<FindingJson<'a>>,
+    }
+    let findings = findings
+        .iter()
+        .map(|(t, f)| FindingJson {
+            type_name: t,
+            path: f.path.as_deref(),
+            code: f.code,
+            text: &f.text,
+        })
+        .collect();
+    write(
+        out,
+        &Doc {
+            schema_version: SCHEMA_VERSION,
+            findings,
+        },
+    )
+}

@@ -431,3 +431,143 @@ pub fn removal(out: &mut dyn Write, items: &[Removal], view: RemovalView) -> Res
     }
     Ok(())
 }
+
+/// `schema`: a pahole-style layout per type, every hole and the tail padding marked.
+pub fn schema(
+    out: &mut dyn Write,
+    program: &crate::schema::Program,
+    views: &[crate::cmd::schema::TypeView],
+) -> Result<()> {
+    for (i, view) in views.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let types: Vec<String> = view.fields.iter().map(|f| f.ty.display(program)).collect();
+        let type_width = types
+            .iter()
+            .map(|t| t.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let offset_width = format!("{:#x}", view.size).len().max(4);
+        writeln!(out, "{} {} {{", view.keyword, view.name)?;
+        // Fields and holes in offset order (a field before a hole at the same offset).
+        let mut rows: Vec<(u64, u8, String)> = Vec::new();
+        for (field, ty) in view.fields.iter().zip(&types) {
+            let (offset, size, name) = match (field.bit_offset, field.bit_width) {
+                (Some(bit), Some(width)) => {
+                    let place = format!("{:#0w$x}:{}", bit / 8, bit % 8, w = offset_width);
+                    (
+                        place,
+                        format!(":{width}"),
+                        format!("{} (bits {}..{})", field.path, bit, bit + width),
+                    )
+                }
+                _ => (
+                    format!("{:#0w$x}", field.offset, w = offset_width),
+                    field.size.to_string(),
+                    field.path.clone(),
+                ),
+            };
+            let line = format!(
+                "  {offset:<w$}  {size:>6}  {ty:<tw$}  {name}",
+                w = offset_width + 2,
+                tw = type_width
+            );
+            rows.push((field.bit_offset.unwrap_or(field.offset * 8), 0, line));
+        }
+        for (offset, size) in &view.holes {
+            let what = if offset + size == view.size {
+                "padding at the end"
+            } else {
+                "padding"
+            };
+            let s = if *size == 1 { "" } else { "s" };
+            let line = format!(
+                "  {:<w$}  {:>6}  /* {size} byte{s} {what} */",
+                format!("{:#0w2$x}", offset, w2 = offset_width),
+                size,
+                w = offset_width + 2
+            );
+            rows.push((offset * 8, 1, line));
+        }
+        rows.sort_by_key(|(at, kind, _)| (*at, *kind));
+        for (_, _, line) in rows {
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        let tail: u64 = view
+            .holes
+            .iter()
+            .filter(|(o, s)| o + s == view.size)
+            .map(|(_, s)| s)
+            .sum();
+        let interior: Vec<u64> = view
+            .holes
+            .iter()
+            .filter(|(o, s)| o + s != view.size)
+            .map(|(_, s)| *s)
+            .collect();
+        let mut padding = Vec::new();
+        if !interior.is_empty() {
+            padding.push(format!(
+                "{} in {} hole(s)",
+                interior.iter().sum::<u64>(),
+                interior.len()
+            ));
+        }
+        if tail > 0 {
+            padding.push(format!("{tail} at the end"));
+        }
+        let padding = if padding.is_empty() {
+            "no padding".to_string()
+        } else {
+            format!("padding {}", padding.join(", "))
+        };
+        writeln!(
+            out,
+            "}}; /* {} bytes ({:#x}), align {}, {} field(s), {padding} */",
+            view.size,
+            view.size,
+            view.align,
+            view.fields.len()
+        )?;
+    }
+    Ok(())
+}
+
+pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> Result<()> {
+    let s = check.segment;
+    let (t, n) = (check.type_size, s.size);
+    let verdict = match t.cmp(&n) {
+        std::cmp::Ordering::Equal => "they match".to_string(),
+        std::cmp::Ordering::Less => format!("the segment is larger by {} byte(s)", n - t),
+        std::cmp::Ordering::Greater => format!(
+            "the type is larger by {} byte(s): reading it would run past the segment",
+            t - n
+        ),
+    };
+    writeln!(
+        out,
+        "{} is {t} bytes; shm {} (key {}) is {n} bytes: {verdict}",
+        check.type_name,
+        s.id,
+        model::key_hex(s.key)
+    )?;
+    Ok(())
+}
+
+pub fn schema_lint(
+    out: &mut dyn Write,
+    findings: &[(String, crate::schema::lint::Finding)],
+) -> Result<()> {
+    for (type_name, f) in findings {
+        match &f.path {
+            Some(path) => writeln!(out, "{type_name}.{path}: {} ({})", f.text, f.code)?,
+            None => writeln!(out, "{type_name}: {} ({})", f.text, f.code)?,
+        }
+    }
+    if findings.is_empty() {
+        writeln!(out, "no findings")?;
+    }
+    Ok(())
+}

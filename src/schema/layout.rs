@@ -1,0 +1,324 @@
+//! Sizes, alignments, offsets and bit positions as gcc computes them for x86-64 SysV and
+//! AArch64 LP64 (KERNEL-NOTES.md §7: the algorithm that matched gcc on 10,500 random
+//! structs per target). Pure.
+use super::types::{Kind, Program, Sync, Ty};
+use super::Target;
+
+/// Where each member of a record lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLayout {
+    pub size: u64,
+    pub align: u64,
+    /// Per member, in declaration order: its first bit from the record's start.
+    pub bit_offsets: Vec<u64>,
+}
+
+/// A leaf member of a laid-out type, with its dotted path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub path: String,
+    pub ty: Ty,
+    pub offset: u64,
+    pub size: u64,
+    pub bit_offset: Option<u64>,
+    pub bit_width: Option<u64>,
+    /// Inside a union (its bytes overlap other fields').
+    pub in_union: bool,
+}
+
+/// Layouts of every record of a program for one target.
+pub struct Layouts<'p> {
+    pub program: &'p Program,
+    pub target: Target,
+    records: Vec<Option<RecordLayout>>,
+}
+
+/// Why a type has no layout: the record (or member) at fault and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutError {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+fn round_up(value: u64, to: u64) -> u64 {
+    value.div_ceil(to) * to
+}
+
+impl<'p> Layouts<'p> {
+    pub fn new(program: &'p Program, target: Target) -> Result<Layouts<'p>, LayoutError> {
+        let mut layouts = Layouts {
+            program,
+            target,
+            records: vec![None; program.records.len()],
+        };
+        for id in 0..program.records.len() {
+            if program.records[id].defined {
+                layouts.record(id, 0)?;
+            }
+        }
+        Ok(layouts)
+    }
+
+    pub fn record_layout(&self, id: usize) -> Option<&RecordLayout> {
+        self.records.get(id).and_then(Option::as_ref)
+    }
+
+    /// sizeof and _Alignof.
+    pub fn size_align(&self, ty: &Ty) -> Option<(u64, u64)> {
+        self.size_align_inner(ty).ok()
+    }
+
+    fn size_align_inner(&self, ty: &Ty) -> Result<(u64, u64), usize> {
+        Ok(match ty {
+            Ty::Int { size, .. } | Ty::Float { size, .. } => (*size, *size),
+            Ty::Bool { .. } => (1, 1),
+            Ty::LongDouble => (16, 16),
+            Ty::Pointer(_) => (8, 8),
+            Ty::Array { of, len, .. } => {
+                let (size, align) = self.size_align_inner(of)?;
+                (size * len, align)
+            }
+            Ty::Record(id) => match &self.records[*id] {
+                Some(r) => (r.size, r.align),
+                None => return Err(*id),
+            },
+            Ty::Enum(id) => (
+                enum_size(
+                    &self.program.enums[*id].values,
+                    self.program.enums[*id].packed,
+                ),
+                0,
+            ),
+            Ty::Sync(Sync::Semaphore) => (32, 8),
+            Ty::Sync(Sync::Mutex) => (
+                if self.target == Target::Aarch64 {
+                    48
+                } else {
+                    40
+                },
+                8,
+            ),
+            Ty::Sync(Sync::Condition) => (48, 8),
+            Ty::Function | Ty::Void => (1, 1),
+            Ty::Named { ty, .. } => self.size_align_inner(ty)?,
+        })
+        .map(|(size, align)| (size, if align == 0 { size } else { align }))
+    }
+
+    fn record(&mut self, id: usize, depth: u32) -> Result<(), LayoutError> {
+        if self.records[id].is_some() {
+            return Ok(());
+        }
+        let record = &self.program.records[id];
+        if depth > 64 {
+            return Err(LayoutError {
+                line: record.line,
+                col: 1,
+                message: "a struct contains itself".into(),
+            });
+        }
+        // Members first: a record by value needs its layout.
+        for member in &record.members {
+            let mut ty = &member.ty;
+            loop {
+                match ty {
+                    Ty::Array { of, .. } => ty = of,
+                    Ty::Named { ty: inner, .. } => ty = inner,
+                    _ => break,
+                }
+            }
+            if let Ty::Record(inner) = ty {
+                if !self.program.records[*inner].defined {
+                    let r = &self.program.records[*inner];
+                    return Err(LayoutError {
+                        line: member.line,
+                        col: member.col,
+                        message: format!(
+                            "`{} {}` is declared but never defined here",
+                            r.keyword(),
+                            r.tag.as_deref().unwrap_or("")
+                        ),
+                    });
+                }
+                if *inner == id {
+                    return Err(LayoutError {
+                        line: member.line,
+                        col: member.col,
+                        message: "a struct cannot contain itself".into(),
+                    });
+                }
+                self.record(*inner, depth + 1)?;
+            }
+        }
+        let layout = self.compute(id);
+        self.records[id] = Some(layout);
+        Ok(())
+    }
+
+    /// The algorithm of KERNEL-NOTES.md §7.
+    fn compute(&self, id: usize) -> RecordLayout {
+        let record = &self.program.records[id];
+        let aarch64 = self.target == Target::Aarch64;
+        let pack = record.pack;
+        let union = record.kind == Kind::Union;
+        let (mut bitpos, mut align, mut end) = (0u64, 1u64, 0u64);
+        let mut bit_offsets = Vec::with_capacity(record.members.len());
+        for member in &record.members {
+            if union {
+                bitpos = 0;
+            }
+            let (size, type_align) = self.size_align_inner(&member.ty).unwrap_or((0, 1));
+            let packed = record.packed || member.packed;
+            match member.bit_width {
+                None => {
+                    let mut a = if packed { 1 } else { type_align };
+                    if let Some(aligned) = member.aligned {
+                        a = a.max(aligned);
+                    }
+                    if let Some(p) = pack {
+                        a = a.min(p);
+                    }
+                    let offset = round_up(bitpos, 8 * a);
+                    bit_offsets.push(offset);
+                    bitpos = offset + 8 * size;
+                    align = align.max(a);
+                }
+                Some(0) => {
+                    bitpos = round_up(bitpos, 8 * type_align);
+                    bit_offsets.push(bitpos);
+                    if aarch64 {
+                        align = align.max(type_align);
+                    }
+                }
+                Some(width) => {
+                    let unit = 8 * type_align;
+                    if !packed
+                        && pack.is_none()
+                        && (bitpos % unit + width).div_ceil(unit) > 8 * size / unit
+                    {
+                        bitpos = round_up(bitpos, unit);
+                    }
+                    bit_offsets.push(bitpos);
+                    bitpos += width;
+                    if member.name.is_some() || aarch64 {
+                        let a = match pack {
+                            Some(p) => type_align.min(p),
+                            None if packed => 1,
+                            None => type_align,
+                        };
+                        align = align.max(a);
+                    }
+                }
+            }
+            end = end.max(bitpos);
+        }
+        if let Some(aligned) = record.aligned {
+            align = align.max(aligned);
+        }
+        RecordLayout {
+            size: round_up(end.div_ceil(8), align),
+            align,
+            bit_offsets,
+        }
+    }
+
+    /// The leaf fields of a record, nested records expanded with dotted paths, anonymous
+    /// members under their own names, arrays as one field, unnamed bitfields left out.
+    pub fn fields(&self, id: usize) -> Vec<Field> {
+        let mut out = Vec::new();
+        self.collect(id, 0, "", false, &mut out);
+        out
+    }
+
+    fn collect(
+        &self,
+        id: usize,
+        base_bits: u64,
+        prefix: &str,
+        in_union: bool,
+        out: &mut Vec<Field>,
+    ) {
+        let record = &self.program.records[id];
+        let Some(layout) = self.record_layout(id) else {
+            return;
+        };
+        let in_union = in_union || record.kind == Kind::Union;
+        for (member, bits) in record.members.iter().zip(&layout.bit_offsets) {
+            let bits = base_bits + bits;
+            let path = match &member.name {
+                Some(name) => format!("{prefix}{name}"),
+                None if member.bit_width.is_some() => continue, // padding, not a field
+                None => prefix.trim_end_matches('.').to_string(),
+            };
+            if member.bit_width.is_none() {
+                if let Ty::Record(inner) = member.ty.resolved() {
+                    let nested_prefix = if member.name.is_some() {
+                        format!("{path}.")
+                    } else {
+                        prefix.to_string()
+                    };
+                    self.collect(*inner, bits, &nested_prefix, in_union, out);
+                    continue;
+                }
+            }
+            let size = self.size_align(&member.ty).map_or(0, |(s, _)| s);
+            out.push(Field {
+                path,
+                ty: member.ty.clone(),
+                offset: bits / 8,
+                size,
+                bit_offset: member.bit_width.map(|_| bits),
+                bit_width: member.bit_width,
+                in_union,
+            });
+        }
+    }
+}
+
+/// Every byte range no field covers, as (offset, size): interior holes and tail padding.
+pub fn holes(fields: &[Field], size: u64) -> Vec<(u64, u64)> {
+    let mut spans: Vec<(u64, u64)> = fields
+        .iter()
+        .map(|f| match (f.bit_offset, f.bit_width) {
+            (Some(bit), Some(width)) => (bit / 8, (bit + width).div_ceil(8)),
+            _ => (f.offset, f.offset + f.size),
+        })
+        .filter(|(start, end)| end > start)
+        .collect();
+    spans.sort_unstable();
+    let mut holes = Vec::new();
+    let mut covered = 0;
+    for (start, end) in spans {
+        if start > covered {
+            holes.push((covered, start - covered));
+        }
+        covered = covered.max(end);
+    }
+    if size > covered {
+        holes.push((covered, size - covered));
+    }
+    holes
+}
+
+/// An enum's size: 4 (8 when a value needs it); packed: the smallest that holds them all.
+fn enum_size(values: &[(String, i128)], packed: bool) -> u64 {
+    let (min, max) = values
+        .iter()
+        .fold((0i128, 0i128), |(lo, hi), (_, v)| (lo.min(*v), hi.max(*v)));
+    let fits = |bits: u32| {
+        let signed = min >= -(1i128 << (bits - 1)) && max < (1i128 << (bits - 1));
+        let unsigned = min >= 0 && max < (1i128 << bits);
+        signed || unsigned
+    };
+    if packed {
+        [1u64, 2, 4]
+            .into_iter()
+            .find(|b| fits(*b as u32 * 8))
+            .unwrap_or(8)
+    } else if fits(32) {
+        4
+    } else {
+        8
+    }
+}

@@ -1,0 +1,124 @@
+//! C struct declarations → layouts equal to gcc's (DESIGN.md "Schemas"). Pure: text in,
+//! types and layouts out. `lex` → `pp` (the preprocessor subset) → `parse` → `layout`.
+use std::fmt;
+
+pub mod expr;
+pub mod layout;
+pub mod lex;
+pub mod lint;
+pub mod parse;
+pub mod pp;
+pub mod types;
+
+pub use layout::{Field, Layouts};
+pub use types::{Program, Ty};
+
+/// The ABI to lay out for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    #[cfg_attr(target_arch = "x86_64", default)]
+    X86_64,
+    #[cfg_attr(not(target_arch = "x86_64"), default)]
+    Aarch64,
+}
+
+/// A problem in the header, at its place: `file:line:column: message`, the line, a caret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    pub source_line: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )?;
+        if !self.source_line.is_empty() {
+            let caret = " ".repeat(self.col.saturating_sub(1) as usize);
+            write!(f, "\n  {}\n  {caret}^", self.source_line)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+/// Parses a header's text. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Program, SchemaError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let error = |line: u32, col: u32, message: String| SchemaError {
+        file: file.to_string(),
+        line,
+        col,
+        message,
+        source_line: lines
+            .get(line.saturating_sub(1) as usize)
+            .map_or(String::new(), |l| l.replace('\t', " ")),
+    };
+    let tokens = lex::lex(text, &error)?;
+    let tokens = pp::preprocess(tokens, &error)?;
+    parse::parse(tokens, &error)
+}
+
+/// Lays out every record of `program`; an error names the member at fault.
+pub fn layouts<'p>(
+    file: &str,
+    text: &str,
+    program: &'p Program,
+    target: Target,
+) -> Result<Layouts<'p>, SchemaError> {
+    Layouts::new(program, target).map_err(|e| SchemaError {
+        file: file.to_string(),
+        line: e.line,
+        col: e.col,
+        message: e.message,
+        source_line: text
+            .lines()
+            .nth(e.line.saturating_sub(1) as usize)
+            .unwrap_or("")
+            .replace('\t', " "),
+    })
+}
+
+/// The records people can name, in file order: tagged ones and typedef'd ones, not the
+/// anonymous members of others.
+pub fn named_records(program: &Program) -> Vec<(String, usize)> {
+    program
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.defined && !r.anonymous_member)
+        .filter_map(|(id, r)| r.name().map(|n| (n.to_string(), id)))
+        .collect()
+}
+
+/// Finds `name` among the records: a tag, a typedef name, or `struct Tag`.
+pub fn find_record(program: &Program, name: &str) -> Option<usize> {
+    let bare = name
+        .trim_start_matches("struct ")
+        .trim_start_matches("union ")
+        .trim();
+    named_records(program)
+        .into_iter()
+        .find(|(n, _)| n == bare)
+        .map(|(_, id)| id)
+        .or_else(|| {
+            program
+                .typedefs
+                .iter()
+                .find(|(n, _)| n == bare)
+                .and_then(|(_, ty)| match ty.resolved() {
+                    Ty::Record(id) => Some(*id),
+                    _ => None,
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests;

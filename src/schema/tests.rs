@@ -1,0 +1,339 @@
+use super::*;
+
+/// (path, byte offset, bit offset) of each field.
+type Placed = Vec<(String, u64, Option<u64>)>;
+
+fn layout_of(text: &str, name: &str, target: Target) -> (u64, u64, Placed) {
+    let program = parse("t.h", text).unwrap_or_else(|e| panic!("{e}"));
+    let layouts = layouts("t.h", text, &program, target).unwrap_or_else(|e| panic!("{e}"));
+    let id = find_record(&program, name).expect("type");
+    let record = layouts.record_layout(id).expect("layout");
+    let fields = layouts
+        .fields(id)
+        .into_iter()
+        .map(|f| (f.path, f.offset, f.bit_offset))
+        .collect();
+    (record.size, record.align, fields)
+}
+
+fn x86(text: &str, name: &str) -> (u64, u64) {
+    let (size, align, _) = layout_of(text, name, Target::X86_64);
+    (size, align)
+}
+
+fn error(text: &str) -> SchemaError {
+    match parse("bad.h", text) {
+        Ok(program) => match layouts("bad.h", text, &program, Target::X86_64) {
+            Ok(_) => panic!("no error for {text:?}"),
+            Err(e) => e,
+        },
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_classic_shared_struct() {
+    let text = "#include <stdbool.h>\n#define LEN 100\nstruct SharedData { int counter; char message[LEN]; bool ready; };";
+    let (size, align, fields) = layout_of(text, "SharedData", Target::X86_64);
+    assert_eq!((size, align), (108, 4));
+    assert_eq!(
+        fields,
+        [
+            ("counter".to_string(), 0, None),
+            ("message".to_string(), 4, None),
+            ("ready".to_string(), 0x68, None)
+        ]
+    );
+}
+
+#[test]
+fn kernel_notes_pinning_cases() {
+    assert_eq!(
+        layout_of("struct A { char a; int b:30; };", "A", Target::X86_64).2[1].2,
+        Some(32)
+    );
+    assert_eq!(x86("struct A { char a; int b:30; };", "A"), (8, 4));
+    assert_eq!(
+        x86(
+            "struct A { char a; int b:30; } __attribute__((packed));",
+            "A"
+        ),
+        (5, 1)
+    );
+    assert_eq!(
+        layout_of(
+            "#pragma pack(1)\nstruct A { char a; int b:30; };",
+            "A",
+            Target::X86_64
+        )
+        .2[1]
+            .2,
+        Some(8)
+    );
+    assert_eq!(
+        x86(
+            "#pragma pack(2)\nstruct A { char a; int x __attribute__((aligned(16))); };",
+            "A"
+        ),
+        (6, 2)
+    );
+    let zero = "struct A { char c; int :0; char d; };";
+    assert_eq!(x86(zero, "A"), (5, 1));
+    let (size, align, _) = layout_of(zero, "A", Target::Aarch64);
+    assert_eq!((size, align), (8, 4));
+}
+
+#[test]
+fn sync_objects_differ_by_target() {
+    let text = "struct S { char c; pthread_mutex_t m; sem_t s; pthread_cond_t cv; };";
+    assert_eq!(x86(text, "S"), (8 + 40 + 32 + 48, 8));
+    assert_eq!(layout_of(text, "S", Target::Aarch64).0, 8 + 48 + 32 + 48);
+}
+
+#[test]
+fn declarators_inside_out() {
+    let text = "struct S { int *a[3]; int (*p)[3]; void (*fp)(int, char *); char m[2][3]; };";
+    let program = parse("t.h", text).expect("parse");
+    let layouts = layouts("t.h", text, &program, Target::X86_64).expect("layout");
+    let fields = layouts.fields(0);
+    let shown: Vec<(String, u64)> = fields
+        .iter()
+        .map(|f| (f.ty.display(&program), f.size))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("int *[3]".into(), 24),
+            ("int[3] *".into(), 8),
+            ("void (*)()".into(), 8),
+            ("char[2][3]".into(), 6)
+        ]
+    );
+}
+
+#[test]
+fn every_integer_spelling() {
+    let text = "struct S { unsigned long long int a; signed char b; short int c; long unsigned d; \
+                unsigned e; long double f; _Bool g; __int128 h; };";
+    let program = parse("t.h", text).expect("parse");
+    let layouts = layouts("t.h", text, &program, Target::X86_64).expect("layout");
+    let types: Vec<String> = layouts
+        .fields(0)
+        .iter()
+        .map(|f| f.ty.display(&program))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "unsigned long long",
+            "signed char",
+            "short",
+            "unsigned long",
+            "unsigned int",
+            "long double",
+            "_Bool",
+            "__int128"
+        ]
+    );
+    assert_eq!(x86(text, "S"), (80, 16));
+}
+
+#[test]
+fn anonymous_members_nested_paths_and_typedefs() {
+    let text = "typedef struct { int x; union { short s; char c[3]; }; struct { char a, b; } pos; } Point;\n\
+                typedef Point point_t;";
+    let (size, _, fields) = layout_of(text, "Point", Target::X86_64);
+    let paths: Vec<&str> = fields.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(paths, ["x", "s", "c", "pos.a", "pos.b"]);
+    assert_eq!(size, 12);
+    let program = parse("t.h", text).expect("parse");
+    assert_eq!(
+        find_record(&program, "point_t"),
+        find_record(&program, "Point")
+    );
+    assert_eq!(
+        named_records(&program).len(),
+        1,
+        "anonymous members are not types of their own"
+    );
+}
+
+#[test]
+fn enums_sizes_and_constants_in_array_sizes() {
+    let text = "enum Color { RED, GREEN = 5, BLUE };\n\
+                enum Big { HUGE = 0x100000000 };\n\
+                enum __attribute__((packed)) Small { ONE = 1, TWO };\n\
+                struct S { enum Color c; enum Big b; enum Small s; char name[BLUE + 1]; };";
+    let (size, _, fields) = layout_of(text, "S", Target::X86_64);
+    assert_eq!(
+        fields.iter().map(|f| f.1).collect::<Vec<_>>(),
+        [0, 8, 16, 17]
+    );
+    assert_eq!(size, 24);
+}
+
+#[test]
+fn preprocessor_subset() {
+    let text = "#ifndef GUARD\n#define GUARD\n#define N (4 * 2)\n#if 0\nstruct Gone { nonsense };\n#endif\n\
+                #ifdef __cplusplus\nextern \"C\" {\n#endif\n#if defined(GUARD) && N > 4\nstruct S { char a[N]; };\n\
+                #else\nstruct S { int wrong; };\n#endif\n#ifdef __cplusplus\n}\n#endif\n#endif\n";
+    assert_eq!(x86(text, "S"), (8, 1));
+    // Function prototypes and inline functions are read past.
+    let text = "struct S { int a; };\nint use(struct S *s);\nstatic inline int get(struct S *s) { return s->a; }";
+    assert_eq!(x86(text, "S"), (4, 4));
+}
+
+#[test]
+fn pragma_pack_push_and_pop() {
+    let text = "#pragma pack(push, 1)\nstruct A { char c; int i; };\n#pragma pack(pop)\nstruct B { char c; int i; };";
+    assert_eq!(x86(text, "A"), (5, 1));
+    assert_eq!(x86(text, "B"), (8, 4));
+}
+
+#[test]
+fn errors_point_at_the_offending_text() {
+    // (header, line, column, part of the message)
+    let table: &[(&str, u32, u32, &str)] = &[
+        ("struct S { int a }", 1, 18, "expected `;`"),
+        (
+            "struct S { mystery_t a; };",
+            1,
+            12,
+            "unknown type name `mystery_t`",
+        ),
+        (
+            "struct S {\n  int a:40;\n};",
+            2,
+            7,
+            "exceeds its type's 32 bits",
+        ),
+        (
+            "struct S { char c[N]; };",
+            1,
+            19,
+            "`N` is not an integer constant",
+        ),
+        (
+            "#if FOO\nstruct S { int a; };\n#endif",
+            1,
+            5,
+            "`FOO` is not defined in this file",
+        ),
+        (
+            "#define MAX(a, b) a\nstruct S { char c[MAX(1, 2)]; };",
+            2,
+            19,
+            "function-like macro",
+        ),
+        (
+            "struct S { int a; };\nstruct S { int b; };",
+            2,
+            10,
+            "defined twice",
+        ),
+        (
+            "struct S { struct Later l; };",
+            1,
+            25,
+            "declared but never defined",
+        ),
+        (
+            "struct S { int a; } /* unterminated",
+            1,
+            21,
+            "unterminated comment",
+        ),
+        (
+            "struct S { int :0 x; };",
+            1,
+            19,
+            "unexpected token in a constant expression",
+        ),
+        ("#ifdef X\nstruct S { int a; };", 1, 1, "#if without #endif"),
+        (
+            "struct S { int a __attribute__((aligned(3))); };",
+            1,
+            45,
+            "not a power of two",
+        ),
+        ("struct S { long long long a; };", 1, 12, "is not a type"),
+        ("struct S { char c[-1]; };", 1, 21, "negative"),
+        ("struct S { int a; } @", 1, 21, "unexpected character `@`"),
+    ];
+    for (text, line, col, message) in table {
+        let e = error(text);
+        assert!(e.message.contains(message), "{text:?}: {e}");
+        assert_eq!((e.line, e.col), (*line, *col), "{text:?}: {e}");
+        assert!(
+            e.to_string().starts_with(&format!("bad.h:{line}:{col}: ")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn error_shows_the_line_and_a_caret() {
+    let e = error("struct S {\n\tmystery_t a;\n};");
+    assert_eq!(e.to_string(), "bad.h:2:2: unknown type name `mystery_t` (a type from another header? shmctl reads only this file)\n   mystery_t a;\n   ^");
+}
+
+/// Never a panic: random edits of a valid header parse or fail with an error.
+#[test]
+fn arbitrary_input_never_panics() {
+    let base = "#define N 4\n#pragma pack(push, 2)\ntypedef struct { int a:3; char b[N * 2]; union { float f; long l; }; \
+                void (*cb)(int); } T;\n#pragma pack(pop)\nenum E { A = 1 << 3, B };\nstruct U { T t[2]; enum E e; } __attribute__((aligned(8)));\n";
+    let pieces = [
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ";",
+        ":",
+        ",",
+        "*",
+        "#",
+        "#if",
+        "\n",
+        "struct",
+        "0",
+        "-1",
+        "99999999999999999999",
+        "/*",
+        "\"",
+        "'",
+        "\\",
+        "__attribute__((",
+        "int",
+        "x",
+    ];
+    let mut state: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..5000 {
+        let mut text: Vec<char> = base.chars().collect();
+        for _ in 0..(next() % 4 + 1) {
+            let at = (next() % (text.len() as u64 + 1)) as usize;
+            match next() % 3 {
+                0 if at < text.len() => {
+                    text.remove(at);
+                }
+                _ => {
+                    let piece = pieces[(next() % pieces.len() as u64) as usize];
+                    for (i, c) in piece.chars().enumerate() {
+                        text.insert(at + i, c);
+                    }
+                }
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Ok(program) = parse("fuzz.h", &text) {
+            let _ = layouts("fuzz.h", &text, &program, Target::X86_64);
+        }
+    }
+}
