@@ -50,6 +50,8 @@ pub enum Command {
     Rm(RmArgs),
     /// Remove orphaned segments: nothing attached, creator and last user proven dead
     Gc(GcArgs),
+    /// Show a segment's bytes: hex, raw, or decoded field by field with a C header
+    Dump(DumpArgs),
     /// Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment
     Schema(SchemaArgs),
     /// Compute an ftok(3) key and show the bits it was made from
@@ -167,6 +169,57 @@ pub struct GcArgs {
     /// a segment whose archive cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DumpFormat {
+    /// offset, 16 bytes, ASCII (like hexdump -C); identical lines squeezed to `*`
+    Hex,
+    /// the bytes themselves, for `> file`
+    Raw,
+    /// decoded fields (with --schema): Offset | Field | Type | Size | Value
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// The segment: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    #[arg(value_name = "SEG", value_parser = select::parse)]
+    pub segment: Selector,
+    /// Start at this offset (suffixes K, M …)
+    #[arg(long, value_name = "N", value_parser = units::parse_size, default_value = "0")]
+    pub offset: u64,
+    /// At most this many bytes (hex and raw)
+    #[arg(long, value_name = "N", value_parser = units::parse_size)]
+    pub length: Option<u64>,
+    /// hex (the default), raw, or with --schema table (the default) or json
+    #[arg(long, value_enum)]
+    pub format: Option<DumpFormat>,
+    /// Show identical lines instead of squeezing them to `*`
+    #[arg(long)]
+    pub no_squeeze: bool,
+    /// Decode with the struct declarations of this C header
+    #[arg(long, value_name = "FILE", requires = "type_name")]
+    pub schema: Option<PathBuf>,
+    /// The type to decode the segment as (with --schema)
+    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "schema")]
+    pub type_name: Option<String>,
+    /// Decode N consecutive records (an array of the type)
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "schema")]
+    pub count: u64,
+    /// Decode what fits when the type is larger than the segment (never reading past it)
+    #[arg(long, requires = "schema")]
+    pub partial: bool,
+    /// Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)
+    #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
+    pub expect: Vec<String>,
+    /// Integers in hex
+    #[arg(long)]
+    pub hex: bool,
+    /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

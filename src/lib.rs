@@ -7,8 +7,10 @@
 pub mod cli;
 pub mod cmd;
 pub mod column;
+pub mod decode;
 pub mod error;
 pub mod gc;
+pub mod hexdump;
 pub mod liveness;
 pub mod model;
 pub mod removal;

@@ -13,10 +13,12 @@ use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
 
 mod archive;
 mod create;
+mod dump;
 mod gc;
 mod key;
 mod limits;
 mod ls;
+mod read;
 mod rm;
 pub mod schema;
 mod stat;
@@ -47,6 +49,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Create(args) => create::run(ctx, args, out),
         Command::Rm(args) => rm::run(ctx, args, out),
         Command::Gc(args) => gc::run(ctx, args, out),
+        Command::Dump(args) => dump::run(ctx, args, out),
         Command::Schema(args) => schema::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),

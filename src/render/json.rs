@@ -669,3 +669,153 @@ pub fn schema_lint(
         },
     )
 }
+
+/// `dump --json` without a schema: the bytes in base64.
+pub fn dump_bytes(out: &mut dyn Write, offset: u64, base64: &str) -> Result<()> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        offset: u64,
+        length: u64,
+        base64: &'a str,
+    }
+    let length = (base64.len() / 4 * 3) as u64
+        - base64.bytes().rev().take_while(|&b| b == b'=').count() as u64;
+    write(
+        out,
+        &Doc {
+            schema_version: SCHEMA_VERSION,
+            offset,
+            length,
+            base64,
+        },
+    )
+}
+
+/// A decoded value as JSON: numbers as numbers, NaN and infinities as strings, a union as
+/// an object of every member, an enum by name (or its number when no name matches).
+struct DecodedJson<'a>(&'a crate::decode::Value);
+
+impl Serialize for DecodedJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::decode::Value;
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Int(v) => match (i64::try_from(*v), u64::try_from(*v)) {
+                (Ok(i), _) => s.serialize_i64(i),
+                (_, Ok(u)) => s.serialize_u64(u),
+                _ => s.collect_str(v),
+            },
+            Value::Float(f) if f.is_nan() => s.serialize_str("NaN"),
+            Value::Float(f) if f.is_infinite() => {
+                s.serialize_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
+            }
+            Value::Float(f) => s.serialize_f64(*f),
+            Value::Bool { value, .. } => s.serialize_bool(*value),
+            Value::Str { text, .. } => s.serialize_str(text),
+            Value::Enum {
+                name: Some(name), ..
+            } => s.serialize_str(name),
+            Value::Enum { name: None, value } => DecodedJson(&Value::Int(*value)).serialize(s),
+            Value::Pointer(p) => s.collect_str(&format_args!("{p:#x}")),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&DecodedJson(item))?;
+                }
+                seq.end()
+            }
+            Value::Record(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (name, value) in members {
+                    map.serialize_entry(name, &DecodedJson(value))?;
+                }
+                map.end()
+            }
+            Value::Semaphore {
+                value,
+                waiters,
+                shared,
+            } => {
+                let mut map = s.serialize_map(Some(3))?;
+                map.serialize_entry("value", value)?;
+                map.serialize_entry("waiters", waiters)?;
+                map.serialize_entry("shared", shared)?;
+                map.end()
+            }
+            Value::Mutex(m) => {
+                let mut map = s.serialize_map(Some(6))?;
+                map.serialize_entry("state", m.state)?;
+                map.serialize_entry("owner_tid", &m.owner_tid)?;
+                map.serialize_entry("kind", m.kind)?;
+                map.serialize_entry("robust", &m.robust)?;
+                map.serialize_entry("shared", &m.shared)?;
+                map.serialize_entry("owner_dead", &m.owner_dead)?;
+                map.end()
+            }
+            Value::Condition { waiters, shared } => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("waiters", waiters)?;
+                map.serialize_entry("shared", shared)?;
+                map.end()
+            }
+            Value::Missing => s.serialize_none(),
+        }
+    }
+}
+
+/// `dump --schema … --json`, streamed record by record:
+/// `{"schema_version": 1, "type": …, "size": …, "segment_size": …, "value": {…}}`, or
+/// `"values": […]` with `--count`.
+pub struct DumpStream {
+    enabled: bool,
+    many: bool,
+    written: u64,
+    entry: Vec<u8>,
+}
+
+impl DumpStream {
+    pub fn start(
+        out: &mut dyn Write,
+        type_name: &str,
+        size: u64,
+        segment_size: u64,
+        count: u64,
+        enabled: bool,
+    ) -> Result<DumpStream> {
+        if enabled {
+            let name = serde_json::to_string(type_name).map_err(std::io::Error::from)?;
+            let list = if count > 1 { "values\":[" } else { "value\":" };
+            write!(out, "{{\"schema_version\":{SCHEMA_VERSION},\"type\":{name},\"size\":{size},\"segment_size\":{segment_size},\"{list}")?;
+        }
+        Ok(DumpStream {
+            enabled,
+            many: count > 1,
+            written: 0,
+            entry: Vec::with_capacity(256),
+        })
+    }
+
+    pub fn value(&mut self, out: &mut dyn Write, value: &crate::decode::Value) -> Result<()> {
+        self.entry.clear();
+        if self.written > 0 {
+            self.entry.push(b',');
+        }
+        serde_json::to_writer(&mut self.entry, &DecodedJson(value))
+            .map_err(std::io::Error::from)?;
+        out.write_all(&self.entry)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    pub fn finish(self, out: &mut dyn Write) -> Result<()> {
+        if self.enabled {
+            match (self.many, self.written) {
+                (true, _) => out.write_all(b"]}\n")?,
+                (false, 0) => out.write_all(b"null}\n")?,
+                (false, _) => out.write_all(b"}\n")?,
+            }
+        }
+        Ok(())
+    }
+}

@@ -571,3 +571,136 @@ pub fn schema_lint(
     }
     Ok(())
 }
+
+/// A decoded value in a table cell.
+pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
+    use crate::decode::Value;
+    match value {
+        Value::Int(v) if hex => format!("{v:#x}"),
+        Value::Int(v) => v.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool { value, raw } if *raw > 1 => format!("{value} (byte {raw:#04x}, not 0 or 1)"),
+        Value::Bool { value, .. } => value.to_string(),
+        Value::Str {
+            text,
+            terminated: true,
+        } => format!("\"{text}\""),
+        Value::Str {
+            text,
+            terminated: false,
+        } => format!("\"{text}\" (no NUL: fills the array)"),
+        Value::Enum {
+            name: Some(name),
+            value,
+        } => format!("{name} ({value})"),
+        Value::Enum { name: None, value } => format!("{value} (no constant has this value)"),
+        Value::Pointer(p) => format!("{p:#x}"),
+        Value::Array(items) => {
+            let shown: Vec<String> = items.iter().take(16).map(|v| value_text(v, hex)).collect();
+            let more = if items.len() > 16 {
+                format!(", … ({} in all)", items.len())
+            } else {
+                String::new()
+            };
+            format!("[{}{more}]", shown.join(", "))
+        }
+        Value::Record(members) => {
+            let shown: Vec<String> = members
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", value_text(v, hex)))
+                .collect();
+            format!("{{{}}}", shown.join(", "))
+        }
+        Value::Semaphore {
+            value,
+            waiters,
+            shared,
+        } => {
+            let scope = if *shared {
+                "process-shared"
+            } else {
+                "process-private"
+            };
+            format!("value {value}, {waiters} waiter(s), {scope}")
+        }
+        Value::Mutex(m) => {
+            let mut text = match m.state {
+                "free" => "free".to_string(),
+                state => format!("{state} by tid {}", m.owner_tid),
+            };
+            let mut traits = vec![m.kind];
+            if m.robust {
+                traits.push("robust");
+            }
+            if m.shared {
+                traits.push("process-shared");
+            }
+            text.push_str(&format!(" ({})", traits.join(", ")));
+            if m.owner_dead {
+                text.push_str(" — OWNER DEAD: nobody will release it");
+            }
+            text
+        }
+        Value::Condition { waiters, shared } => {
+            let scope = if *shared {
+                "process-shared"
+            } else {
+                "process-private"
+            };
+            format!("{waiters} waiter(s), {scope}")
+        }
+        Value::Missing => "(past the end of the segment)".to_string(),
+    }
+}
+
+/// One decoded record: Offset | Field | Type | Size | Value.
+#[allow(clippy::too_many_arguments)]
+pub fn decoded(
+    out: &mut dyn Write,
+    program: &crate::schema::Program,
+    fields: &[crate::schema::Field],
+    decoder: &crate::decode::Decoder,
+    bytes: &[u8],
+    at: u64,
+    index: u64,
+    numbered: bool,
+    hex: bool,
+) -> Result<()> {
+    if numbered {
+        writeln!(
+            out,
+            "{}record {index} at {at:#x}",
+            if index > 0 { "\n" } else { "" }
+        )?;
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(["OFFSET", "FIELD", "TYPE", "SIZE", "VALUE"]);
+    for field in fields {
+        let offset = match field.bit_offset {
+            Some(bit) => format!("{:#06x}:{}", at + bit / 8, bit % 8),
+            None => format!("{:#06x}", at + field.offset),
+        };
+        let size = match field.bit_width {
+            Some(width) => format!(":{width}"),
+            None => field.size.to_string(),
+        };
+        let value = value_text(&decoder.field(field, bytes), hex);
+        table.add_row([
+            offset,
+            field.path.clone(),
+            field.ty.display(program),
+            size,
+            value,
+        ]);
+    }
+    if let Some(col) = table.column_mut(3) {
+        col.set_cell_alignment(CellAlignment::Right);
+    }
+    for line in table.lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

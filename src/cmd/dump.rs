@@ -1,0 +1,232 @@
+use std::io::Write;
+
+use crate::cli::{DumpArgs, DumpFormat};
+use crate::decode::{Decoder, Value};
+use crate::error::{Error, Exit, Result};
+use crate::hexdump::{self, HexDumper};
+use crate::render;
+use crate::schema::{self, Target};
+
+use super::read::SegmentReader;
+use super::{Context, Resolver};
+
+const CHUNK: usize = 64 * 1024;
+
+pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
+    let segment = Resolver::default().resolve(&args.segment)?;
+    if args.offset > segment.size {
+        return Err(Error::Usage(format!(
+            "--offset {} is past the end of shm {} ({} bytes)",
+            args.offset, segment.id, segment.size
+        )));
+    }
+    let reader = SegmentReader::open(&segment, args.force)?;
+    if reader.disturbed {
+        render::note(ctx.quiet, &reader.how);
+    } else if ctx.verbose {
+        render::note(false, &reader.how);
+    }
+    let format = if ctx.json {
+        Some(DumpFormat::Json)
+    } else {
+        args.format
+    };
+    match &args.schema {
+        Some(header) => decoded(
+            args,
+            &reader,
+            header,
+            format.unwrap_or(DumpFormat::Table),
+            out,
+        ),
+        None => bytes(args, &reader, format.unwrap_or(DumpFormat::Hex), out),
+    }
+}
+
+/// Hex, raw or base64 JSON, streamed: the heap does not grow with the segment.
+fn bytes(
+    args: &DumpArgs,
+    reader: &SegmentReader,
+    format: DumpFormat,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let end = match args.length {
+        Some(length) => reader.size().min(args.offset.saturating_add(length)),
+        None => reader.size(),
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let mut offset = args.offset;
+    let mut dumper = HexDumper::new(!args.no_squeeze);
+    let mut collected = Vec::new();
+    while offset < end {
+        let want = ((end - offset) as usize).min(CHUNK);
+        let n = reader.read_at(offset, &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        match format {
+            DumpFormat::Raw => out.write_all(&buf[..n])?,
+            DumpFormat::Json => collected.extend_from_slice(&buf[..n]),
+            DumpFormat::Hex | DumpFormat::Table => {
+                for (i, line) in buf[..n].chunks(16).enumerate() {
+                    dumper.line(out, offset + (i * 16) as u64, line)?;
+                }
+            }
+        }
+        offset += n as u64;
+    }
+    match format {
+        DumpFormat::Json => {
+            render::json::dump_bytes(out, args.offset, &hexdump::base64(&collected))?
+        }
+        DumpFormat::Hex | DumpFormat::Table => dumper.end(out, offset)?,
+        DumpFormat::Raw => {}
+    }
+    Ok(Exit::Success)
+}
+
+/// Field by field through a C header's layout, record by record.
+fn decoded(
+    args: &DumpArgs,
+    reader: &SegmentReader,
+    header: &std::path::Path,
+    format: DumpFormat,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let file = header.display().to_string();
+    let text = std::fs::read_to_string(header).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(format!("{file} does not exist")),
+        _ => Error::io(format!("reading {file}"), e),
+    })?;
+    let program = schema::parse(&file, &text)?;
+    let layouts = schema::layouts(&file, &text, &program, Target::default())?;
+    let type_name = args.type_name.as_deref().unwrap_or_default();
+    let id = schema::find_record(&program, type_name)
+        .ok_or_else(|| Error::NotFound(format!("no struct or union `{type_name}` in {file}")))?;
+    let size = layouts.record_layout(id).map_or(0, |l| l.size);
+    let available = reader.size() - args.offset;
+    let needed = size.saturating_mul(args.count);
+    if needed > available && !args.partial {
+        return Err(Error::Failed(format!(
+            "{type_name} × {} is {needed} bytes but shm has {available} from offset {}: --partial decodes what fits",
+            args.count, args.offset
+        )));
+    }
+    let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
+    let decoder = Decoder {
+        layouts: &layouts,
+        thread_alive: &thread_alive,
+    };
+    let fields = layouts.fields(id);
+    let expectations = parse_expectations(&args.expect, &fields)?;
+
+    let mut failures = Vec::new();
+    let mut buf = vec![0u8; size as usize];
+    let mut json = render::json::DumpStream::start(
+        out,
+        type_name,
+        size,
+        reader.size(),
+        args.count,
+        format == DumpFormat::Json,
+    )?;
+    for index in 0..args.count {
+        let at = args.offset + index * size;
+        if at >= reader.size() {
+            break;
+        }
+        let n = reader.read_at(at, &mut buf)?;
+        let bytes = &buf[..n];
+        let value = decoder.value(&schema::Ty::Record(id), bytes);
+        for (path, expected) in &expectations {
+            let actual = lookup(&value, path);
+            if !matches_expectation(actual, expected) {
+                let shown = actual.map_or("missing".to_string(), |v| {
+                    render::table::value_text(v, false)
+                });
+                failures.push(format!(
+                    "record {index}: {path} is {shown}, expected {expected}"
+                ));
+            }
+        }
+        if format == DumpFormat::Json {
+            json.value(out, &value)?;
+        } else {
+            render::table::decoded(
+                out,
+                &program,
+                &fields,
+                &decoder,
+                bytes,
+                at,
+                index,
+                args.count > 1,
+                args.hex,
+            )?;
+        }
+    }
+    json.finish(out)?;
+    if failures.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        for failure in &failures {
+            render::error(&Error::Failed(format!("--expect: {failure}")));
+        }
+        Ok(Exit::Failure)
+    }
+}
+
+fn parse_expectations(
+    expect: &[String],
+    fields: &[schema::Field],
+) -> Result<Vec<(String, String)>> {
+    expect
+        .iter()
+        .map(|e| {
+            let (path, value) = e
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("--expect `{e}` is not FIELD=VALUE")))?;
+            if !fields.iter().any(|f| f.path == path) {
+                let known: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "--expect: no field `{path}`; fields: {}",
+                    known.join(", ")
+                )));
+            }
+            Ok((path.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The value at a dotted path of a decoded record.
+fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(value, |v, part| match v {
+        Value::Record(members) => members.iter().find(|(n, _)| n == part).map(|(_, v)| v),
+        _ => None,
+    })
+}
+
+fn matches_expectation(actual: Option<&Value>, expected: &str) -> bool {
+    let int = || {
+        let e = expected.trim();
+        match e.strip_prefix("0x") {
+            Some(hex) => i128::from_str_radix(hex, 16).ok(),
+            None => e.parse::<i128>().ok(),
+        }
+    };
+    match actual {
+        Some(Value::Int(v)) => int() == Some(*v),
+        Some(Value::Enum { name, value }) => {
+            name.as_deref() == Some(expected) || int() == Some(*value)
+        }
+        Some(Value::Bool { value, .. }) => match expected {
+            "true" | "1" => *value,
+            "false" | "0" => !*value,
+            _ => false,
+        },
+        Some(Value::Str { text, .. }) => text == expected,
+        Some(Value::Float(f)) => expected.parse::<f64>().is_ok_and(|e| e == *f),
+        Some(Value::Pointer(p)) => int() == Some(i128::from(*p)),
+        _ => false,
+    }
+}

@@ -1,0 +1,360 @@
+//! Bytes + layout → values (pure). Never reads past the bytes it is given: what does not
+//! fit is `Missing` (for `--partial`).
+use crate::schema::types::{Sync, Ty};
+use crate::schema::{Layouts, Target};
+
+/// A decoded value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i128),
+    Float(f64),
+    /// A `bool` whose byte is not 0 or 1 keeps the byte.
+    Bool {
+        value: bool,
+        raw: u8,
+    },
+    /// A `char` array up to its NUL; `terminated` false when no NUL was found.
+    Str {
+        text: String,
+        terminated: bool,
+    },
+    /// An enum: its constant's name when one matches.
+    Enum {
+        name: Option<String>,
+        value: i128,
+    },
+    Pointer(u64),
+    Array(Vec<Value>),
+    /// A struct, or a union (every member decoded over the same bytes).
+    Record(Vec<(String, Value)>),
+    Semaphore {
+        value: u32,
+        waiters: u32,
+        shared: bool,
+    },
+    Mutex(MutexState),
+    Condition {
+        waiters: u32,
+        shared: bool,
+    },
+    /// Past the end of the bytes (`--partial`).
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutexState {
+    /// "free", "locked" or "locked, waiters".
+    pub state: &'static str,
+    pub owner_tid: i32,
+    /// normal, recursive, errorcheck or adaptive.
+    pub kind: &'static str,
+    pub robust: bool,
+    pub shared: bool,
+    /// Held by a thread that no longer exists (or marked so by the kernel): a lock nobody
+    /// will ever release — what a crashed writer leaves.
+    pub owner_dead: bool,
+}
+
+/// What decoding needs besides the bytes.
+pub struct Decoder<'a> {
+    pub layouts: &'a Layouts<'a>,
+    /// Does a thread id exist? (For a held mutex's owner.)
+    pub thread_alive: &'a dyn Fn(i32) -> bool,
+}
+
+fn le(bytes: &[u8]) -> u128 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
+}
+
+impl Decoder<'_> {
+    /// The value of `ty` whose first byte is `bytes[0]`.
+    pub fn value(&self, ty: &Ty, bytes: &[u8]) -> Value {
+        let program = self.layouts.program;
+        let Some((size, _)) = self.layouts.size_align(ty) else {
+            return Value::Missing;
+        };
+        let Some(bytes) = bytes.get(..size as usize) else {
+            return self.partial(ty, bytes);
+        };
+        match ty {
+            Ty::Named { ty, .. } => self.value(ty, bytes),
+            Ty::Int { signed, .. } => {
+                let signed = signed.unwrap_or(self.layouts.target == Target::X86_64);
+                Value::Int(extend(le(bytes), size as u32 * 8, signed))
+            }
+            Ty::Bool { .. } => Value::Bool {
+                value: bytes[0] != 0,
+                raw: bytes[0],
+            },
+            Ty::Float { size: 4, .. } => Value::Float(f64::from(f32::from_le_bytes([
+                bytes[0], bytes[1], bytes[2], bytes[3],
+            ]))),
+            Ty::Float { .. } => Value::Float(f64::from_bits(le(bytes) as u64)),
+            Ty::LongDouble => Value::Float(match self.layouts.target {
+                Target::X86_64 => x87(&bytes[..10]),
+                Target::Aarch64 => binary128(le(bytes)),
+            }),
+            Ty::Pointer(_) => Value::Pointer(le(bytes) as u64),
+            Ty::Array { of, len, .. } => {
+                if matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") {
+                    return string(bytes);
+                }
+                let stride = self.layouts.size_align(of).map_or(0, |(s, _)| s as usize);
+                Value::Array(
+                    (0..*len as usize)
+                        .map(|i| self.value(of, &bytes[i * stride..]))
+                        .collect(),
+                )
+            }
+            Ty::Record(id) => self.record(*id, bytes),
+            Ty::Enum(id) => {
+                let value = extend(le(bytes), size as u32 * 8, true);
+                let name = program.enums[*id]
+                    .values
+                    .iter()
+                    .find(|(_, v)| *v == value)
+                    .map(|(n, _)| n.clone());
+                Value::Enum { name, value }
+            }
+            Ty::Sync(Sync::Semaphore) => {
+                let data = le(&bytes[..8]) as u64;
+                let private = le(&bytes[8..12]) as u32;
+                // glibc: 128 (FUTEX_PRIVATE_FLAG's value) marks a process-shared one.
+                Value::Semaphore {
+                    value: data as u32,
+                    waiters: (data >> 32) as u32,
+                    shared: private == 128,
+                }
+            }
+            Ty::Sync(Sync::Mutex) => Value::Mutex(self.mutex(bytes)),
+            Ty::Sync(Sync::Condition) => {
+                let wrefs = le(&bytes[36..40]) as u32;
+                Value::Condition {
+                    waiters: wrefs >> 3,
+                    shared: wrefs & 1 != 0,
+                }
+            }
+            Ty::Function | Ty::Void => Value::Missing,
+        }
+    }
+
+    /// A leaf field of a layout, from the bytes of the whole record.
+    pub fn field(&self, field: &crate::schema::Field, record: &[u8]) -> Value {
+        match (field.bit_offset, field.bit_width) {
+            (Some(bit), Some(width)) => bitfield(&field.ty, record, bit, width),
+            _ => match record.get(field.offset as usize..) {
+                Some(rest) => self.value(&field.ty, rest),
+                None => Value::Missing,
+            },
+        }
+    }
+
+    /// What fits of a value that runs past the bytes: a record's leading members.
+    fn partial(&self, ty: &Ty, bytes: &[u8]) -> Value {
+        match ty.resolved() {
+            Ty::Record(id) => self.record(*id, bytes),
+            _ => Value::Missing,
+        }
+    }
+
+    fn record(&self, id: usize, bytes: &[u8]) -> Value {
+        let record = &self.layouts.program.records[id];
+        let Some(layout) = self.layouts.record_layout(id) else {
+            return Value::Missing;
+        };
+        let mut members = Vec::new();
+        for (member, bit) in record.members.iter().zip(&layout.bit_offsets) {
+            let value = match member.bit_width {
+                Some(0) => continue,
+                Some(width) => bitfield(&member.ty, bytes, *bit, width),
+                None => match bytes.get((*bit / 8) as usize..) {
+                    Some(rest) => self.value(&member.ty, rest),
+                    None => Value::Missing,
+                },
+            };
+            match (&member.name, value) {
+                (Some(name), value) => members.push((name.clone(), value)),
+                // An anonymous struct or union: its members are the parent's.
+                (None, Value::Record(inner)) => members.extend(inner),
+                (None, _) => {}
+            }
+        }
+        Value::Record(members)
+    }
+
+    fn mutex(&self, b: &[u8]) -> MutexState {
+        let word = |at: usize| le(&b[at..at + 4]) as u32;
+        let (lock, owner, kind) = (word(0), word(8) as i32, word(16));
+        let robust = kind & 16 != 0;
+        let pi = kind & 32 != 0;
+        let tid = if robust || pi {
+            (lock & 0x3fff_ffff) as i32
+        } else {
+            owner
+        };
+        let state = match (lock, robust || pi) {
+            (0, _) => "free",
+            (l, true) if l & 0x8000_0000 != 0 => "locked, waiters",
+            (2, false) => "locked, waiters",
+            _ => "locked",
+        };
+        let died_bit = (robust || pi) && lock & 0x4000_0000 != 0;
+        let inconsistent = owner >= i32::MAX - 1;
+        let gone = lock != 0 && tid > 0 && !(self.thread_alive)(tid);
+        MutexState {
+            state,
+            owner_tid: tid,
+            kind: ["normal", "recursive", "errorcheck", "adaptive"][(kind & 3) as usize],
+            robust,
+            shared: kind & 128 != 0,
+            owner_dead: died_bit || inconsistent || gone,
+        }
+    }
+}
+
+/// Bits [bit, bit + width), LSB first, sign-extended for signed types (a plain `int`
+/// bitfield is signed with gcc).
+fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
+    let first = (bit / 8) as usize;
+    let last = (bit + width).div_ceil(8) as usize;
+    let Some(span) = bytes.get(first..last) else {
+        return Value::Missing;
+    };
+    let raw = (le(span) >> (bit % 8)) & ((1u128 << width) - 1);
+    match ty.resolved() {
+        Ty::Bool { .. } => Value::Bool {
+            value: raw != 0,
+            raw: raw as u8,
+        },
+        Ty::Int { signed, .. } => Value::Int(extend(raw, width as u32, signed.unwrap_or(true))),
+        _ => Value::Int(raw as i128),
+    }
+}
+
+fn extend(raw: u128, bits: u32, signed: bool) -> i128 {
+    if signed && bits < 128 && raw >> (bits - 1) & 1 == 1 {
+        (raw as i128) - (1i128 << bits)
+    } else {
+        raw as i128
+    }
+}
+
+/// Up to the NUL; bytes that are not printable ASCII escaped (`\n`, `\x00`-style).
+fn string(bytes: &[u8]) -> Value {
+    let end = bytes.iter().position(|&b| b == 0);
+    let mut text = String::new();
+    for &b in &bytes[..end.unwrap_or(bytes.len())] {
+        match b {
+            b'\\' => text.push_str("\\\\"),
+            b'\n' => text.push_str("\\n"),
+            b'\t' => text.push_str("\\t"),
+            b'\r' => text.push_str("\\r"),
+            0x20..=0x7e => text.push(b as char),
+            _ => text.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    Value::Str {
+        text,
+        terminated: end.is_some(),
+    }
+}
+
+/// x87 80-bit extended: 64-bit mantissa with an explicit integer bit, 15-bit exponent.
+fn x87(b: &[u8]) -> f64 {
+    let mantissa = le(&b[..8]) as u64;
+    let exp_sign = le(&b[8..10]) as u16;
+    let sign = if exp_sign & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from(exp_sign & 0x7fff);
+    if exp == 0x7fff {
+        return if mantissa << 1 == 0 {
+            sign * f64::INFINITY
+        } else {
+            f64::NAN
+        };
+    }
+    let exp = if exp == 0 { 1 - 16383 } else { exp - 16383 };
+    sign * (mantissa as f64) * 2f64.powi(exp - 63)
+}
+
+/// IEEE binary128 (aarch64 long double), to the nearest f64.
+fn binary128(bits: u128) -> f64 {
+    let sign = if bits >> 127 != 0 { -1.0 } else { 1.0 };
+    let exp = ((bits >> 112) & 0x7fff) as i32;
+    let fraction = bits & ((1u128 << 112) - 1);
+    if exp == 0x7fff {
+        return if fraction == 0 {
+            sign * f64::INFINITY
+        } else {
+            f64::NAN
+        };
+    }
+    let (mantissa, exp) = if exp == 0 {
+        (fraction, 1 - 16383)
+    } else {
+        (fraction | (1u128 << 112), exp - 16383)
+    };
+    sign * (mantissa as f64) * 2f64.powi(exp - 112)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_doubles() {
+        // 1.5 in x87: mantissa 0xC000…, exponent 16383.
+        let mut b = [0u8; 10];
+        b[..8].copy_from_slice(&0xC000_0000_0000_0000u64.to_le_bytes());
+        b[8..].copy_from_slice(&16383u16.to_le_bytes());
+        assert_eq!(x87(&b), 1.5);
+        b[8..].copy_from_slice(&(16383u16 | 0x8000).to_le_bytes());
+        assert_eq!(x87(&b), -1.5);
+        b[8..].copy_from_slice(&0x7fffu16.to_le_bytes());
+        assert!(x87(&b).is_nan());
+        let q = (16383u128 << 112) | (1u128 << 111); // 1.5 as binary128
+        assert_eq!(binary128(q), 1.5);
+    }
+
+    #[test]
+    fn strings_stop_at_nul_and_flag_its_absence() {
+        assert_eq!(
+            string(b"hi\0junk"),
+            Value::Str {
+                text: "hi".into(),
+                terminated: true
+            }
+        );
+        assert_eq!(
+            string(b"a\nb\xff"),
+            Value::Str {
+                text: "a\\nb\\xff".into(),
+                terminated: false
+            }
+        );
+    }
+
+    #[test]
+    fn bitfields_sign_extend() {
+        let int = Ty::Int {
+            name: "int".into(),
+            size: 4,
+            signed: Some(true),
+        };
+        let uint = Ty::Int {
+            name: "unsigned int".into(),
+            size: 4,
+            signed: Some(false),
+        };
+        let bytes = [0b1110_1000u8, 0, 0, 0];
+        assert_eq!(bitfield(&int, &bytes, 3, 5), Value::Int(-3));
+        assert_eq!(bitfield(&uint, &bytes, 3, 5), Value::Int(29));
+        assert_eq!(
+            bitfield(&uint, &bytes, 30, 5),
+            Value::Missing,
+            "never past the bytes"
+        );
+    }
+}
