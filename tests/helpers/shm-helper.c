@@ -10,6 +10,7 @@
  *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
  *   write TEXT             copies TEXT into the current attachment
+ *   hex HEXBYTES           copies the bytes spelled in hex ("0100ff") into the attachment
  *   fill SEED              fills the whole current attachment with bytes from an LCG:
  *                          x = x * 6364136223846793005 + 1442695040888963407; byte = x >> 56
  *   pid                    prints "pid=N"
@@ -95,6 +96,13 @@ int main(int argc, char **argv) {
             const char *text = ARG();
             if (!addr) { printf("error: write needs attach\n"); exit(2); }
             memcpy(addr, text, strlen(text));
+        } else if (!strcmp(op, "hex")) {
+            const char *hex = ARG();
+            if (!addr) { printf("error: hex needs attach\n"); exit(2); }
+            for (size_t k = 0; hex[2 * k] && hex[2 * k + 1]; k++) {
+                char pair[3] = {hex[2 * k], hex[2 * k + 1], 0};
+                addr[k] = (char)strtoul(pair, NULL, 16);
+            }
         } else if (!strcmp(op, "fill")) {
             unsigned long long x = num(ARG());
             struct shmid_ds ds;

@@ -3,10 +3,12 @@ mod util;
 
 mod cli;
 mod create;
+mod dump;
 mod gc;
 mod ls;
 mod lsipc;
 mod rm;
+mod schema;
 mod stat;
 mod stress;
 mod unprivileged;

@@ -1,0 +1,343 @@
+//! `dump`: the bytes as hexdump(1) shows them, and every field decoded against a C writer.
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::util::*;
+
+const TYPES: &str = r#"#include <stdint.h>
+#include <stdbool.h>
+#include <semaphore.h>
+#include <pthread.h>
+enum Mode { IDLE, RUNNING = 5, DONE };
+struct Record {
+    uint32_t magic;
+    int16_t temp;
+    char name[8];
+    bool ready;
+    unsigned flags:3;
+    int level:5;
+    double ratio;
+    float nan_value;
+    enum Mode mode;
+    enum Mode odd;
+    long double big;
+    void *where;
+    uint8_t raw[3];
+    char text[12];
+    union { int32_t as_int; float as_float; };
+    struct { int8_t x, y; } pos;
+    sem_t sem;
+    pthread_mutex_t lock;
+    pthread_mutex_t robust;
+    pthread_cond_t cond;
+};
+"#;
+
+const WRITER: &str = r#"#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <unistd.h>
+#include "types.h"
+int main(void) {
+    int id = shmget(0x7777, sizeof(struct Record), IPC_CREAT | 0600);
+    struct Record *r = shmat(id, NULL, 0);
+    if (id < 0 || r == (void *)-1) { perror("shm"); return 1; }
+    memset(r, 0, sizeof *r);
+    r->magic = 0xC0FFEE; r->temp = -40; memcpy(r->name, "ABCDEFGH", 8);
+    *(unsigned char *)&r->ready = 5;
+    r->flags = 5; r->level = -3; r->ratio = 0.25; r->nan_value = NAN; r->mode = RUNNING; r->odd = 42;
+    r->big = -1.5L; r->where = (void *)0x7f0012345678; r->raw[0] = 1; r->raw[1] = 2; r->raw[2] = 255;
+    strcpy(r->text, "tab\there");
+    r->as_int = 0x3f800000; r->pos.x = -1; r->pos.y = 2;
+    if (sem_init(&r->sem, 1, 7)) { perror("sem_init"); return 1; }
+    pthread_mutexattr_t ma; pthread_mutexattr_init(&ma); pthread_mutexattr_setpshared(&ma, 1);
+    pthread_mutex_init(&r->lock, &ma);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&r->robust, &ma);
+    pthread_condattr_t ca; pthread_condattr_init(&ca); pthread_condattr_setpshared(&ca, 1);
+    pthread_cond_init(&r->cond, &ca);
+    if (pthread_mutex_lock(&r->lock) || pthread_mutex_lock(&r->robust)) { perror("lock"); return 1; }
+    printf("id=%d\npid=%d\n", id, (int)getpid());
+    fflush(stdout);
+    pause();
+    return 0;
+}
+"#;
+
+/// Compiles the writer next to its header; returns (dir, header path, writer path).
+fn build_writer() -> Option<(tempfile::TempDir, String, String)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("types.h"), TYPES).expect("types.h");
+    std::fs::write(dir.path().join("writer.c"), WRITER).expect("writer.c");
+    let writer = dir.path().join("writer");
+    let status = Command::new("cc")
+        .arg("-o")
+        .arg(&writer)
+        .arg(dir.path().join("writer.c"))
+        .args(["-lm", "-lpthread"])
+        .status()
+        .ok()?;
+    assert!(status.success(), "compiling the writer");
+    let header = dir
+        .path()
+        .join("types.h")
+        .to_str()
+        .expect("utf-8")
+        .to_string();
+    let writer = writer.to_str().expect("utf-8").to_string();
+    Some((dir, header, writer))
+}
+
+#[test]
+fn every_field_decodes_to_what_a_c_writer_wrote() {
+    let Some(ns) = Ns::new() else { return };
+    let Some((_dir, header, writer)) = build_writer() else {
+        return;
+    };
+    let mut child = ns
+        .command(&writer)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("writer");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let id = lines.next().expect("id line").expect("read");
+    let pid: i64 = lines
+        .next()
+        .expect("pid line")
+        .expect("read")
+        .trim_start_matches("pid=")
+        .parse()
+        .expect("pid");
+    let id = id.trim_start_matches("id=").to_string();
+
+    let before = ns.segments();
+    let out = ns.shmctl(&[
+        "dump", &id, "--schema", &header, "--type", "Record", "--json",
+    ]);
+    assert_success(&out, &["dump --json"]);
+    assert_eq!(
+        text(&out.stderr),
+        "",
+        "read through the writer's mapping: nothing to note"
+    );
+    assert_eq!(
+        ns.segments(),
+        before,
+        "reading changed nothing: nattch, lpid, atime"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["type"], "Record");
+    assert_eq!(doc["size"], doc["segment_size"]);
+    let v = &doc["value"];
+    let lock = json!({"state": "locked", "owner_tid": pid, "kind": "normal", "robust": false, "shared": true, "owner_dead": false});
+    let robust = json!({"state": "locked", "owner_tid": pid, "kind": "normal", "robust": true, "shared": true, "owner_dead": false});
+    let expected = json!({
+        "magic": 0xC0FFEE, "temp": -40, "name": "ABCDEFGH", "ready": true, "flags": 5, "level": -3,
+        "ratio": 0.25, "nan_value": "NaN", "mode": "RUNNING", "odd": 42, "big": -1.5,
+        "where": "0x7f0012345678", "raw": [1, 2, 255], "text": "tab\\there",
+        "as_int": 0x3f800000, "as_float": 1.0, "pos": {"x": -1, "y": 2},
+        "sem": {"value": 7, "waiters": 0, "shared": true},
+        "lock": lock, "robust": robust,
+        "cond": {"waiters": 0, "shared": true},
+    });
+    assert_eq!(v, &expected);
+
+    let table = text(
+        &ns.shmctl(&["dump", &id, "--schema", &header, "--type", "Record"])
+            .stdout,
+    );
+    for flagged in [
+        "(no NUL: fills the array)",
+        "true (byte 0x05, not 0 or 1)",
+        "42 (no constant has this value)",
+    ] {
+        assert!(table.contains(flagged), "{flagged} in\n{table}");
+    }
+
+    // The writer crashes holding both locks: nobody will ever release them.
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let out = ns.shmctl(&[
+        "dump", &id, "--schema", &header, "--type", "Record", "--json",
+    ]);
+    assert_success(&out, &["dump after the crash"]);
+    assert!(
+        text(&out.stderr).contains("attached read-only"),
+        "says it attached: {}",
+        text(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["value"]["lock"]["owner_dead"], true);
+    assert_eq!(v["value"]["robust"]["owner_dead"], true);
+
+    let out = ns.shmctl(&[
+        "dump",
+        &id,
+        "--schema",
+        &header,
+        "--type",
+        "Record",
+        "--expect",
+        "magic=0xc0ffee",
+        "--expect",
+        "mode=DONE",
+    ]);
+    assert_exit(&out, 1, &["--expect mismatch"]);
+    assert!(
+        text(&out.stderr).contains("mode is RUNNING (5), expected DONE"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ns.shmctl(&[
+        "dump", &id, "--schema", &header, "--type", "Record", "--expect", "temp=-40", "--json",
+    ]);
+    assert_success(&out, &["--expect match"]);
+}
+
+#[test]
+fn hex_and_raw_match_the_bytes_and_hexdump() {
+    let Some(ns) = Ns::new() else { return };
+    let holder = ns.spawn_helper(&[
+        "create", "0x44", "5000", "0600", "attach", "write", "hello", "hold",
+    ]);
+    let id = holder.id().to_string();
+    let raw = ns.shmctl(&["dump", &id, "--format", "raw"]);
+    assert_success(&raw, &["raw"]);
+    assert_eq!(raw.stdout.len(), 5000, "exactly the segment, never past it");
+    assert_eq!(&raw.stdout[..5], b"hello");
+
+    let ours = ns.shmctl(&["dump", &id]);
+    assert_success(&ours, &["hex"]);
+    let mut hexdump = Command::new("hexdump")
+        .arg("-C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("hexdump");
+    std::io::Write::write_all(hexdump.stdin.as_mut().expect("stdin"), &raw.stdout)
+        .expect("feed hexdump");
+    let theirs = hexdump.wait_with_output().expect("hexdump");
+    assert_eq!(
+        text(&ours.stdout),
+        text(&theirs.stdout),
+        "the same lines as hexdump -C"
+    );
+
+    let window = ns.shmctl(&[
+        "dump", &id, "--offset", "2", "--length", "3", "--format", "raw",
+    ]);
+    assert_eq!(window.stdout, b"llo");
+    let doc = ns.json(&["dump", &id, "--length", "5", "--json"]);
+    assert_eq!(doc["base64"], "aGVsbG8=");
+    assert_eq!(doc["length"], 5);
+    let all = text(&ns.shmctl(&["dump", &id, "--no-squeeze"]).stdout);
+    assert_eq!(all.lines().count(), 5000usize.div_ceil(16) + 1);
+}
+
+#[test]
+fn a_type_larger_than_the_segment_needs_partial() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("big.h");
+    std::fs::write(
+        &header,
+        "#include <stdint.h>\nstruct Big { uint32_t a; uint32_t b; uint8_t tail[100]; };\n",
+    )
+    .expect("write");
+    let header = header.to_str().expect("utf-8");
+    let holder = ns.spawn_helper(&[
+        "create",
+        "0x45",
+        "6",
+        "0600",
+        "attach",
+        "hex",
+        "010000000200",
+        "hold",
+    ]);
+    let id = holder.id().to_string();
+    let out = ns.shmctl(&["dump", &id, "--schema", header, "--type", "Big"]);
+    assert_exit(&out, 1, &["too big"]);
+    assert!(
+        text(&out.stderr).contains("--partial"),
+        "{}",
+        text(&out.stderr)
+    );
+    let doc = ns.json(&[
+        "dump",
+        &id,
+        "--schema",
+        header,
+        "--type",
+        "Big",
+        "--partial",
+        "--json",
+    ]);
+    assert_eq!(
+        doc["value"],
+        json!({"a": 1, "b": null, "tail": null}),
+        "only what fits, never past the segment"
+    );
+
+    let records = ns.spawn_helper(&[
+        "create",
+        "0x46",
+        "24",
+        "0600",
+        "attach",
+        "hex",
+        "010000000200000003",
+        "hold",
+    ]);
+    let pairs = dir.path().join("pair.h");
+    std::fs::write(
+        &pairs,
+        "#include <stdint.h>\nstruct Pair { uint32_t a; uint32_t b; };\n",
+    )
+    .expect("write");
+    let doc = ns.json(&[
+        "dump",
+        &records.id().to_string(),
+        "--schema",
+        pairs.to_str().expect("utf-8"),
+        "--type",
+        "Pair",
+        "--count",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(
+        doc["values"],
+        json!([{"a": 1, "b": 2}, {"a": 3, "b": 0}, {"a": 0, "b": 0}])
+    );
+}
+
+#[test]
+fn attaching_is_refused_where_it_would_destroy_the_segment() {
+    let Some(ns) = Ns::new() else { return };
+    if root_only(&ns, "sets kernel.shm_rmid_forced") {
+        return;
+    }
+    // A live creator that never attaches: shm_rmid_forced=1 keeps it until the first detach.
+    let holder = ns.spawn_helper(&["create", "0x47", "4096", "0600"]);
+    ns.sysctl("kernel.shm_rmid_forced", "1");
+    let id = holder.id().to_string();
+    let out = ns.shmctl(&["dump", &id]);
+    assert_exit(&out, 1, &["dump under shm_rmid_forced"]);
+    assert!(
+        text(&out.stderr).contains("shm_rmid_forced=1"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(ns.segments().len(), 1, "still there");
+    let out = ns.shmctl(&["dump", &id, "--force", "--length", "16"]);
+    assert_success(&out, &["dump --force"]);
+    assert!(
+        ns.segments().is_empty(),
+        "--force read it, and the detach destroyed it as warned"
+    );
+}
