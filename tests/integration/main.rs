@@ -9,6 +9,7 @@ mod ls;
 mod lsipc;
 mod rm;
 mod schema;
+mod schema_gcc;
 mod stat;
 mod stress;
 mod unprivileged;
