@@ -52,6 +52,8 @@ pub enum Command {
     Gc(GcArgs),
     /// Show a segment's bytes: hex, raw, or decoded field by field with a C header
     Dump(DumpArgs),
+    /// Attach to a segment and hold it (gc leaves it alone), run a command, or set fields
+    Attach(AttachArgs),
     /// Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment
     Schema(SchemaArgs),
     /// Compute an ftok(3) key and show the bits it was made from
@@ -105,7 +107,7 @@ pub struct StatArgs {
 pub struct CreateArgs {
     /// Size in bytes; suffixes K/KiB (1024), KB (1000), M, G
     #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size,
-          required_unless_present = "from_archive")]
+          required_unless_present_any = ["from_archive", "from"])]
     pub size: Option<u64>,
     /// Create with this key (0x hex or decimal); an existing one is returned if big enough
     #[arg(long, short, value_name = "KEY", value_parser = parse_create_key)]
@@ -122,6 +124,9 @@ pub struct CreateArgs {
     /// Fail if a segment with the key exists (IPC_EXCL)
     #[arg(long, short = 'x')]
     pub exclusive: bool,
+    /// Fill a new segment with this file's bytes (size from the file unless --size is larger)
+    #[arg(long, value_name = "FILE", conflicts_with = "from_archive")]
+    pub from: Option<PathBuf>,
     /// Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the
     /// key if it is free (if not, only with --private, under a new private key)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "ftok", "size", "mode", "exclusive"])]
@@ -220,6 +225,35 @@ pub struct DumpArgs {
     /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The segment: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    #[arg(value_name = "SEG", value_parser = select::parse)]
+    pub segment: Selector,
+    /// Stay attached until SIGINT or SIGTERM, then detach (the default)
+    #[arg(long, conflicts_with = "exec")]
+    pub hold: bool,
+    /// Stay attached while the command after `--` runs; exit with its status
+    #[arg(long, requires = "command")]
+    pub exec: bool,
+    /// The command for --exec
+    #[arg(last = true, value_name = "CMD", requires = "exec")]
+    pub command: Vec<String>,
+    /// Attach read-write (read-only otherwise)
+    #[arg(long)]
+    pub rw: bool,
+    /// The C header declaring the segment's type (for --set)
+    #[arg(long, value_name = "FILE", requires = "type_name")]
+    pub schema: Option<PathBuf>,
+    /// The segment's type (for --set)
+    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "schema")]
+    pub type_name: Option<String>,
+    /// Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with
+    /// their NUL, true/false, enum names. Nothing is written unless every value fits.
+    #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod column;
 pub mod decode;
+pub mod encode;
 pub mod error;
 pub mod gc;
 pub mod hexdump;

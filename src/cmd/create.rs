@@ -4,6 +4,7 @@ use crate::cli::CreateArgs;
 use crate::error::{Error, Exit, Result};
 use crate::model::{key_hex, Created};
 use crate::render;
+use crate::sys::shm::{Access, Attachment};
 use crate::sys::{ftok, shm, SysError};
 
 use super::Context;
@@ -16,10 +17,21 @@ pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit>
         }
         return show(ctx, &created, out);
     }
-    // clap requires --size unless --from-archive.
-    let size = args
-        .size
-        .ok_or_else(|| Error::Usage("--size is required".to_string()))?;
+    let contents = match &args.from {
+        Some(path) => Some(std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::NotFound(format!("{} does not exist", path.display()))
+            }
+            _ => Error::io(format!("reading {}", path.display()), e),
+        })?),
+        None => None,
+    };
+    // clap requires --size unless --from or --from-archive.
+    let size = match (&contents, args.size) {
+        (Some(bytes), size) => size.unwrap_or(0).max(bytes.len() as u64),
+        (None, Some(size)) => size,
+        (None, None) => return Err(Error::Usage("--size is required".to_string())),
+    };
     let key = match (&args.key, &args.ftok) {
         (Some(key), _) => *key,
         (None, Some((path, proj))) => {
@@ -29,8 +41,23 @@ pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit>
         }
         (None, None) => 0, // IPC_PRIVATE
     };
-    let created = create(key, size, args.mode, args.exclusive)?;
+    let exclusive = args.exclusive || contents.is_some();
+    let created = create(key, size, args.mode, exclusive)?;
+    if let Some(bytes) = contents {
+        fill(created.id, size, &bytes)?;
+    }
     show(ctx, &created, out)
+}
+
+/// Writes a file's bytes into the new segment; a half-filled one is removed.
+fn fill(id: i32, size: u64, bytes: &[u8]) -> Result<()> {
+    let written = Attachment::new(id, size, Access::ReadWrite)
+        .and_then(|mut segment| segment.write_at(0, bytes))
+        .map_err(|e| Error::sys(format!("filling shm {id}"), e));
+    if written.is_err() {
+        shm::remove(id).ok();
+    }
+    written
 }
 
 fn show(ctx: Context, created: &Created, out: &mut dyn Write) -> Result<Exit> {
@@ -74,7 +101,10 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
 
 fn explain(key: u32, size: u64, e: SysError) -> Error {
     let what = match e.errno {
-        libc::EEXIST => format!("a segment with key {} exists (--exclusive)", key_hex(key)),
+        libc::EEXIST => format!(
+            "a segment with key {} exists (--exclusive and --from only create new ones)",
+            key_hex(key)
+        ),
         libc::EINVAL => {
             format!("cannot create {size} bytes: outside the limits (see `shmctl limits`)")
         }

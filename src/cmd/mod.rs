@@ -12,6 +12,7 @@ use crate::select::Selector;
 use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
 
 mod archive;
+mod attach;
 mod create;
 mod dump;
 mod gc;
@@ -50,6 +51,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Rm(args) => rm::run(ctx, args, out),
         Command::Gc(args) => gc::run(ctx, args, out),
         Command::Dump(args) => dump::run(ctx, args, out),
+        Command::Attach(args) => attach::run(ctx, args, out),
         Command::Schema(args) => schema::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),

@@ -118,6 +118,19 @@ pub fn comm(pid: i32) -> Option<String> {
     Some(raw.trim_end_matches('\n').to_string())
 }
 
+/// Sends `signal` to `pid` (forwarding a SIGINT/SIGTERM to a command we run).
+pub fn signal(pid: i32, signal: i32) -> std::io::Result<()> {
+    if pid <= 0 {
+        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: kill with a positive pid affects only that process; no memory is touched.
+    if unsafe { libc::kill(pid, signal) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// The effective uid of this process.
 pub fn effective_uid() -> u32 {
     // SAFETY: geteuid cannot fail and touches no memory.
