@@ -36,6 +36,16 @@ pub struct Global {
     /// Explain more: how segments were enumerated, what each step did
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

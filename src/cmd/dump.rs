@@ -39,7 +39,13 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             format.unwrap_or(DumpFormat::Table),
             out,
         ),
-        None => bytes(args, &reader, format.unwrap_or(DumpFormat::Hex), out),
+        None => bytes(
+            args,
+            &reader,
+            format.unwrap_or(DumpFormat::Hex),
+            ctx.color,
+            out,
+        ),
     }
 }
 
@@ -48,6 +54,7 @@ fn bytes(
     args: &DumpArgs,
     reader: &SegmentReader,
     format: DumpFormat,
+    color: bool,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let end = match args.length {
@@ -56,7 +63,7 @@ fn bytes(
     };
     let mut buf = vec![0u8; CHUNK];
     let mut offset = args.offset;
-    let mut dumper = HexDumper::new(!args.no_squeeze);
+    let mut dumper = HexDumper::new(!args.no_squeeze, color);
     let mut collected = Vec::new();
     while offset < end {
         let want = ((end - offset) as usize).min(CHUNK);
@@ -67,11 +74,7 @@ fn bytes(
         match format {
             DumpFormat::Raw => out.write_all(&buf[..n])?,
             DumpFormat::Json => collected.extend_from_slice(&buf[..n]),
-            DumpFormat::Hex | DumpFormat::Table => {
-                for (i, line) in buf[..n].chunks(16).enumerate() {
-                    dumper.line(out, offset + (i * 16) as u64, line)?;
-                }
-            }
+            DumpFormat::Hex | DumpFormat::Table => dumper.chunk(out, offset, &buf[..n])?,
         }
         offset += n as u64;
     }

@@ -2,7 +2,7 @@
 //! and the renderers.
 use std::io::Write;
 
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, ColorChoice, Command, Global};
 use crate::error::{Error, Exit, Result};
 use crate::gc::{self as orphan, Owners, Policy};
 use crate::liveness;
@@ -30,14 +30,26 @@ pub struct Context {
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
+    pub color: bool,
 }
 
 impl From<&Global> for Context {
     fn from(g: &Global) -> Self {
+        use std::io::IsTerminal;
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: set and not empty means no colour.
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
         Context {
             json: g.json,
             quiet: g.quiet,
             verbose: g.verbose,
+            color,
         }
     }
 }

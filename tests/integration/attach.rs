@@ -78,7 +78,7 @@ fn exec_holds_while_the_command_runs_and_passes_its_status() {
     );
     // … and it is detached afterwards.
     assert_eq!(ns.segments()[0]["nattch"], 0);
-    let out = ns.shmctl(&["attach", &id, "--exec", "--", "no-such-command-here"]);
+    let out = ns.shmctl(&["attach", &id, "--exec", "--", "/nonexistent/command"]);
     assert_exit(&out, 3, &["missing command"]);
     let out = ns.shmctl(&["attach", &id, "--exec"]);
     assert_exit(&out, 2, &["--exec without a command"]);
