@@ -5,6 +5,7 @@ mod attach;
 mod cli;
 mod create;
 mod dump;
+mod examples;
 mod gc;
 mod ls;
 mod lsipc;
