@@ -235,6 +235,10 @@ pub struct DumpArgs {
     /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment
     #[arg(long)]
     pub force: bool,
+    /// Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or
+    /// fields with --schema), until SIGINT/SIGTERM
+    #[arg(long, value_name = "INTERVAL", value_parser = units::parse_interval, conflicts_with = "expect")]
+    pub follow: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,21 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
+/// A polling interval: `500ms`, or a duration (`1s`, `2m`). At least 10 ms.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = match text.trim().strip_suffix("ms") {
+        Some(ms) => ms
+            .parse::<u64>()
+            .map(std::time::Duration::from_millis)
+            .map_err(|_| format!("`{text}` is not an interval: use 500ms, 1s, 2m")),
+        None => parse_duration(text).map(std::time::Duration::from_secs),
+    }?;
+    if interval < std::time::Duration::from_millis(10) {
+        return Err(format!("`{text}` is too short: at least 10ms"));
+    }
+    Ok(interval)
+}
+
 /// `4.0 KiB`, `1.5 MiB`, `512 B`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -223,6 +238,17 @@ mod tests {
         for bad in ["", "h", "1x", "1h30", "-5m", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(
+            parse_interval("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(parse_interval("2s"), Ok(std::time::Duration::from_secs(2)));
+        assert!(parse_interval("5ms").is_err());
+        assert!(parse_interval("fast").is_err());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
     } else if ctx.verbose {
         render::note(false, &reader.how);
     }
+    if let Some(interval) = args.follow {
+        return follow(args, &reader, interval, out);
+    }
     let format = if ctx.json {
         Some(DumpFormat::Json)
     } else {
@@ -231,5 +234,145 @@ fn matches_expectation(actual: Option<&Value>, expected: &str) -> bool {
         Some(Value::Float(f)) => expected.parse::<f64>().is_ok_and(|e| e == *f),
         Some(Value::Pointer(p)) => int() == Some(i128::from(*p)),
         _ => false,
+    }
+}
+
+/// One observation of the segment for `--follow`: (label, text) per hex line or per field.
+fn observe(
+    args: &DumpArgs,
+    reader: &SegmentReader,
+    decoding: Option<&Decoding>,
+) -> Result<Vec<(String, String)>> {
+    let end = match args.length {
+        Some(length) => reader.size().min(args.offset.saturating_add(length)),
+        None => reader.size(),
+    };
+    let mut bytes = vec![0u8; (end - args.offset) as usize];
+    let n = reader.read_at(args.offset, &mut bytes)?;
+    bytes.truncate(n);
+    let Some(d) = decoding else {
+        let mut text = Vec::new();
+        HexDumper::new(false, false).chunk(&mut text, args.offset, &bytes)?;
+        let text = String::from_utf8_lossy(&text).into_owned();
+        return Ok(text
+            .lines()
+            .map(|l| (l[..8].to_string(), l.to_string()))
+            .collect());
+    };
+    let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
+    let decoder = Decoder {
+        layouts: &d.layouts,
+        thread_alive: &thread_alive,
+    };
+    let mut fields = Vec::new();
+    for index in 0..args.count {
+        let start = (index * d.size) as usize;
+        let Some(record) = bytes.get(start..) else {
+            break;
+        };
+        for field in &d.fields {
+            let label = if args.count > 1 {
+                format!("record {index} {}", field.path)
+            } else {
+                field.path.clone()
+            };
+            fields.push((
+                label,
+                render::table::value_text(&decoder.field(field, record), args.hex),
+            ));
+        }
+    }
+    Ok(fields)
+}
+
+/// What `--follow` decodes with.
+struct Decoding<'p> {
+    layouts: schema::Layouts<'p>,
+    fields: Vec<schema::Field>,
+    size: u64,
+}
+
+/// `--follow`: one view held open; the first look in full, then only what changed, until
+/// SIGINT or SIGTERM (exit 0).
+fn follow(
+    args: &DumpArgs,
+    reader: &SegmentReader,
+    interval: std::time::Duration,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let interrupts =
+        crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
+    let loaded = match &args.schema {
+        Some(header) => {
+            let file = header.display().to_string();
+            let text = std::fs::read_to_string(header)
+                .map_err(|e| Error::io(format!("reading {file}"), e))?;
+            Some((file, text))
+        }
+        None => None,
+    };
+    let program = match &loaded {
+        Some((file, text)) => Some(schema::parse(file, text)?),
+        None => None,
+    };
+    let decoding = match (&loaded, &program) {
+        (Some((file, text)), Some(program)) => {
+            let layouts = schema::layouts(file, text, program, Target::default())?;
+            let type_name = args.type_name.as_deref().unwrap_or_default();
+            let id = schema::find_record(program, type_name).ok_or_else(|| {
+                Error::NotFound(format!("no struct or union `{type_name}` in {file}"))
+            })?;
+            let size = layouts.record_layout(id).map_or(0, |l| l.size);
+            let fields = layouts.fields(id);
+            Some(Decoding {
+                layouts,
+                fields,
+                size,
+            })
+        }
+        _ => None,
+    };
+    let mut previous = observe(args, reader, decoding.as_ref())?;
+    for (label, text) in &previous {
+        match decoding {
+            Some(_) => writeln!(out, "{label}: {text}")?,
+            None => writeln!(out, "{text}")?,
+        }
+    }
+    out.flush()?;
+    let slice = interval.min(std::time::Duration::from_millis(50));
+    loop {
+        let started = std::time::Instant::now();
+        while started.elapsed() < interval {
+            if interrupts.pending().is_some() {
+                out.flush()?;
+                return Ok(Exit::Success);
+            }
+            std::thread::sleep(slice);
+        }
+        let current = observe(args, reader, decoding.as_ref())?;
+        let changes: Vec<String> = current
+            .iter()
+            .enumerate()
+            .filter(|(i, now)| previous.get(*i) != Some(now))
+            .map(|(i, (label, now))| match (&decoding, previous.get(i)) {
+                (Some(_), Some((_, before))) => format!("{label}: {before} → {now}"),
+                (Some(_), None) => format!("{label}: {now}"),
+                (None, _) => now.clone(),
+            })
+            .collect();
+        if !changes.is_empty() {
+            writeln!(
+                out,
+                "--- {}: {} change(s)",
+                crate::units::rfc3339_utc(crate::sys::now_unix()),
+                changes.len()
+            )?;
+            for change in &changes {
+                writeln!(out, "{change}")?;
+            }
+            out.flush()?;
+        }
+        previous = current;
     }
 }

@@ -351,3 +351,66 @@ fn attaching_is_refused_where_it_would_destroy_the_segment() {
         "--force read it, and the detach destroyed it as warned"
     );
 }
+
+#[test]
+fn follow_prints_what_changes_until_sigint() {
+    use std::io::Read;
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("shared.h");
+    std::fs::write(
+        &header,
+        "#include <stdint.h>\nstruct S { int32_t counter; char message[12]; };\n",
+    )
+    .expect("write");
+    let header = header.to_str().expect("utf-8");
+    let id = ns.run_helper(&["create", "0x48", "16", "0600"])[0].to_string();
+    let mut follower = ns
+        .command(shmctl_bin())
+        .args([
+            "dump", &id, "--schema", header, "--type", "S", "--follow", "50ms", "-q",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("follow");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let set = ns.shmctl(&[
+        "attach",
+        &id,
+        "--schema",
+        header,
+        "--type",
+        "S",
+        "--set",
+        "counter=7",
+        "--set",
+        "message=hey",
+        "-q",
+    ]);
+    assert_success(&set, &["set"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Removed mid-follow: the view it holds keeps the memory; it goes on without error.
+    assert_success(&ns.shmctl(&["rm", "--force", &id, "-q"]), &["rm --force"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // SAFETY: kill has no memory effects; the pid is our child's.
+    unsafe { libc::kill(follower.id() as i32, libc::SIGINT) };
+    let status = follower.wait().expect("wait");
+    let mut output = String::new();
+    follower
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut output)
+        .expect("read");
+    assert_eq!(status.code(), Some(0), "Ctrl-C exits cleanly: {output}");
+    assert!(
+        output.starts_with("counter: 0\nmessage: \"\"\n"),
+        "the first look in full: {output}"
+    );
+    assert!(
+        output.contains("change(s)\ncounter: 0 → 7\nmessage: \"\" → \"hey\"\n"),
+        "then only the changes: {output}"
+    );
+    assert!(ns.segments().is_empty(), "gone once the follower detached");
+}
