@@ -17,9 +17,11 @@
 //!
 //! A writer killed with SIGKILL cannot end the stream: the reader then waits until it is
 //! stopped itself, and `shmctl gc` removes the segment that is left.
-use std::ffi::{c_int, CString, OsString};
+mod channel;
+
+use channel::{ftok, os_error, sem_post, Channel};
+use std::ffi::{c_int, OsString};
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::ptr;
@@ -38,42 +40,6 @@ Waits up to 10 s for the writer's segment. Exit status: 0 once message N has bee
 (without --messages: once the writer ends the stream), 1 on an error or when the writer
 ends the stream before message N.
 ";
-
-/// `struct SharedData` of examples/shared_data.h: one message.
-#[repr(C)]
-struct SharedData {
-    /// The message's number: 1, 2, ... N.
-    counter: i32,
-    /// The text, NUL-terminated.
-    message: [u8; 100],
-    /// Set by the writer with each message, cleared by the reader once consumed.
-    ready: bool,
-}
-
-/// `struct Channel` of examples/shared_data.h: the whole segment.
-#[repr(C)]
-struct Channel {
-    /// Posted by the writer when `data` holds a message (starts at 0).
-    filled: libc::sem_t,
-    /// Posted by the reader when it has taken the message (starts at 1: the slot is free).
-    consumed: libc::sem_t,
-    data: SharedData,
-}
-
-// The layout gcc gives examples/shared_data.h (`shmctl schema examples/shared_data.h`).
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-const _: () = {
-    assert!(std::mem::size_of::<SharedData>() == 108);
-    assert!(std::mem::offset_of!(SharedData, message) == 0x04);
-    assert!(std::mem::offset_of!(SharedData, ready) == 0x68);
-    assert!(std::mem::size_of::<Channel>() == 176);
-    assert!(std::mem::offset_of!(Channel, consumed) == 0x20);
-    assert!(std::mem::offset_of!(Channel, data) == 0x40);
-};
 
 /// The owner-execute bit the writer keeps in the segment's mode until it has initialised
 /// the semaphores (see examples/writer.rs).
@@ -174,21 +140,6 @@ fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Option<Options
         }
     }
     Ok(Some(options))
-}
-
-fn os_error(what: &str) -> String {
-    format!("{what}: {}", io::Error::last_os_error())
-}
-
-fn ftok(path: &std::path::Path) -> Result<libc::key_t, String> {
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| format!("--path {path:?} contains a NUL byte"))?;
-    // SAFETY: c_path is a NUL-terminated string that outlives the call.
-    let key = unsafe { libc::ftok(c_path.as_ptr(), 65) };
-    if key == -1 {
-        return Err(os_error(&format!("ftok({path:?}, 65)")));
-    }
-    Ok(key)
 }
 
 /// The writer's segment for `key`, once it exists and the writer has set it up: the reader
@@ -293,12 +244,4 @@ fn sem_wait(sem: *mut libc::sem_t, name: &str) -> Result<(), String> {
             return Err(format!("sem_wait({name}): {err}"));
         }
     }
-}
-
-fn sem_post(sem: *mut libc::sem_t, name: &str) -> Result<(), String> {
-    // SAFETY: sem points to a semaphore the writer initialised in the attached segment.
-    if unsafe { libc::sem_post(sem) } == -1 {
-        return Err(os_error(&format!("sem_post({name})")));
-    }
-    Ok(())
 }

@@ -16,9 +16,11 @@
 //!
 //! Exit status: 0 when the reader has consumed every message, 1 on an error, 128 + the signal
 //! number when stopped by a signal (130 for SIGINT, 143 for SIGTERM).
-use std::ffi::{c_int, CString, OsString};
+mod channel;
+
+use channel::{ftok, os_error, sem_post, Channel};
+use std::ffi::{c_int, OsString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::ptr;
@@ -38,42 +40,6 @@ shared memory, one at a time, then removes the segment.
 Exit status: 0 once the reader has consumed every message, 1 on an error,
 130 on SIGINT and 143 on SIGTERM (the segment is removed in every case).
 ";
-
-/// `struct SharedData` of examples/shared_data.h: one message.
-#[repr(C)]
-struct SharedData {
-    /// The message's number: 1, 2, ... N.
-    counter: i32,
-    /// The text, NUL-terminated.
-    message: [u8; 100],
-    /// Set by the writer with each message, cleared by the reader once consumed.
-    ready: bool,
-}
-
-/// `struct Channel` of examples/shared_data.h: the whole segment.
-#[repr(C)]
-struct Channel {
-    /// Posted by the writer when `data` holds a message (starts at 0).
-    filled: libc::sem_t,
-    /// Posted by the reader when it has taken the message (starts at 1: the slot is free).
-    consumed: libc::sem_t,
-    data: SharedData,
-}
-
-// The layout gcc gives examples/shared_data.h (`shmctl schema examples/shared_data.h`).
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-const _: () = {
-    assert!(std::mem::size_of::<SharedData>() == 108);
-    assert!(std::mem::offset_of!(SharedData, message) == 0x04);
-    assert!(std::mem::offset_of!(SharedData, ready) == 0x68);
-    assert!(std::mem::size_of::<Channel>() == 176);
-    assert!(std::mem::offset_of!(Channel, consumed) == 0x20);
-    assert!(std::mem::offset_of!(Channel, data) == 0x40);
-};
 
 /// The segment's mode while the writer sets it up. The owner-execute bit means nothing to
 /// shared memory (only `SHM_EXEC` checks it); here it tells a reader that finds the segment
@@ -186,10 +152,6 @@ fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Option<Options
     Ok(Some(options))
 }
 
-fn os_error(what: &str) -> String {
-    format!("{what}: {}", io::Error::last_os_error())
-}
-
 /// Keeps the first error, and adds the second one's text to it.
 fn both<T>(first: Result<T, String>, then: Result<(), String>) -> Result<T, String> {
     match (first, then) {
@@ -197,17 +159,6 @@ fn both<T>(first: Result<T, String>, then: Result<(), String>) -> Result<T, Stri
         (Err(e), Ok(())) | (Ok(_), Err(e)) => Err(e),
         (Err(e), Err(also)) => Err(format!("{e}; then {also}")),
     }
-}
-
-fn ftok(path: &std::path::Path) -> Result<libc::key_t, String> {
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| format!("--path {path:?} contains a NUL byte"))?;
-    // SAFETY: c_path is a NUL-terminated string that outlives the call.
-    let key = unsafe { libc::ftok(c_path.as_ptr(), 65) };
-    if key == -1 {
-        return Err(os_error(&format!("ftok({path:?}, 65)")));
-    }
-    Ok(key)
 }
 
 /// A new segment for `key`, in mode [`MODE_SETTING_UP`]. Never an existing one: the writer
@@ -357,14 +308,6 @@ fn sem_init(sem: *mut libc::sem_t, value: u32, name: &str) -> Result<(), String>
     // SAFETY: sem points into the attached segment; pshared 1 because two processes share it.
     if unsafe { libc::sem_init(sem, 1, value) } == -1 {
         return Err(os_error(&format!("sem_init({name}, 1, {value})")));
-    }
-    Ok(())
-}
-
-fn sem_post(sem: *mut libc::sem_t, name: &str) -> Result<(), String> {
-    // SAFETY: sem points to a semaphore initialised by sem_init in the attached segment.
-    if unsafe { libc::sem_post(sem) } == -1 {
-        return Err(os_error(&format!("sem_post({name})")));
     }
     Ok(())
 }

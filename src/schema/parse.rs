@@ -648,16 +648,7 @@ impl Parser<'_> {
             Kind::Union
         };
         self.at += 1;
-        let mut attrs = self.attributes()?;
-        let tag = match self.peek() {
-            Some(Tok::Ident(name)) if !name.starts_with("__attribute") => {
-                let name = name.clone();
-                self.at += 1;
-                Some(name)
-            }
-            _ => None,
-        };
-        attrs.merge(self.attributes()?);
+        let (mut attrs, tag) = self.tag()?;
         let existing = tag.as_ref().and_then(|t| self.tags.get(t).copied());
         if !self.is("{") {
             let Some(tag) = tag else {
@@ -712,6 +703,21 @@ impl Parser<'_> {
         record.defined = true;
         let _ = in_record;
         Ok(Ty::Record(id))
+    }
+
+    /// After `struct`, `union` or `enum`: attributes, an optional tag, attributes.
+    fn tag(&mut self) -> Result<(Attrs, Option<String>), SchemaError> {
+        let mut attrs = self.attributes()?;
+        let tag = match self.peek() {
+            Some(Tok::Ident(name)) if !name.starts_with("__attribute") => {
+                let name = name.clone();
+                self.at += 1;
+                Some(name)
+            }
+            _ => None,
+        };
+        attrs.merge(self.attributes()?);
+        Ok((attrs, tag))
     }
 
     fn new_record(&mut self, kind: Kind, tag: Option<String>, line: u32) -> usize {
@@ -827,15 +833,7 @@ impl Parser<'_> {
     /// `enum [tag] [{ A, B = 4, C }]`: its constants become usable in expressions.
     fn enumeration(&mut self) -> Result<Ty, SchemaError> {
         self.at += 1;
-        let mut attrs = self.attributes()?;
-        let tag = match self.peek() {
-            Some(Tok::Ident(name)) if !name.starts_with("__attribute") => {
-                let name = name.clone();
-                self.at += 1;
-                Some(name)
-            }
-            _ => None,
-        };
+        let (mut attrs, tag) = self.tag()?;
         if !self.is("{") {
             let Some(tag) = tag else {
                 return self.fail("expected `{` or a tag name");
