@@ -68,6 +68,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Compute an ftok(3) key and show the bits it was made from
     Key(KeyArgs),
+    /// Write the man pages or shell completions into a directory (for packagers)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
     /// Show the system's shared memory limits and usage (like `ipcs -l`)
     Limits(LimitsArgs),
 }
@@ -92,9 +95,10 @@ pub struct LsArgs {
     /// Sort by a column (its header name, case-insensitive)
     #[arg(long, value_name = "COLUMN")]
     pub sort: Option<String>,
-    /// Columns to show, comma-separated header names; a leading + adds to the defaults
-    /// (KEY,ID,OWNER,UID,GROUP,GID,CUID,CGID,PERMS,MODE,SIZE,NATTCH,STATUS,CPID,CREATOR,
-    /// LPID,LAST,AGE,IDLE,CTIME,ATIME,DTIME,RSS,SWAP,ORPHAN,WHY)
+    /// Columns to show, comma-separated header names; a leading + adds to the defaults.
+    /// Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH,
+    /// STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN,
+    /// WHY
     #[arg(long, short = 'o', value_name = "LIST")]
     pub columns: Option<String>,
     /// Leave out the header line
@@ -309,6 +313,199 @@ pub struct KeyArgs {
 #[derive(Debug, Args)]
 pub struct LimitsArgs {}
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    /// shmctl.1 and one page per subcommand (shmctl-ls.1 …)
+    Man,
+    /// bash, zsh, fish, elvish and PowerShell
+    Completions,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    pub what: Generated,
+    /// The directory to write into (created if missing)
+    pub dir: PathBuf,
+}
+
+/// Examples per subcommand: (command line, what it does). Shown by `--help` and in the
+/// man pages' EXAMPLES.
+pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "ls",
+        &[
+            (
+                "shmctl ls",
+                "every segment, with its creator's state (alive, dead, reused, unknown)",
+            ),
+            (
+                "shmctl ls --orphans",
+                "what gc would remove, with the evidence",
+            ),
+            (
+                "shmctl ls --user postgres --sort size",
+                "one owner's segments, smallest first",
+            ),
+            (
+                "shmctl ls --columns +RSS,SWAP,LAST --json",
+                "more columns; JSON for scripts",
+            ),
+        ],
+    ),
+    (
+        "stat",
+        &[
+            (
+                "shmctl stat 32774",
+                "every shmid_ds field, who is attached, whether the creator lives",
+            ),
+            (
+                "shmctl stat ftok:/etc/myapp:A --json",
+                "the segment ftok(\"/etc/myapp\", 'A') names",
+            ),
+        ],
+    ),
+    (
+        "create",
+        &[
+            ("shmctl create --size 4K", "a private segment, mode 0600"),
+            (
+                "shmctl create --size 1MiB --key 0x5a00c062 --mode 0640",
+                "a keyed one (returned if it exists)",
+            ),
+            (
+                "shmctl create --from snapshot.bin",
+                "a new segment holding a file's bytes",
+            ),
+            (
+                "shmctl create --from-archive /var/tmp/shm/shm-5-0x00001f40.json",
+                "restore an archived segment",
+            ),
+        ],
+    ),
+    (
+        "attach",
+        &[
+            (
+                "shmctl attach 42",
+                "hold it (gc leaves it alone) until Ctrl-C",
+            ),
+            (
+                "shmctl attach 42 --exec -- ./run-tests",
+                "hold it while a command runs",
+            ),
+            (
+                "shmctl attach 42 --schema shared.h --type SharedData --set ready=true",
+                "set a field",
+            ),
+        ],
+    ),
+    (
+        "dump",
+        &[
+            ("shmctl dump 42", "hex, like hexdump -C"),
+            ("shmctl dump 42 --format raw > segment.bin", "the bytes"),
+            (
+                "shmctl dump 42 --schema shared.h --type SharedData",
+                "every field decoded",
+            ),
+            (
+                "shmctl dump 42 --schema shared.h --type SharedData --expect version=3",
+                "fail unless version is 3",
+            ),
+            ("shmctl dump 42 --follow 500ms", "watch what changes"),
+        ],
+    ),
+    (
+        "rm",
+        &[
+            (
+                "shmctl rm 42 0x5a00c062",
+                "remove two segments, refusing attached ones",
+            ),
+            (
+                "shmctl rm --force 42",
+                "mark an attached one for destruction",
+            ),
+            (
+                "shmctl rm --archive /var/tmp/shm 42",
+                "save its bytes first",
+            ),
+        ],
+    ),
+    (
+        "gc",
+        &[
+            ("shmctl gc --dry-run", "the orphans and why each is one"),
+            (
+                "shmctl gc --yes --older-than 1h --json",
+                "remove them (for a timer or CI)",
+            ),
+            (
+                "shmctl gc --yes --user ci --archive /var/tmp/shm",
+                "one user's, archived first",
+            ),
+        ],
+    ),
+    (
+        "schema",
+        &[
+            (
+                "shmctl schema shared.h",
+                "every struct's layout, holes and padding, as gcc lays it out",
+            ),
+            (
+                "shmctl schema shared.h --type SharedData --lint",
+                "shared-memory pitfalls",
+            ),
+            (
+                "shmctl schema shared.h --type SharedData --check 42",
+                "does the segment have the type's size?",
+            ),
+            (
+                "shmctl schema shared.h --target aarch64 --json",
+                "the layout on another ABI",
+            ),
+        ],
+    ),
+    (
+        "key",
+        &[(
+            "shmctl key /etc/myapp A",
+            "the ftok(3) key and the bits it was made from",
+        )],
+    ),
+    (
+        "limits",
+        &[(
+            "shmctl limits --json",
+            "limits and usage, \"unlimited\" as null",
+        )],
+    ),
+];
+
+/// The help text of a subcommand's examples.
+pub fn examples_help(name: &str) -> Option<String> {
+    let (_, examples) = EXAMPLES.iter().find(|(n, _)| *n == name)?;
+    let mut text = String::from("Examples:\n");
+    for (command, what) in examples.iter() {
+        text.push_str(&format!("  {command}\n      {what}\n"));
+    }
+    Some(text)
+}
+
+/// The command line with the examples attached to each subcommand's `--help`.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    for (name, _) in EXAMPLES {
+        if let Some(help) = examples_help(name) {
+            cmd = cmd.mut_subcommand(*name, |sub| sub.after_long_help(help));
+        }
+    }
+    cmd
+}
+
 fn parse_create_key(text: &str) -> Result<u32, String> {
     match select::parse(text) {
         Ok(Selector::Key(key)) => Ok(key),
@@ -344,6 +541,21 @@ mod tests {
     #[test]
     fn clap_configuration_is_valid() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn every_visible_subcommand_has_examples() {
+        for sub in Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
+            assert!(
+                examples_help(sub.get_name()).is_some(),
+                "{} has no examples",
+                sub.get_name()
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,12 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use shmctl::cli::Cli;
+use clap::FromArgMatches;
+use shmctl::cli::{self, Cli};
 use shmctl::error::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let result = shmctl::cmd::run(&cli, &mut out).and_then(|exit| {
         out.flush()?;

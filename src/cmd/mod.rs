@@ -16,6 +16,7 @@ mod attach;
 mod create;
 mod dump;
 mod gc;
+mod generate;
 mod key;
 mod limits;
 mod ls;
@@ -66,6 +67,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Attach(args) => attach::run(ctx, args, out),
         Command::Schema(args) => schema::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
+        Command::Generate(args) => generate::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),
     }
 }

@@ -7,6 +7,7 @@ mod create;
 mod dump;
 mod examples;
 mod gc;
+mod generated;
 mod ls;
 mod lsipc;
 mod rm;

@@ -1,0 +1,305 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'shmctl'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'shmctl' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write the man pages or shell completions into a directory (for packagers)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List shared memory segments (like `ipcs -m`), with the creator''s liveness')
+            [CompletionResult]::new('stat', 'stat', [CompletionResultType]::ParameterValue, 'Show everything about segments: every shmid_ds field, processes, liveness')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a segment (like `ipcmk -M`)')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Show a segment''s bytes: hex, raw, or decoded field by field with a C header')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove orphaned segments: nothing attached, creator and last user proven dead')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Compute an ftok(3) key and show the bits it was made from')
+            [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'Show the system''s shared memory limits and usage (like `ipcs -l`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shmctl;generate' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;ls' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort by a column (its header name, case-insensitive)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
+            [CompletionResult]::new('--columns', '--columns', [CompletionResultType]::ParameterName, 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)')
+            [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Leave out the header line')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;stat' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;create' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Create with this key (0x hex or decimal); an existing one is returned if big enough')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Create with this key (0x hex or decimal); an existing one is returned if big enough')
+            [CompletionResult]::new('--ftok', '--ftok', [CompletionResultType]::ParameterName, 'Create with the key ftok(PATH, PROJ) gives')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Permission bits, octal')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Permission bits, octal')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)')
+            [CompletionResult]::new('--from-archive', '--from-archive', [CompletionResultType]::ParameterName, 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Create with IPC_PRIVATE: a new segment that only its id names (the default)')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Fail if a segment with the key exists (IPC_EXCL)')
+            [CompletionResult]::new('--exclusive', '--exclusive', [CompletionResultType]::ParameterName, 'Fail if a segment with the key exists (IPC_EXCL)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;attach' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Stay attached until SIGINT or SIGTERM, then detach (the default)')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Stay attached while the command after `--` runs; exit with its status')
+            [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Attach read-write (read-only otherwise)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;dump' {
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start at this offset (suffixes K, M …)')
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'At most this many bytes (hex and raw)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'hex (the default), raw, or with --schema table (the default) or json')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Decode N consecutive records (an array of the type)')
+            [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--no-squeeze', '--no-squeeze', [CompletionResultType]::ParameterName, 'Show identical lines instead of squeezing them to `*`')
+            [CompletionResult]::new('--partial', '--partial', [CompletionResultType]::ParameterName, 'Decode what fits when the type is larger than the segment (never reading past it)')
+            [CompletionResult]::new('--hex', '--hex', [CompletionResultType]::ParameterName, 'Integers in hex')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;rm' {
+            [CompletionResult]::new('--archive', '--archive', [CompletionResultType]::ParameterName, 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Also remove attached segments: they are marked and vanish at their last detach')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Also remove attached segments: they are marked and vanish at their last detach')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show what would be removed, remove nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be removed, remove nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;gc' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default')
+            [CompletionResult]::new('--exclude-key', '--exclude-key', [CompletionResultType]::ParameterName, 'Never remove the segment with this key (repeatable)')
+            [CompletionResult]::new('--archive', '--archive', [CompletionResultType]::ParameterName, 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show what would be removed and why, remove nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be removed and why, remove nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Remove without asking (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Remove without asking (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--include-unknown', '--include-unknown', [CompletionResultType]::ParameterName, 'Also remove segments whose creator or last user reads as pid 0 (another PID namespace)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;schema' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only this type (a struct/union tag or typedef name)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only this type (a struct/union tag or typedef name)')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'The ABI to lay out for (default: this machine''s)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Compare the type''s size with this segment''s (needs --type when the file has several)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--lint', '--lint', [CompletionResultType]::ParameterName, 'Report shared-memory pitfalls: pointers, types without a fixed width, implicit padding, bool and enum sizes, no version or magic field (exit 1 when any)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;key' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;limits' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'shmctl;help' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write the man pages or shell completions into a directory (for packagers)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List shared memory segments (like `ipcs -m`), with the creator''s liveness')
+            [CompletionResult]::new('stat', 'stat', [CompletionResultType]::ParameterValue, 'Show everything about segments: every shmid_ds field, processes, liveness')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a segment (like `ipcmk -M`)')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Show a segment''s bytes: hex, raw, or decoded field by field with a C header')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove orphaned segments: nothing attached, creator and last user proven dead')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Compute an ftok(3) key and show the bits it was made from')
+            [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'Show the system''s shared memory limits and usage (like `ipcs -l`)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'shmctl;help;generate' {
+            break
+        }
+        'shmctl;help;ls' {
+            break
+        }
+        'shmctl;help;stat' {
+            break
+        }
+        'shmctl;help;create' {
+            break
+        }
+        'shmctl;help;attach' {
+            break
+        }
+        'shmctl;help;dump' {
+            break
+        }
+        'shmctl;help;rm' {
+            break
+        }
+        'shmctl;help;gc' {
+            break
+        }
+        'shmctl;help;schema' {
+            break
+        }
+        'shmctl;help;key' {
+            break
+        }
+        'shmctl;help;limits' {
+            break
+        }
+        'shmctl;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,275 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[shmctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'shmctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'shmctl'= {
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand generate 'Write the man pages or shell completions into a directory (for packagers)'
+            cand ls 'List shared memory segments (like `ipcs -m`), with the creator''s liveness'
+            cand stat 'Show everything about segments: every shmid_ds field, processes, liveness'
+            cand create 'Create a segment (like `ipcmk -M`)'
+            cand attach 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
+            cand dump 'Show a segment''s bytes: hex, raw, or decoded field by field with a C header'
+            cand rm 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
+            cand gc 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+            cand schema 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
+            cand key 'Compute an ftok(3) key and show the bits it was made from'
+            cand limits 'Show the system''s shared memory limits and usage (like `ipcs -l`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shmctl;generate'= {
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;ls'= {
+            cand --user 'Only segments owned by USER (a name or a uid)'
+            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)'
+            cand --sort 'Sort by a column (its header name, case-insensitive)'
+            cand -o 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
+            cand --columns 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
+            cand --format 'Output format'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --orphans 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)'
+            cand --no-headers 'Leave out the header line'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;stat'= {
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;create'= {
+            cand -s 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G'
+            cand --size 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G'
+            cand -k 'Create with this key (0x hex or decimal); an existing one is returned if big enough'
+            cand --key 'Create with this key (0x hex or decimal); an existing one is returned if big enough'
+            cand --ftok 'Create with the key ftok(PATH, PROJ) gives'
+            cand -m 'Permission bits, octal'
+            cand --mode 'Permission bits, octal'
+            cand --from 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)'
+            cand --from-archive 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --private 'Create with IPC_PRIVATE: a new segment that only its id names (the default)'
+            cand -x 'Fail if a segment with the key exists (IPC_EXCL)'
+            cand --exclusive 'Fail if a segment with the key exists (IPC_EXCL)'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;attach'= {
+            cand --schema 'The C header declaring the segment''s type (for --set)'
+            cand -t 'The segment''s type (for --set)'
+            cand --type 'The segment''s type (for --set)'
+            cand --set 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --hold 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
+            cand --exec 'Stay attached while the command after `--` runs; exit with its status'
+            cand --rw 'Attach read-write (read-only otherwise)'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;dump'= {
+            cand --offset 'Start at this offset (suffixes K, M …)'
+            cand --length 'At most this many bytes (hex and raw)'
+            cand --format 'hex (the default), raw, or with --schema table (the default) or json'
+            cand --schema 'Decode with the struct declarations of this C header'
+            cand -t 'The type to decode the segment as (with --schema)'
+            cand --type 'The type to decode the segment as (with --schema)'
+            cand --count 'Decode N consecutive records (an array of the type)'
+            cand --expect 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)'
+            cand --follow 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --no-squeeze 'Show identical lines instead of squeezing them to `*`'
+            cand --partial 'Decode what fits when the type is larger than the segment (never reading past it)'
+            cand --hex 'Integers in hex'
+            cand --force 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;rm'= {
+            cand --archive 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand -f 'Also remove attached segments: they are marked and vanish at their last detach'
+            cand --force 'Also remove attached segments: they are marked and vanish at their last detach'
+            cand -n 'Show what would be removed, remove nothing'
+            cand --dry-run 'Show what would be removed, remove nothing'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;gc'= {
+            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)'
+            cand --user 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default'
+            cand --exclude-key 'Never remove the segment with this key (repeatable)'
+            cand --archive 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand -n 'Show what would be removed and why, remove nothing'
+            cand --dry-run 'Show what would be removed and why, remove nothing'
+            cand -y 'Remove without asking (needed when there is no terminal to ask on)'
+            cand --yes 'Remove without asking (needed when there is no terminal to ask on)'
+            cand --include-unknown 'Also remove segments whose creator or last user reads as pid 0 (another PID namespace)'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;schema'= {
+            cand -t 'Only this type (a struct/union tag or typedef name)'
+            cand --type 'Only this type (a struct/union tag or typedef name)'
+            cand --target 'The ABI to lay out for (default: this machine''s)'
+            cand --check 'Compare the type''s size with this segment''s (needs --type when the file has several)'
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --lint 'Report shared-memory pitfalls: pointers, types without a fixed width, implicit padding, bool and enum sizes, no version or magic field (exit 1 when any)'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;key'= {
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;limits'= {
+            cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand --json 'Print JSON for scripts (short for --format json)'
+            cand -q 'Print only what was asked for: no notes, no per-item success lines'
+            cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
+            cand -v 'Explain more: how segments were enumerated, what each step did'
+            cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'shmctl;help'= {
+            cand generate 'Write the man pages or shell completions into a directory (for packagers)'
+            cand ls 'List shared memory segments (like `ipcs -m`), with the creator''s liveness'
+            cand stat 'Show everything about segments: every shmid_ds field, processes, liveness'
+            cand create 'Create a segment (like `ipcmk -M`)'
+            cand attach 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
+            cand dump 'Show a segment''s bytes: hex, raw, or decoded field by field with a C header'
+            cand rm 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
+            cand gc 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+            cand schema 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
+            cand key 'Compute an ftok(3) key and show the bits it was made from'
+            cand limits 'Show the system''s shared memory limits and usage (like `ipcs -l`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'shmctl;help;generate'= {
+        }
+        &'shmctl;help;ls'= {
+        }
+        &'shmctl;help;stat'= {
+        }
+        &'shmctl;help;create'= {
+        }
+        &'shmctl;help;attach'= {
+        }
+        &'shmctl;help;dump'= {
+        }
+        &'shmctl;help;rm'= {
+        }
+        &'shmctl;help;gc'= {
+        }
+        &'shmctl;help;schema'= {
+        }
+        &'shmctl;help;key'= {
+        }
+        &'shmctl;help;limits'= {
+        }
+        &'shmctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

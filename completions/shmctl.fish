@@ -1,0 +1,198 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_shmctl_global_optspecs
+    string join \n json q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_shmctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_shmctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_shmctl_using_subcommand
+    set -l cmd (__fish_shmctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c shmctl -n "__fish_shmctl_needs_command" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_needs_command" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_needs_command" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_needs_command" -s h -l help -d 'Print help'
+complete -c shmctl -n "__fish_shmctl_needs_command" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "stat" -d 'Show everything about segments: every shmid_ds field, processes, liveness'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "rm" -d 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "schema" -d 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "limits" -d 'Show the system\'s shared memory limits and usage (like `ipcs -l`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only segments owned by USER (a name or a uid)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort by a column (its header name, case-insensitive)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l orphans -d 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l no-headers -d 'Leave out the header line'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s s -l size -d 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s k -l key -d 'Create with this key (0x hex or decimal); an existing one is returned if big enough' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create with the key ftok(PATH, PROJ) gives' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l private -d 'Create with IPC_PRIVATE: a new segment that only its id names (the default)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s x -l exclusive -d 'Fail if a segment with the key exists (IPC_EXCL)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l hold -d 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l exec -d 'Stay attached while the command after `--` runs; exit with its status'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l rw -d 'Attach read-write (read-only otherwise)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l offset -d 'Start at this offset (suffixes K, M …)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l length -d 'At most this many bytes (hex and raw)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l format -d 'hex (the default), raw, or with --schema table (the default) or json' -r -f -a "hex\t'offset, 16 bytes, ASCII (like hexdump -C); identical lines squeezed to `*`'
+raw\t'the bytes themselves, for `> file`'
+table\t'decoded fields (with --schema): Offset | Field | Type | Size | Value'
+json\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l no-squeeze -d 'Show identical lines instead of squeezing them to `*`'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l partial -d 'Decode what fits when the type is larger than the segment (never reading past it)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l hex -d 'Integers in hex'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l force -d 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s f -l force -d 'Also remove attached segments: they are marked and vanish at their last detach'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s n -l dry-run -d 'Show what would be removed, remove nothing'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s n -l dry-run -d 'Show what would be removed and why, remove nothing'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s y -l yes -d 'Remove without asking (needed when there is no terminal to ask on)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l include-unknown -d 'Also remove segments whose creator or last user reads as pid 0 (another PID namespace)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s t -l type -d 'Only this type (a struct/union tag or typedef name)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l target -d 'The ABI to lay out for (default: this machine\'s)' -r -f -a "x86_64\t''
+aarch64\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l check -d 'Compare the type\'s size with this segment\'s (needs --type when the file has several)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l lint -d 'Report shared-memory pitfalls: pointers, types without a fixed width, implicit padding, bool and enum sizes, no version or magic field (exit 1 when any)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l json -d 'Print JSON for scripts (short for --format json)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "stat" -d 'Show everything about segments: every shmid_ds field, processes, liveness'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "rm" -d 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "schema" -d 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "limits" -d 'Show the system\'s shared memory limits and usage (like `ipcs -l`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
