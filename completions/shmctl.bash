@@ -95,12 +95,16 @@ _shmctl() {
 
     case "${cmd}" in
         shmctl)
-            opts="-q -v -h -V --json --quiet --verbose --color --help --version generate ls stat create attach dump rm gc schema key limits help"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version generate ls stat create attach dump rm gc schema key limits help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -113,7 +117,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__attach)
-            opts="-t -q -v -h -V --hold --exec --rw --schema --type --set --json --quiet --verbose --color --help --version"
+            opts="-t -q -v -h -V --hold --exec --rw --schema --type --set --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +139,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -147,7 +155,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__create)
-            opts="-s -k -m -x -q -v -h -V --size --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --color --help --version"
+            opts="-s -k -m -x -q -v -h -V --size --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +197,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -201,7 +213,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__dump)
-            opts="-t -q -v -h -V --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --color --help --version"
+            opts="-t -q -v -h -V --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +255,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -255,7 +271,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --archive --json --quiet --verbose --color --help --version"
+            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --archive --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,6 +293,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -289,12 +309,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__generate)
-            opts="-q -v -h -V --json --quiet --verbose --color --help --version man completions"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -489,12 +513,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__key)
-            opts="-q -v -h -V --json --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -507,12 +535,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__limits)
-            opts="-q -v -h -V --json --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -525,7 +557,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-o -q -v -h -V --orphans --user --older-than --sort --columns --no-headers --format --json --quiet --verbose --color --help --version"
+            opts="-o -q -v -h -V --orphans --user --older-than --sort --columns --no-headers --format --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -555,6 +587,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -567,13 +603,17 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-f -n -q -v -h -V --force --dry-run --archive --json --quiet --verbose --color --help --version"
+            opts="-f -n -q -v -h -V --force --dry-run --archive --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ipc-ns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -589,7 +629,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__schema)
-            opts="-t -q -v -h -V --type --target --check --lint --json --quiet --verbose --color --help --version"
+            opts="-t -q -v -h -V --type --target --check --lint --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -611,6 +651,10 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -623,12 +667,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__stat)
-            opts="-q -v -h -V --json --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ipc-ns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -18,6 +18,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
     }
     var completions = [
         &'shmctl'= {
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -42,6 +43,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'shmctl;generate'= {
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -60,6 +62,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand -o 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
             cand --columns 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
             cand --format 'Output format'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --orphans 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)'
             cand --no-headers 'Leave out the header line'
@@ -74,6 +77,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;stat'= {
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -95,6 +99,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --mode 'Permission bits, octal'
             cand --from 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)'
             cand --from-archive 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --private 'Create with IPC_PRIVATE: a new segment that only its id names (the default)'
             cand -x 'Fail if a segment with the key exists (IPC_EXCL)'
@@ -114,6 +119,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand -t 'The segment''s type (for --set)'
             cand --type 'The segment''s type (for --set)'
             cand --set 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --hold 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
             cand --exec 'Stay attached while the command after `--` runs; exit with its status'
@@ -138,6 +144,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --count 'Decode N consecutive records (an array of the type)'
             cand --expect 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)'
             cand --follow 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --no-squeeze 'Show identical lines instead of squeezing them to `*`'
             cand --partial 'Decode what fits when the type is larger than the segment (never reading past it)'
@@ -155,6 +162,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
         }
         &'shmctl;rm'= {
             cand --archive 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -f 'Also remove attached segments: they are marked and vanish at their last detach'
             cand --force 'Also remove attached segments: they are marked and vanish at their last detach'
@@ -175,6 +183,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --user 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default'
             cand --exclude-key 'Never remove the segment with this key (repeatable)'
             cand --archive 'Before removing, save each segment''s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -n 'Show what would be removed and why, remove nothing'
             cand --dry-run 'Show what would be removed and why, remove nothing'
@@ -196,6 +205,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --type 'Only this type (a struct/union tag or typedef name)'
             cand --target 'The ABI to lay out for (default: this machine''s)'
             cand --check 'Compare the type''s size with this segment''s (needs --type when the file has several)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --lint 'Report shared-memory pitfalls: pointers, types without a fixed width, implicit padding, bool and enum sizes, no version or magic field (exit 1 when any)'
             cand --json 'Print JSON for scripts (short for --format json)'
@@ -209,6 +219,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;key'= {
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -221,6 +232,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;limits'= {
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_shmctl_global_optspecs
-    string join \n json q/quiet v/verbose color= h/help V/version
+    string join \n json q/quiet v/verbose ipc-ns= color= h/help V/version
 end
 
 function __fish_shmctl_needs_command
@@ -24,6 +24,7 @@ function __fish_shmctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c shmctl -n "__fish_shmctl_needs_command" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_needs_command" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -44,6 +45,7 @@ complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "schema" -d 'Lay out C
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "limits" -d 'Show the system\'s shared memory limits and usage (like `ipcs -l`)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -58,6 +60,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort by a 
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -68,6 +71,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -82,6 +86,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -95,6 +100,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s V -l version -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -117,6 +123,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -130,6 +137,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -144,6 +152,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -159,6 +168,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s t -l type -d 'O
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l target -d 'The ABI to lay out for (default: this machine\'s)' -r -f -a "x86_64\t''
 aarch64\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l check -d 'Compare the type\'s size with this segment\'s (needs --type when the file has several)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -168,6 +178,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s q -l quiet -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -176,6 +187,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s q -l quiet -d 'Pri
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

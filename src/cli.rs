@@ -36,6 +36,10 @@ pub struct Global {
     /// Explain more: how segments were enumerated, what each step did
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Work in another IPC namespace (a container's): a pid, or a namespace file like
+    /// /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)
+    #[arg(long, global = true, value_name = "PID|PATH")]
+    pub ipc_ns: Option<String>,
     /// Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

@@ -57,6 +57,9 @@ impl From<&Global> for Context {
 
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
     let ctx = Context::from(&cli.global);
+    if let Some(target) = &cli.global.ipc_ns {
+        enter_namespace(target)?;
+    }
     match &cli.command {
         Command::Ls(args) => ls::run(ctx, args, out),
         Command::Stat(args) => stat::run(ctx, args, out),
@@ -70,6 +73,29 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Generate(args) => generate::run(ctx, args, out),
         Command::Limits(_) => limits::run(ctx, out),
     }
+}
+
+/// `--ipc-ns PID|PATH`, before anything reads a segment.
+fn enter_namespace(target: &str) -> Result<()> {
+    let path = match target.parse::<u32>() {
+        Ok(pid) => std::path::PathBuf::from(format!("/proc/{pid}/ns/ipc")),
+        Err(_) => std::path::PathBuf::from(target),
+    };
+    sys::enter_ipc_namespace(&path).map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM | libc::EACCES) => Error::io(
+            format!(
+                "entering the IPC namespace {} needs CAP_SYS_ADMIN (run as root)",
+                path.display()
+            ),
+            e,
+        ),
+        Some(libc::ENOENT) => Error::NotFound(format!(
+            "{}: no such process or namespace file",
+            path.display()
+        )),
+        Some(libc::EINVAL) => Error::Usage(format!("{} is not an IPC namespace", path.display())),
+        _ => Error::io(format!("entering the IPC namespace {}", path.display()), e),
+    })
 }
 
 /// Looks up owners and processes once each, however many segments share them.

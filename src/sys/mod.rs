@@ -21,6 +21,21 @@ pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
     Ok(std::fs::metadata(format!("/proc/{pid}/ns/ipc"))?.ino())
 }
 
+/// Enters another IPC namespace (a container's): `/proc/PID/ns/ipc` or a bind-mounted
+/// namespace file. Only the IPC namespace changes: pids are still judged in ours. Call it
+/// before anything else, while the process has one thread (setns applies per thread).
+pub fn enter_ipc_namespace(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(path)?;
+    // SAFETY: setns on a descriptor we own; CLONE_NEWIPC restricts it to an IPC namespace.
+    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWIPC) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()

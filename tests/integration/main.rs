@@ -8,6 +8,7 @@ mod dump;
 mod examples;
 mod gc;
 mod generated;
+mod ipc_ns;
 mod ls;
 mod lsipc;
 mod rm;

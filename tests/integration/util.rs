@@ -161,6 +161,11 @@ impl Ns {
         }
     }
 
+    /// A process inside the namespaces (for `--ipc-ns`).
+    pub fn pid(&self) -> u32 {
+        self.target
+    }
+
     pub fn is_user_ns(&self) -> bool {
         self.user_ns
     }
