@@ -557,7 +557,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-o -q -v -h -V --orphans --user --older-than --sort --columns --no-headers --format --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-o -q -v -h -V --orphans --user --older-than --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -584,7 +584,11 @@ _shmctl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ipc-ns)

@@ -59,7 +59,9 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort by a column (its header name, case-insensitive)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), e.g. into node_exporter\'s textfile directory' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''

@@ -83,6 +83,8 @@ pub enum Command {
 pub enum Format {
     Table,
     Json,
+    /// node_exporter textfile metrics: counts and bytes per owner, orphans, limits
+    Prometheus,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +113,10 @@ pub struct LsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE atomically (a temporary file renamed into place), e.g. into
+    /// node_exporter's textfile directory
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

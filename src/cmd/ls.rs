@@ -4,6 +4,7 @@ use crate::cli::{Format, LsArgs};
 use crate::column::{self, Column};
 use crate::error::{Error, Exit, Result};
 use crate::gc::Policy;
+use crate::model::Limits;
 use crate::render;
 use crate::sys::{self, procfs, shm};
 
@@ -76,10 +77,31 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         records.sort_by(|a, b| column.compare(a, b));
     }
 
-    if json {
-        render::json::ls(out, &records, with_memory)?;
+    // With --output the whole result goes to a file at once, atomically.
+    let mut buffered = Vec::new();
+    let sink: &mut dyn Write = if args.output.is_some() {
+        &mut buffered
     } else {
-        render::table::ls(out, &records, &columns, !args.no_headers, now)?;
+        out
+    };
+    if json {
+        render::json::ls(sink, &records, with_memory)?;
+    } else if args.format == Format::Prometheus {
+        let limits = match (shm::limits(), shm::usage()) {
+            (Ok(shm), Ok((_, usage))) => Some(Limits {
+                shm,
+                usage,
+                page_size: sys::page_size(),
+            }),
+            _ => None,
+        };
+        render::prometheus::metrics(sink, &records, limits.as_ref(), now)?;
+    } else {
+        render::table::ls(sink, &records, &columns, !args.no_headers, now)?;
+    }
+    if let Some(path) = &args.output {
+        render::write_atomically(path, &buffered)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
     Ok(Exit::Success)
 }

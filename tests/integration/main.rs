@@ -11,6 +11,7 @@ mod generated;
 mod ipc_ns;
 mod ls;
 mod lsipc;
+mod prometheus;
 mod rm;
 mod schema;
 mod schema_gcc;

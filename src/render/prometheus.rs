@@ -1,0 +1,118 @@
+//! node_exporter textfile metrics (`ls --format prometheus`): what a fleet alerts on.
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use crate::error::Result;
+use crate::model::{Limits, SegmentRecord};
+
+#[derive(Default)]
+struct PerOwner {
+    segments: u64,
+    bytes: u64,
+    orphans: u64,
+    orphan_bytes: u64,
+}
+
+/// A label value with `\`, `"` and newlines escaped, as the exposition format wants.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn family(out: &mut dyn Write, name: &str, help: &str) -> Result<()> {
+    writeln!(out, "# HELP {name} {help}")?;
+    writeln!(out, "# TYPE {name} gauge")?;
+    Ok(())
+}
+
+/// Metrics of every listed segment; `limits` when they could be read.
+pub fn metrics(
+    out: &mut dyn Write,
+    records: &[SegmentRecord],
+    limits: Option<&Limits>,
+    now: i64,
+) -> Result<()> {
+    let mut owners: BTreeMap<String, PerOwner> = BTreeMap::new();
+    let (mut attached, mut marked) = (0u64, 0u64);
+    for r in records {
+        let s = &r.segment;
+        let owner = r
+            .owner_name
+            .as_deref()
+            .map_or_else(|| s.uid.to_string(), str::to_string);
+        let entry = owners.entry(owner).or_default();
+        entry.segments += 1;
+        entry.bytes += s.size;
+        if r.verdict.is_orphan() {
+            entry.orphans += 1;
+            entry.orphan_bytes += s.size;
+        }
+        attached += u64::from(s.nattch > 0);
+        marked += u64::from(s.is_marked_for_destruction());
+    }
+    let per_owner: [(&str, &str, fn(&PerOwner) -> u64); 4] = [
+        ("shmctl_segments", "System V shared memory segments, by owner.", |o| o.segments),
+        ("shmctl_segment_bytes", "Bytes in System V shared memory segments, by owner.", |o| o.bytes),
+        (
+            "shmctl_orphan_segments",
+            "Orphaned segments (nothing attached, creator and last user dead: what shmctl gc removes), by owner.",
+            |o| o.orphans,
+        ),
+        ("shmctl_orphan_bytes", "Bytes in orphaned segments, by owner.", |o| o.orphan_bytes),
+    ];
+    for (name, help, value) in per_owner {
+        family(out, name, help)?;
+        for (owner, counts) in &owners {
+            writeln!(
+                out,
+                "{name}{{owner=\"{}\"}} {}",
+                label(owner),
+                value(counts)
+            )?;
+        }
+    }
+    family(
+        out,
+        "shmctl_attached_segments",
+        "Segments with at least one attachment.",
+    )?;
+    writeln!(out, "shmctl_attached_segments {attached}")?;
+    family(
+        out,
+        "shmctl_marked_segments",
+        "Segments marked for destruction, waiting for their last detach.",
+    )?;
+    writeln!(out, "shmctl_marked_segments {marked}")?;
+    if let Some(l) = limits {
+        family(
+            out,
+            "shmctl_segments_max",
+            "The namespace's limit on segments (kernel.shmmni).",
+        )?;
+        writeln!(out, "shmctl_segments_max {}", l.shm.max_segments)?;
+        family(
+            out,
+            "shmctl_pages_used",
+            "Pages of shared memory in use (SHM_INFO shm_tot).",
+        )?;
+        writeln!(out, "shmctl_pages_used {}", l.usage.used_pages)?;
+        // "No limit" is ULONG_MAX - 2^24: leave the series out rather than export a fake.
+        if l.shm.max_total_pages < 1 << 53 {
+            family(
+                out,
+                "shmctl_pages_max",
+                "The namespace's limit on pages of shared memory (kernel.shmall).",
+            )?;
+            writeln!(out, "shmctl_pages_max {}", l.shm.max_total_pages)?;
+        }
+    }
+    family(
+        out,
+        "shmctl_last_run_timestamp_seconds",
+        "When these metrics were written (Unix seconds).",
+    )?;
+    writeln!(out, "shmctl_last_run_timestamp_seconds {now}")?;
+    Ok(())
+}
