@@ -13,6 +13,9 @@ struct PerOwner {
     orphan_bytes: u64,
 }
 
+/// A per-owner metric: its name, its help text, and how to count it.
+type OwnerMetric = (&'static str, &'static str, fn(&PerOwner) -> u64);
+
 /// A label value with `\`, `"` and newlines escaped, as the exposition format wants.
 fn label(value: &str) -> String {
     value
@@ -52,7 +55,7 @@ pub fn metrics(
         attached += u64::from(s.nattch > 0);
         marked += u64::from(s.is_marked_for_destruction());
     }
-    let per_owner: [(&str, &str, fn(&PerOwner) -> u64); 4] = [
+    let per_owner: [OwnerMetric; 4] = [
         ("shmctl_segments", "System V shared memory segments, by owner.", |o| o.segments),
         ("shmctl_segment_bytes", "Bytes in System V shared memory segments, by owner.", |o| o.bytes),
         (
