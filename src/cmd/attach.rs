@@ -8,11 +8,10 @@ use crate::encode;
 use crate::error::{Error, Exit, Result};
 use crate::model::key_hex;
 use crate::render;
-use crate::schema::{self, Target};
 use crate::sys::shm::{self, Access, Attachment};
 use crate::sys::{self, lock::Interrupts};
 
-use super::{Context, Resolver};
+use super::{Context, Header, Resolver};
 
 pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit> {
     let segment = Resolver::default().resolve(&args.segment)?;
@@ -87,14 +86,10 @@ fn planned_writes(
     header: &std::path::Path,
     segment_size: u64,
 ) -> Result<Vec<(String, encode::Write)>> {
-    let file = header.display().to_string();
-    let text =
-        std::fs::read_to_string(header).map_err(|e| Error::io(format!("reading {file}"), e))?;
-    let program = schema::parse(&file, &text)?;
-    let layouts = schema::layouts(&file, &text, &program, Target::default())?;
+    let header = Header::read(header)?;
     let type_name = args.type_name.as_deref().unwrap_or_default();
-    let id = schema::find_record(&program, type_name)
-        .ok_or_else(|| Error::NotFound(format!("no struct or union `{type_name}` in {file}")))?;
+    let (layouts, id) = header.find(type_name)?;
+    let program = &header.program;
     let fields = layouts.fields(id);
     let mut writes = Vec::new();
     for set in &args.set {
@@ -108,7 +103,7 @@ fn planned_writes(
                 known.join(", ")
             ))
         })?;
-        let write = encode::encode(&program, &layouts, field, value)
+        let write = encode::encode(program, &layouts, field, value)
             .map_err(|e| Error::Failed(format!("--set {path}: {e}")))?;
         if write.offset + write.bytes.len() as u64 > segment_size {
             return Err(Error::Failed(format!(

@@ -5,10 +5,10 @@ use crate::decode::{Decoder, Value};
 use crate::error::{Error, Exit, Result};
 use crate::hexdump::{self, HexDumper};
 use crate::render;
-use crate::schema::{self, Target};
+use crate::schema;
 
 use super::read::SegmentReader;
-use super::{Context, Resolver};
+use super::{Context, Header, Resolver};
 
 const CHUNK: usize = 64 * 1024;
 
@@ -99,16 +99,10 @@ fn decoded(
     format: DumpFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let file = header.display().to_string();
-    let text = std::fs::read_to_string(header).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound(format!("{file} does not exist")),
-        _ => Error::io(format!("reading {file}"), e),
-    })?;
-    let program = schema::parse(&file, &text)?;
-    let layouts = schema::layouts(&file, &text, &program, Target::default())?;
+    let header = Header::read(header)?;
     let type_name = args.type_name.as_deref().unwrap_or_default();
-    let id = schema::find_record(&program, type_name)
-        .ok_or_else(|| Error::NotFound(format!("no struct or union `{type_name}` in {file}")))?;
+    let (layouts, id) = header.find(type_name)?;
+    let program = &header.program;
     let size = layouts.record_layout(id).map_or(0, |l| l.size);
     let available = reader.size() - args.offset;
     let needed = size.saturating_mul(args.count);
@@ -160,7 +154,7 @@ fn decoded(
         } else {
             render::table::decoded(
                 out,
-                &program,
+                program,
                 &fields,
                 &decoder,
                 bytes,
@@ -302,26 +296,10 @@ fn follow(
 ) -> Result<Exit> {
     let interrupts =
         crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
-    let loaded = match &args.schema {
+    let header = args.schema.as_deref().map(Header::read).transpose()?;
+    let decoding = match &header {
         Some(header) => {
-            let file = header.display().to_string();
-            let text = std::fs::read_to_string(header)
-                .map_err(|e| Error::io(format!("reading {file}"), e))?;
-            Some((file, text))
-        }
-        None => None,
-    };
-    let program = match &loaded {
-        Some((file, text)) => Some(schema::parse(file, text)?),
-        None => None,
-    };
-    let decoding = match (&loaded, &program) {
-        (Some((file, text)), Some(program)) => {
-            let layouts = schema::layouts(file, text, program, Target::default())?;
-            let type_name = args.type_name.as_deref().unwrap_or_default();
-            let id = schema::find_record(program, type_name).ok_or_else(|| {
-                Error::NotFound(format!("no struct or union `{type_name}` in {file}"))
-            })?;
+            let (layouts, id) = header.find(args.type_name.as_deref().unwrap_or_default())?;
             let size = layouts.record_layout(id).map_or(0, |l| l.size);
             let fields = layouts.fields(id);
             Some(Decoding {
@@ -330,7 +308,7 @@ fn follow(
                 size,
             })
         }
-        _ => None,
+        None => None,
     };
     let mut previous = observe(args, reader, decoding.as_ref())?;
     for (label, text) in &previous {

@@ -147,6 +147,48 @@ impl Facts {
     }
 }
 
+/// A C header given with `--schema`, read and parsed once.
+pub struct Header {
+    pub file: String,
+    text: String,
+    pub program: crate::schema::Program,
+}
+
+impl Header {
+    pub fn read(path: &std::path::Path) -> Result<Header> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound(format!("{file} does not exist")),
+            _ => Error::io(format!("reading {file}"), e),
+        })?;
+        let program = crate::schema::parse(&file, &text)?;
+        Ok(Header {
+            file,
+            text,
+            program,
+        })
+    }
+
+    /// The layouts for `target`.
+    pub fn layouts(&self, target: crate::schema::Target) -> Result<crate::schema::Layouts<'_>> {
+        Ok(crate::schema::layouts(
+            &self.file,
+            &self.text,
+            &self.program,
+            target,
+        )?)
+    }
+
+    /// This machine's layouts and the id of `type_name` (`--type`).
+    pub fn find(&self, type_name: &str) -> Result<(crate::schema::Layouts<'_>, usize)> {
+        let layouts = self.layouts(crate::schema::Target::default())?;
+        let id = crate::schema::find_record(&self.program, type_name).ok_or_else(|| {
+            Error::NotFound(format!("no struct or union `{type_name}` in {}", self.file))
+        })?;
+        Ok((layouts, id))
+    }
+}
+
 /// Whose segments this caller may remove: root all, anyone else its own (owner or creator).
 pub fn caller_owners() -> Owners {
     match sys::process::effective_uid() {

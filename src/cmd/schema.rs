@@ -5,7 +5,7 @@ use crate::error::{Error, Exit, Result};
 use crate::render;
 use crate::schema::{self, lint, Target};
 
-use super::{Context, Resolver};
+use super::{Context, Header, Resolver};
 
 /// One laid-out type, ready to show.
 pub struct TypeView {
@@ -19,21 +19,17 @@ pub struct TypeView {
 }
 
 pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit> {
-    let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound(format!("{file} does not exist")),
-        _ => Error::io(format!("reading {file}"), e),
-    })?;
+    let header = Header::read(&args.file)?;
+    let (file, program) = (&header.file, &header.program);
     let target = match args.target {
         Some(TargetArg::X86_64) => Target::X86_64,
         Some(TargetArg::Aarch64) => Target::Aarch64,
         None => Target::default(),
     };
-    let program = schema::parse(&file, &text)?;
-    let layouts = schema::layouts(&file, &text, &program, target)?;
-    let named = schema::named_records(&program);
+    let layouts = header.layouts(target)?;
+    let named = schema::named_records(program);
     let chosen: Vec<(String, usize)> = match &args.type_name {
-        Some(name) => match schema::find_record(&program, name) {
+        Some(name) => match schema::find_record(program, name) {
             Some(id) => vec![(name.trim_start_matches("struct ").to_string(), id)],
             None => {
                 let known: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
@@ -109,9 +105,9 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
         });
     }
     if ctx.json {
-        render::json::schema(out, &program, &views)?;
+        render::json::schema(out, program, &views)?;
     } else {
-        render::table::schema(out, &program, &views)?;
+        render::table::schema(out, program, &views)?;
     }
     Ok(Exit::Success)
 }
