@@ -3,7 +3,7 @@ use std::io::Write;
 use crate::cli::{DumpArgs, DumpFormat};
 use crate::decode::{Decoder, Value};
 use crate::error::{Error, Exit, Result};
-use crate::hexdump::{self, HexDumper};
+use crate::hexdump::HexDumper;
 use crate::render;
 use crate::schema;
 
@@ -82,9 +82,7 @@ fn bytes(
         offset += n as u64;
     }
     match format {
-        DumpFormat::Json => {
-            render::json::dump_bytes(out, args.offset, &hexdump::base64(&collected))?
-        }
+        DumpFormat::Json => render::json::dump_bytes(out, args.offset, &collected)?,
         DumpFormat::Hex | DumpFormat::Table => dumper.end(out, offset)?,
         DumpFormat::Raw => {}
     }

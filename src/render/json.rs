@@ -671,7 +671,7 @@ pub fn schema_lint(
 }
 
 /// `dump --json` without a schema: the bytes in base64.
-pub fn dump_bytes(out: &mut dyn Write, offset: u64, base64: &str) -> Result<()> {
+pub fn dump_bytes(out: &mut dyn Write, offset: u64, bytes: &[u8]) -> Result<()> {
     #[derive(Serialize)]
     struct Doc<'a> {
         schema_version: u32,
@@ -679,8 +679,8 @@ pub fn dump_bytes(out: &mut dyn Write, offset: u64, base64: &str) -> Result<()> 
         length: u64,
         base64: &'a str,
     }
-    let length = (base64.len() / 4 * 3) as u64
-        - base64.bytes().rev().take_while(|&b| b == b'=').count() as u64;
+    let length = bytes.len() as u64;
+    let base64 = &crate::hexdump::base64(bytes);
     write(
         out,
         &Doc {

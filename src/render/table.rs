@@ -572,6 +572,15 @@ pub fn schema_lint(
     Ok(())
 }
 
+/// A sync object's pshared setting, in words.
+fn scope(shared: bool) -> &'static str {
+    if shared {
+        "process-shared"
+    } else {
+        "process-private"
+    }
+}
+
 /// A decoded value in a table cell.
 pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
     use crate::decode::Value;
@@ -615,14 +624,7 @@ pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
             value,
             waiters,
             shared,
-        } => {
-            let scope = if *shared {
-                "process-shared"
-            } else {
-                "process-private"
-            };
-            format!("value {value}, {waiters} waiter(s), {scope}")
-        }
+        } => format!("value {value}, {waiters} waiter(s), {}", scope(*shared)),
         Value::Mutex(m) => {
             let mut text = match m.state {
                 "free" => "free".to_string(),
@@ -641,14 +643,7 @@ pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
             }
             text
         }
-        Value::Condition { waiters, shared } => {
-            let scope = if *shared {
-                "process-shared"
-            } else {
-                "process-private"
-            };
-            format!("{waiters} waiter(s), {scope}")
-        }
+        Value::Condition { waiters, shared } => format!("{waiters} waiter(s), {}", scope(*shared)),
         Value::Missing => "(past the end of the segment)".to_string(),
     }
 }
