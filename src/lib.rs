@@ -14,6 +14,7 @@ pub mod gc;
 pub mod hexdump;
 pub mod liveness;
 pub mod model;
+pub mod objects;
 pub mod removal;
 pub mod render;
 pub mod schema;
