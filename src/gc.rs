@@ -158,23 +158,33 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
         }
     }
 
-    let idle = facts.now - s.last_activity();
-    if let Some(min) = policy.older_than {
-        if idle < min as i64 {
-            return kept(
-                "too_young",
-                format!(
-                    "last activity {} ago, younger than --older-than {}",
-                    human_duration(idle),
-                    human_duration(min as i64)
-                ),
-            );
-        }
+    if let Some(reason) = too_young(policy, facts.now - s.last_activity()) {
+        return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
 }
 
-fn reuse_text(pid: i32, presence: Presence, reference: Option<i64>, what: &str) -> String {
+/// `--older-than`: what keeps an object idle for only `idle` seconds.
+pub(crate) fn too_young(policy: &Policy, idle: i64) -> Option<Reason> {
+    let min = policy.older_than? as i64;
+    (idle < min).then(|| {
+        Reason::new(
+            "too_young",
+            format!(
+                "last activity {} ago, younger than --older-than {}",
+                human_duration(idle),
+                human_duration(min)
+            ),
+        )
+    })
+}
+
+pub(crate) fn reuse_text(
+    pid: i32,
+    presence: Presence,
+    reference: Option<i64>,
+    what: &str,
+) -> String {
     match (presence, reference) {
         (Presence::Present { started: Some(started) }, Some(reference)) => {
             let later = (started - reference as f64).round() as i64;

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod gc;
+pub mod gc_kinds;
 pub mod hexdump;
 pub mod liveness;
 pub mod model;

@@ -28,7 +28,9 @@ pub fn last_user(segment: &Segment, presence: Presence) -> Liveness {
     judge(presence, (reference > 0).then_some(reference))
 }
 
-fn judge(presence: Presence, reference: Option<i64>) -> Liveness {
+/// A non-zero pid's state: dead when absent; reused when the process now behind it started
+/// more than the margin after `reference` (the latest time the recorded process acted).
+pub fn judge(presence: Presence, reference: Option<i64>) -> Liveness {
     match presence {
         Presence::Absent => Liveness::Dead,
         Presence::Present {

@@ -125,9 +125,11 @@ impl SemSet {
 
     /// Processes blocked on the set, when the semaphores were read.
     pub fn waiters(&self) -> Option<u64> {
-        self.sems
-            .as_ref()
-            .map(|s| s.iter().map(|s| u64::from(s.ncnt) + u64::from(s.zcnt)).sum())
+        self.sems.as_ref().map(|s| {
+            s.iter()
+                .map(|s| u64::from(s.ncnt) + u64::from(s.zcnt))
+                .sum()
+        })
     }
 
     /// The facts that name one set across the removal sequence (ctime and mode move with
@@ -333,11 +335,11 @@ mod tests {
     #[test]
     fn kind_lists() {
         assert_eq!(
-            Kind::parse_list("pmq,sem,SEM").unwrap(),
+            Kind::parse_list("pmq,sem,SEM").expect("list"),
             [Kind::Sem, Kind::Pmq]
         );
-        assert_eq!(Kind::parse_list("all").unwrap(), Kind::ALL);
-        let err = Kind::parse_list("shm,pipe").unwrap_err();
+        assert_eq!(Kind::parse_list("all").expect("all"), Kind::ALL);
+        let err = Kind::parse_list("shm,pipe").expect_err("pipe");
         assert!(err.contains("pipe") && err.contains("pshm"), "{err}");
         assert!(Kind::parse_list("").is_err());
     }
