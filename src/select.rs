@@ -1,16 +1,43 @@
-//! SEG selectors: `42` (id), `0x5a00c062` / `key:N` (key), `ftok:PATH:PROJ`.
+//! SEG selectors: `42` (id), `0x5a00c062` / `key:N` (key), `ftok:PATH:PROJ`, and for the
+//! other kinds `sem:ID`, `msg:ID`, `pshm:NAME`, `psem:NAME`, `pmq:NAME`.
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::objects::Kind;
+
 const FORMS: &str =
     "accepted forms: 42 (a shm id), 0x5a00c062 or key:N (a key, decimal or 0x hex), \
-                     ftok:PATH:PROJ (the key ftok(3) gives)";
+                     ftok:PATH:PROJ (the key ftok(3) gives), sem:ID, msg:ID, pshm:NAME, \
+                     psem:NAME, pmq:NAME";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
     Id(i32),
     Key(u32),
-    Ftok { path: PathBuf, proj: u8 },
+    Ftok {
+        path: PathBuf,
+        proj: u8,
+    },
+    /// `sem:ID`, `msg:ID`: a SysV semaphore set or message queue by id.
+    SysV {
+        kind: Kind,
+        id: i32,
+    },
+    /// `pshm:NAME`, `psem:NAME`, `pmq:NAME`: a POSIX object by name, kept as `/NAME`.
+    Posix {
+        kind: Kind,
+        name: String,
+    },
+}
+
+impl Selector {
+    /// The kind of object the selector names.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Selector::Id(_) | Selector::Key(_) | Selector::Ftok { .. } => Kind::Shm,
+            Selector::SysV { kind, .. } | Selector::Posix { kind, .. } => *kind,
+        }
+    }
 }
 
 impl fmt::Display for Selector {
@@ -19,6 +46,8 @@ impl fmt::Display for Selector {
             Selector::Id(id) => write!(f, "id {id}"),
             Selector::Key(key) => write!(f, "key {}", crate::model::key_hex(*key)),
             Selector::Ftok { path, proj } => write!(f, "ftok:{}:{proj}", path.display()),
+            Selector::SysV { kind, id } => write!(f, "{kind}:{id}"),
+            Selector::Posix { kind, name } => write!(f, "{kind}:{name}"),
         }
     }
 }
@@ -39,11 +68,24 @@ pub fn parse(text: &str) -> Result<Selector, String> {
             proj,
         });
     }
-    for kind in ["sem:", "msg:", "pshm:", "psem:", "pmq:"] {
-        if text.starts_with(kind) {
-            return Err(malformed(&format!(
-                "`{kind}` objects are not handled by this version (shared memory only)"
-            )));
+    if let Some((prefix, rest)) = text.split_once(':') {
+        if let Ok(kind @ (Kind::Sem | Kind::Msg)) = Kind::parse(prefix) {
+            return match rest.parse::<i32>() {
+                Ok(id) if id >= 0 && rest.bytes().all(|b| b.is_ascii_digit()) => {
+                    Ok(Selector::SysV { kind, id })
+                }
+                _ => Err(malformed(&format!("the {kind} id is not a number"))),
+            };
+        }
+        if let Ok(kind @ (Kind::Pshm | Kind::Psem | Kind::Pmq)) = Kind::parse(prefix) {
+            let name = posix_name(rest).map_err(|e| malformed(&e))?;
+            if kind == Kind::Pshm && name.starts_with("/sem.") {
+                return Err(malformed(&format!(
+                    "/dev/shm{name} is a named semaphore: select it as psem:{}",
+                    &name["/sem.".len()..]
+                )));
+            }
+            return Ok(Selector::Posix { kind, name });
         }
     }
     let key = if let Some(rest) = text.strip_prefix("key:") {
@@ -65,6 +107,28 @@ pub fn parse(text: &str) -> Result<Selector, String> {
             .map_err(|_| malformed("the id is out of range")),
         None => Err(malformed("not an id, a key or an ftok")),
     }
+}
+
+/// A POSIX object's name as shm_open/sem_open/mq_open take it: `/NAME` or `NAME`, one
+/// path component. Returned with its leading slash.
+fn posix_name(text: &str) -> Result<String, String> {
+    let bare = text.strip_prefix('/').unwrap_or(text);
+    if bare.is_empty() {
+        return Err("the name is empty".to_string());
+    }
+    if bare.contains('/') {
+        return Err("a name is one path component: no `/` after the first".to_string());
+    }
+    if bare == "." || bare == ".." {
+        return Err("`.` and `..` are not names".to_string());
+    }
+    if bare.len() > 255 {
+        return Err("the name is longer than 255 bytes".to_string());
+    }
+    if bare.contains('\0') {
+        return Err("the name contains a NUL byte".to_string());
+    }
+    Ok(format!("/{bare}"))
 }
 
 /// A key: decimal (also negative, as /proc/sysvipc prints it) or 0x hex.
@@ -140,6 +204,37 @@ mod tests {
     }
 
     #[test]
+    fn other_kinds() {
+        assert_eq!(
+            parse("sem:3"),
+            Ok(Selector::SysV {
+                kind: Kind::Sem,
+                id: 3
+            })
+        );
+        assert_eq!(parse("msg:0").map(|s| s.kind()), Ok(Kind::Msg));
+        for (text, kind, name) in [
+            ("pshm:/data", Kind::Pshm, "/data"),
+            ("pshm:data", Kind::Pshm, "/data"),
+            ("psem:lock", Kind::Psem, "/lock"),
+            ("pmq:/q.1", Kind::Pmq, "/q.1"),
+        ] {
+            let selector = parse(text).expect(text);
+            assert_eq!(
+                selector,
+                Selector::Posix {
+                    kind,
+                    name: name.to_string()
+                }
+            );
+            assert_eq!(selector.to_string(), format!("{kind}:{name}"));
+        }
+        assert!(parse("pshm:sem.lock")
+            .expect_err("psem")
+            .contains("psem:lock"));
+    }
+
+    #[test]
     fn key_zero_refused_with_reason() {
         for text in ["0x0", "key:0", "0x00000000"] {
             let err = parse(text).expect_err(text);
@@ -162,7 +257,14 @@ mod tests {
             "ftok:/tmp:256",
             "ftok:/tmp:AB",
             "99999999999",
-            "sem:3",
+            "sem:",
+            "sem:x",
+            "msg:-1",
+            "pshm:",
+            "pshm:/",
+            "pshm:a/b",
+            "pmq:..",
+            "pshm:sem.lock",
             "1.5",
         ] {
             let err = parse(text).expect_err(text);

@@ -215,6 +215,13 @@ impl Resolver {
                 })
             }
             Selector::Key(key) => *key,
+            Selector::SysV { .. } | Selector::Posix { .. } => {
+                return Err(Error::Usage(format!(
+                    "`{selector}` is not a shared memory segment: only stat, rm and ls \
+                     handle {} objects",
+                    selector.kind()
+                )))
+            }
             Selector::Ftok { path, proj } => {
                 sys::ftok::ftok(path, *proj)
                     .map_err(|e| match e.kind() {
