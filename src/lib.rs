@@ -17,6 +17,7 @@ pub mod liveness;
 pub mod model;
 pub mod objects;
 pub mod removal;
+pub mod removal_kinds;
 pub mod render;
 pub mod schema;
 pub mod select;

@@ -270,6 +270,90 @@ pub struct Holder {
     pub how: Hold,
 }
 
+/// One object of a kind other than shm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    Sem(SemSet),
+    Msg(MsgQueue),
+    Posix(PosixObject),
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Sem(_) => Kind::Sem,
+            Object::Msg(_) => Kind::Msg,
+            Object::Posix(p) => p.kind,
+        }
+    }
+
+    /// How reports name it: `sem 3 key 0x00000051`, `pshm /data`.
+    pub fn label(&self) -> String {
+        match self {
+            Object::Sem(s) => format!("sem {} key {}", s.id, crate::model::KeyHex(s.key)),
+            Object::Msg(q) => format!("msg {} key {}", q.id, crate::model::KeyHex(q.key)),
+            Object::Posix(p) => format!("{} {}", p.kind, p.name),
+        }
+    }
+
+    /// The selector that names it again: `sem:3`, `pshm:/data`.
+    pub fn selector(&self) -> String {
+        match self {
+            Object::Sem(s) => format!("sem:{}", s.id),
+            Object::Msg(q) => format!("msg:{}", q.id),
+            Object::Posix(p) => p.selector(),
+        }
+    }
+
+    /// (owner uid, owner gid, creator uid); a POSIX file has no creator apart from its owner.
+    pub fn owner(&self) -> (u32, u32, u32) {
+        match self {
+            Object::Sem(s) => (s.uid, s.gid, s.cuid),
+            Object::Msg(q) => (q.uid, q.gid, q.cuid),
+            Object::Posix(p) => (p.uid, p.gid, p.uid),
+        }
+    }
+
+    pub fn mode(&self) -> u32 {
+        match self {
+            Object::Sem(s) => s.mode,
+            Object::Msg(q) => q.mode,
+            Object::Posix(p) => p.mode,
+        }
+    }
+
+    pub fn last_activity(&self) -> i64 {
+        match self {
+            Object::Sem(s) => s.last_activity(),
+            Object::Msg(q) => q.last_activity(),
+            Object::Posix(p) => p.last_activity(),
+        }
+    }
+
+    /// Bytes it holds: a queue's queued bytes, a POSIX object's size; a set holds none.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Object::Sem(_) => 0,
+            Object::Msg(q) => q.bytes,
+            Object::Posix(p) => p.queue.map_or(p.size, |q| q.qsize),
+        }
+    }
+
+    /// Whether `other` (fresh facts) is still the object this one describes. Mode and
+    /// ctime are left out: our own IPC_SET or chmod moves them.
+    pub fn same_identity(&self, other: &Object) -> bool {
+        match (self, other) {
+            (Object::Sem(a), Object::Sem(b)) => a.same_identity(b),
+            (Object::Msg(a), Object::Msg(b)) => a.same_identity(b),
+            (Object::Posix(a), Object::Posix(b)) => {
+                (a.kind, &a.path, a.dev, a.ino, a.size, a.mtime)
+                    == (b.kind, &b.path, b.dev, b.ino, b.size, b.mtime)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// IPC_INFO of semctl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SemLimits {
