@@ -8,9 +8,12 @@ pub mod error;
 pub mod ftok;
 pub mod lock;
 pub mod maps;
+pub mod msg;
 pub mod process;
 pub mod procfs;
+pub mod sem;
 pub mod shm;
+pub mod sysvproc;
 pub mod users;
 
 pub use error::SysError;
