@@ -6,8 +6,10 @@
 
 pub mod error;
 pub mod ftok;
+pub mod holders;
 pub mod lock;
 pub mod maps;
+pub mod posix;
 pub mod process;
 pub mod procfs;
 pub mod shm;
