@@ -6,9 +6,11 @@
 
 pub mod error;
 pub mod ftok;
+pub mod holders;
 pub mod lock;
 pub mod maps;
 pub mod msg;
+pub mod posix;
 pub mod process;
 pub mod procfs;
 pub mod sem;

@@ -1,0 +1,622 @@
+//! POSIX IPC objects as the files that back them: shared memory and glibc named semaphores
+//! in `/dev/shm`, message queues in `/dev/mqueue`.
+//!
+//! Every function that looks at a directory has an `_in` variant taking it, so that tests
+//! can run on a temporary directory.
+use std::ffi::CString;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::objects::{Kind, MqueueLimits, PosixObject, QueueState, SemValue, ShmFs};
+
+pub const SHM_DIR: &str = "/dev/shm";
+pub const MQUEUE_DIR: &str = "/dev/mqueue";
+const MQUEUE_SYSCTLS: &str = "/proc/sys/fs/mqueue";
+
+/// The file name prefix glibc gives named semaphores in /dev/shm.
+const SEM_PREFIX: &str = "sem.";
+/// `NAME_MAX`: the longest file name (for psem including `sem.`).
+const NAME_MAX: usize = 255;
+/// `MQUEUE_MAGIC` of statfs(2): the mqueue filesystem.
+const MQUEUE_MAGIC: i64 = 0x1980_0202;
+
+/// The directory holding objects of `kind`; None for the System V kinds.
+pub fn dir_of(kind: Kind) -> Option<&'static Path> {
+    match kind {
+        Kind::Pshm | Kind::Psem => Some(Path::new(SHM_DIR)),
+        Kind::Pmq => Some(Path::new(MQUEUE_DIR)),
+        Kind::Shm | Kind::Sem | Kind::Msg => None,
+    }
+}
+
+fn posix_dir(kind: Kind) -> io::Result<&'static Path> {
+    dir_of(kind).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{kind} is a System V kind, not a POSIX one"),
+        )
+    })
+}
+
+/// Whether objects of `kind` can be looked at here: /dev/shm is a directory; /dev/mqueue
+/// is an mqueue filesystem (an empty directory with nothing mounted on it is not).
+pub fn mounted(kind: Kind) -> bool {
+    dir_of(kind).is_some_and(|dir| mounted_in(dir, kind))
+}
+
+/// [`mounted`] for a given directory.
+pub fn mounted_in(dir: &Path, kind: Kind) -> bool {
+    match kind {
+        Kind::Pmq => fs_type(dir).is_ok_and(|t| t == MQUEUE_MAGIC),
+        _ => std::fs::metadata(dir).is_ok_and(|m| m.is_dir()),
+    }
+}
+
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} contains a NUL byte", path.display()),
+        )
+    })
+}
+
+/// `f_type` of statfs(2).
+fn fs_type(path: &Path) -> io::Result<i64> {
+    let c = c_path(path)?;
+    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
+    let mut buf: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statfs that outlives the call.
+    if unsafe { libc::statfs(c.as_ptr(), &mut buf) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type's type differs between architectures
+    Ok(buf.f_type as i64)
+}
+
+/// Every object of `kind`, sorted by name. A missing directory (mqueue not mounted) is an
+/// empty list: ask [`mounted`] to tell the two apart.
+///
+/// For pmq, a /dev/mqueue with no mqueue filesystem on it (a bare directory, as `/dev` of
+/// many containers has) counts as missing: its files would not be queues.
+pub fn list(kind: Kind) -> io::Result<Vec<PosixObject>> {
+    let dir = posix_dir(kind)?;
+    if kind == Kind::Pmq && !mounted(kind) {
+        return Ok(Vec::new());
+    }
+    list_in(dir, kind)
+}
+
+/// [`list`] in a given directory.
+pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
+    posix_dir(kind)?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let raw = file_name.as_bytes();
+        let is_sem = raw.starts_with(SEM_PREFIX.as_bytes());
+        let bare = match kind {
+            Kind::Psem if is_sem => &raw[SEM_PREFIX.len()..],
+            Kind::Psem => continue,
+            Kind::Pshm if is_sem => continue,
+            _ => raw,
+        };
+        if bare.is_empty() {
+            continue;
+        }
+        let name = format!("/{}", String::from_utf8_lossy(bare));
+        let path = entry.path();
+        // Removed between readdir and lstat: simply gone.
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        out.push(object(kind, name, path, &meta));
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// One object, by the name shm_open/sem_open/mq_open take (`/name` or `name`).
+/// For pmq, NotFound when no mqueue filesystem is mounted on /dev/mqueue.
+pub fn stat(kind: Kind, name: &str) -> io::Result<PosixObject> {
+    let dir = posix_dir(kind)?;
+    if kind == Kind::Pmq && !mounted(kind) {
+        normalise_name(kind, name)?;
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no mqueue filesystem is mounted on {MQUEUE_DIR}"),
+        ));
+    }
+    stat_in(dir, kind, name)
+}
+
+/// [`stat`] in a given directory.
+pub fn stat_in(dir: &Path, kind: Kind, name: &str) -> io::Result<PosixObject> {
+    posix_dir(kind)?;
+    let bare = normalise_name(kind, name)?;
+    let path = dir.join(file_name(kind, bare));
+    let meta = std::fs::symlink_metadata(&path).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "no {kind} object /{bare} ({} does not exist)",
+                    path.display()
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(object(kind, format!("/{bare}"), path, &meta))
+}
+
+/// The file name of the object named `bare` (already normalised).
+fn file_name(kind: Kind, bare: &str) -> String {
+    if kind == Kind::Psem {
+        format!("{SEM_PREFIX}{bare}")
+    } else {
+        bare.to_string()
+    }
+}
+
+/// `/name` or `name` → `name`, refusing what no shm_open/sem_open/mq_open name can be.
+pub fn normalise_name(kind: Kind, name: &str) -> io::Result<&str> {
+    let invalid = |why: &str| {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("invalid {kind} name `{name}`: {why}"),
+        ))
+    };
+    let bare = name.strip_prefix('/').unwrap_or(name);
+    if bare.is_empty() {
+        return invalid("it is empty");
+    }
+    if bare.contains('/') {
+        return invalid("only a leading `/` is allowed");
+    }
+    if bare == "." || bare == ".." {
+        return invalid("`.` and `..` name directories");
+    }
+    if bare.contains('\0') {
+        return invalid("it contains a NUL byte");
+    }
+    let max = if kind == Kind::Psem {
+        NAME_MAX - SEM_PREFIX.len()
+    } else {
+        NAME_MAX
+    };
+    if bare.len() > max {
+        return invalid(&format!("longer than {max} bytes"));
+    }
+    if kind == Kind::Pshm && bare.starts_with(SEM_PREFIX) {
+        let sem = &bare[SEM_PREFIX.len()..];
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name} is a named semaphore: use psem:/{sem}"),
+        ));
+    }
+    Ok(bare)
+}
+
+fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObject {
+    // Read after the lstat: the times reported are those from before our read (reading a
+    // queue's file sets its atime and ctime).
+    let queue = match kind {
+        Kind::Pmq => read_bytes(&path, 256)
+            .ok()
+            .and_then(|b| parse_queue_state(&String::from_utf8_lossy(&b))),
+        _ => None,
+    };
+    let semaphore = match kind {
+        Kind::Psem => read_bytes(&path, 32).ok().and_then(|b| parse_sem_value(&b)),
+        _ => None,
+    };
+    PosixObject {
+        kind,
+        name,
+        path,
+        dev: meta.dev(),
+        ino: meta.ino(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o777,
+        size: meta.size(),
+        atime: meta.atime(),
+        mtime: meta.mtime(),
+        ctime: meta.ctime(),
+        queue,
+        semaphore,
+    }
+}
+
+/// A queue file's line: `QSIZE:5          NOTIFY:0     SIGNO:0     NOTIFY_PID:0`.
+/// QSIZE is required; a missing NOTIFY, SIGNO or NOTIFY_PID reads as 0.
+pub fn parse_queue_state(text: &str) -> Option<QueueState> {
+    let spaced = text.replace(':', ": ");
+    let mut tokens = spaced.split_ascii_whitespace();
+    let (mut qsize, mut notify, mut signo, mut notify_pid) = (None, 0, 0, 0);
+    while let Some(token) = tokens.next() {
+        let Some(key) = token.strip_suffix(':') else {
+            continue;
+        };
+        let value = tokens.next()?;
+        match key {
+            "QSIZE" => qsize = Some(value.parse().ok()?),
+            "NOTIFY" => notify = value.parse().ok()?,
+            "SIGNO" => signo = value.parse().ok()?,
+            "NOTIFY_PID" => notify_pid = value.parse().ok()?,
+            _ => {}
+        }
+    }
+    Some(QueueState {
+        qsize: qsize?,
+        notify,
+        signo,
+        notify_pid,
+    })
+}
+
+/// glibc's `sem_t` on 64-bit-atomic targets: the first u64 (little-endian) holds the value
+/// in its low 32 bits and the waiters in its high 32 bits.
+pub fn parse_sem_value(bytes: &[u8]) -> Option<SemValue> {
+    let data = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    Some(SemValue {
+        value: data as u32,
+        waiters: (data >> 32) as u32,
+    })
+}
+
+/// Up to `max` bytes of the object, read with pread (never mmap: touching a page past the end
+/// of a tmpfs file raises SIGBUS). Does not follow symlinks, does not block on a FIFO, and
+/// leaves atime alone when allowed to (O_NOATIME needs ownership or CAP_FOWNER).
+pub fn read_bytes(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let open = |extra: i32| {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | extra)
+            .open(path)
+    };
+    let file = match open(libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0)?,
+        other => other?,
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    read_at_most(&file, max, meta.size())
+}
+
+fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
+    let capacity = usize::try_from(max.min(size_hint).min(1 << 20)).unwrap_or(0);
+    let mut out = Vec::with_capacity(capacity);
+    let mut chunk = vec![0u8; 64 * 1024];
+    while (out.len() as u64) < max {
+        let want = usize::try_from(max - out.len() as u64)
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        match file.read_at(&mut chunk[..want], out.len() as u64) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// chmod of the object's permission bits. The file is opened with O_PATH|O_NOFOLLOW and the
+/// chmod goes through that descriptor, so a symlink swapped in cannot redirect it.
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    let through = format!("/proc/self/fd/{}", file.as_raw_fd());
+    std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode & 0o7777))
+}
+
+/// Removes the object's name (shm_unlink, sem_unlink and mq_unlink do exactly this);
+/// processes holding it keep it until they let go.
+pub fn unlink(path: &Path) -> io::Result<()> {
+    std::fs::remove_file(path)
+}
+
+/// The namespace's mqueue limits, from /proc/sys/fs/mqueue.
+pub fn mqueue_limits() -> io::Result<MqueueLimits> {
+    mqueue_limits_in(Path::new(MQUEUE_SYSCTLS))
+}
+
+/// [`mqueue_limits`] from a given directory.
+pub fn mqueue_limits_in(dir: &Path) -> io::Result<MqueueLimits> {
+    let read = |name: &str| -> io::Result<u64> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)?;
+        text.trim().parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: `{}` is not a number", path.display(), text.trim()),
+            )
+        })
+    };
+    Ok(MqueueLimits {
+        max_queues: read("queues_max")?,
+        max_messages: read("msg_max")?,
+        max_message_bytes: read("msgsize_max")?,
+        default_messages: read("msg_default")?,
+        default_message_bytes: read("msgsize_default")?,
+    })
+}
+
+/// Size and use of the /dev/shm filesystem.
+pub fn shm_fs() -> io::Result<ShmFs> {
+    shm_fs_at(Path::new(SHM_DIR))
+}
+
+/// [`shm_fs`] of the filesystem holding `path`.
+pub fn shm_fs_at(path: &Path) -> io::Result<ShmFs> {
+    let c = c_path(path)?;
+    // SAFETY: an all-zero statvfs is a valid value of this plain C struct.
+    let mut buf: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statvfs that outlives the call.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut buf) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // the field types differ between architectures
+    let (blocks, free, frsize) = (buf.f_blocks as u64, buf.f_bfree as u64, buf.f_frsize as u64);
+    Ok(ShmFs {
+        total_bytes: blocks.saturating_mul(frsize),
+        used_bytes: blocks.saturating_sub(free).saturating_mul(frsize),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_lines() {
+        let line = "QSIZE:5          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n";
+        assert_eq!(
+            parse_queue_state(line),
+            Some(QueueState {
+                qsize: 5,
+                notify: 0,
+                signo: 0,
+                notify_pid: 0
+            })
+        );
+        let spaced = "QSIZE: 1024 NOTIFY: 2\tSIGNO:10 NOTIFY_PID : 4242";
+        // `NOTIFY_PID :` is not a key; the rest reads.
+        let got = parse_queue_state(spaced).expect("reads");
+        assert_eq!((got.qsize, got.notify, got.signo), (1024, 2, 10));
+        let full = "QSIZE:0 NOTIFY:1 SIGNO:0 NOTIFY_PID:31337";
+        assert_eq!(parse_queue_state(full).map(|q| q.notify_pid), Some(31337));
+        assert_eq!(parse_queue_state(""), None);
+        assert_eq!(parse_queue_state("NOTIFY:0 SIGNO:0"), None);
+        assert_eq!(parse_queue_state("QSIZE:x NOTIFY:0"), None);
+        assert_eq!(parse_queue_state("QSIZE:"), None);
+    }
+
+    #[test]
+    fn sem_values() {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&((2u64 << 32) | 7).to_le_bytes());
+        assert_eq!(
+            parse_sem_value(&bytes),
+            Some(SemValue {
+                value: 7,
+                waiters: 2
+            })
+        );
+        assert_eq!(
+            parse_sem_value(&bytes[..8]).map(|s| s.value),
+            Some(7),
+            "8 bytes are enough"
+        );
+        assert_eq!(parse_sem_value(&bytes[..7]), None);
+    }
+
+    #[test]
+    fn names_normalise_and_validate() {
+        assert_eq!(normalise_name(Kind::Pshm, "/a").expect("ok"), "a");
+        assert_eq!(normalise_name(Kind::Pmq, "a").expect("ok"), "a");
+        for bad in ["", "/", "//a", "/a/b", ".", "/..", "a\0b"] {
+            let err = normalise_name(Kind::Pshm, bad).expect_err(bad);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
+        }
+        let long = "x".repeat(255);
+        assert!(normalise_name(Kind::Pshm, &long).is_ok());
+        assert!(normalise_name(Kind::Pshm, &format!("{long}x")).is_err());
+        assert!(normalise_name(Kind::Psem, &long[4..]).is_ok());
+        assert!(normalise_name(Kind::Psem, &long[3..]).is_err());
+        let err = normalise_name(Kind::Pshm, "/sem.lock").expect_err("a semaphore");
+        assert!(err.to_string().contains("use psem:/lock"), "{err}");
+        assert!(normalise_name(Kind::Psem, "sem.x").is_ok());
+    }
+
+    fn populated_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path();
+        std::fs::write(p.join("beta"), vec![1u8; 100]).expect("write");
+        std::fs::write(p.join("alpha"), b"").expect("write");
+        let mut sem = [0u8; 32];
+        sem[..8].copy_from_slice(&((1u64 << 32) | 3).to_le_bytes());
+        std::fs::write(p.join("sem.lock"), sem).expect("write");
+        std::fs::write(p.join("sem.short"), [1u8; 4]).expect("write");
+        std::fs::create_dir(p.join("subdir")).expect("mkdir");
+        std::fs::create_dir(p.join("sem.dir")).expect("mkdir");
+        std::os::unix::fs::symlink(p.join("beta"), p.join("link")).expect("symlink");
+        std::os::unix::fs::symlink(p.join("sem.lock"), p.join("sem.link")).expect("symlink");
+        let _sock = std::os::unix::net::UnixListener::bind(p.join("sock")).expect("bind a socket");
+        dir
+    }
+
+    #[test]
+    fn lists_regular_files_by_kind() {
+        let dir = populated_dir();
+        let shm = list_in(dir.path(), Kind::Pshm).expect("list");
+        let names: Vec<&str> = shm.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["/alpha", "/beta"]);
+        let beta = &shm[1];
+        assert_eq!(beta.size, 100);
+        assert_eq!(beta.path, dir.path().join("beta"));
+        assert_eq!((beta.queue, beta.semaphore), (None, None));
+        assert!(beta.mode <= 0o777);
+        assert!(beta.ino != 0 && beta.mtime > 0);
+
+        let sems = list_in(dir.path(), Kind::Psem).expect("list");
+        let names: Vec<&str> = sems.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["/lock", "/short"]);
+        assert_eq!(
+            sems[0].semaphore,
+            Some(SemValue {
+                value: 3,
+                waiters: 1
+            })
+        );
+        assert_eq!(sems[0].path, dir.path().join("sem.lock"));
+        assert_eq!(sems[1].semaphore, None, "4 bytes are too few");
+    }
+
+    #[test]
+    fn queues_parse_their_content() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("q"),
+            "QSIZE:12         NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("garbled"), "hello").expect("write");
+        let queues = list_in(dir.path(), Kind::Pmq).expect("list");
+        assert_eq!(queues.len(), 2);
+        assert_eq!(
+            (queues[0].name.as_str(), queues[0].queue),
+            ("/garbled", None)
+        );
+        assert_eq!(queues[1].queue.map(|q| q.qsize), Some(12));
+    }
+
+    #[test]
+    fn missing_directory_is_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let gone = dir.path().join("nope");
+        assert!(list_in(&gone, Kind::Pmq).expect("ok").is_empty());
+        assert!(!mounted_in(&gone, Kind::Pshm));
+        assert!(mounted_in(dir.path(), Kind::Pshm));
+        assert!(
+            !mounted_in(dir.path(), Kind::Pmq),
+            "a tmp dir is no mqueue fs"
+        );
+        assert!(list(Kind::Shm).is_err());
+        // Read-only look at the real /dev/mqueue.
+        if !mounted(Kind::Pmq) {
+            assert!(list(Kind::Pmq).expect("ok").is_empty());
+            let err = stat(Kind::Pmq, "/q").expect_err("nothing mounted");
+            assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        }
+    }
+
+    #[test]
+    fn stat_by_name() {
+        let dir = populated_dir();
+        let p = dir.path();
+        let beta = stat_in(p, Kind::Pshm, "/beta").expect("stat");
+        assert_eq!(beta, stat_in(p, Kind::Pshm, "beta").expect("stat"));
+        assert_eq!(beta.name, "/beta");
+        let lock = stat_in(p, Kind::Psem, "/lock").expect("stat");
+        assert_eq!(lock.semaphore.map(|s| s.value), Some(3));
+        let err = stat_in(p, Kind::Pshm, "/gone").expect_err("absent");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = stat_in(p, Kind::Psem, "/beta").expect_err("no sem.beta");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = stat_in(p, Kind::Pshm, "/sem.lock").expect_err("a semaphore");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        for not_file in ["link", "subdir", "sock"] {
+            let err = stat_in(p, Kind::Pshm, not_file).expect_err(not_file);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{not_file}");
+        }
+    }
+
+    #[test]
+    fn reads_chmods_and_unlinks() {
+        let dir = populated_dir();
+        let beta = dir.path().join("beta");
+        assert_eq!(read_bytes(&beta, 10).expect("read"), vec![1u8; 10]);
+        assert_eq!(read_bytes(&beta, 1 << 40).expect("read").len(), 100);
+        assert!(
+            read_bytes(&dir.path().join("link"), 10).is_err(),
+            "no follow"
+        );
+        assert!(read_bytes(&dir.path().join("subdir"), 10).is_err());
+
+        set_mode(&beta, 0o640).expect("chmod");
+        assert_eq!(
+            stat_in(dir.path(), Kind::Pshm, "beta").expect("stat").mode,
+            0o640
+        );
+        let link = dir.path().join("link");
+        assert!(set_mode(&link, 0o600).is_err(), "never through a symlink");
+        assert_eq!(
+            stat_in(dir.path(), Kind::Pshm, "beta").expect("stat").mode,
+            0o640
+        );
+
+        unlink(&beta).expect("unlink");
+        assert!(stat_in(dir.path(), Kind::Pshm, "beta").is_err());
+    }
+
+    #[test]
+    fn sysctls_and_statvfs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, v) in [
+            ("queues_max", "256\n"),
+            ("msg_max", "10\n"),
+            ("msgsize_max", "8192\n"),
+            ("msg_default", "10\n"),
+            ("msgsize_default", "8192\n"),
+        ] {
+            std::fs::write(dir.path().join(name), v).expect("write");
+        }
+        let limits = mqueue_limits_in(dir.path()).expect("read");
+        assert_eq!((limits.max_queues, limits.max_message_bytes), (256, 8192));
+        std::fs::write(dir.path().join("msg_max"), "lots").expect("write");
+        let err = mqueue_limits_in(dir.path()).expect_err("garbage");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+
+        let fs = shm_fs_at(dir.path()).expect("statvfs");
+        assert!(fs.used_bytes <= fs.total_bytes);
+    }
+}
