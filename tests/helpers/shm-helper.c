@@ -1,5 +1,6 @@
-/* A real process for shmctl's tests: runs SysV shm operations given as arguments, in order.
+/* A real process for shmctl's tests: runs IPC operations given as arguments, in order.
  *
+ * System V shared memory:
  *   create KEY SIZE MODE   shmget(KEY, SIZE, IPC_CREAT|MODE); prints "id=N"; becomes current
  *   use ID                 makes ID current
  *   attach                 shmat(current, read-write); prints "attached"
@@ -13,20 +14,76 @@
  *   hex HEXBYTES           copies the bytes spelled in hex ("0100ff") into the attachment
  *   fill SEED              fills the whole current attachment with bytes from an LCG:
  *                          x = x * 6364136223846793005 + 1442695040888963407; byte = x >> 56
+ *
+ * System V semaphore sets:
+ *   semcreate KEY NSEMS MODE  semget(KEY, NSEMS, IPC_CREAT|MODE); prints "id=N"; becomes the
+ *                          current set
+ *   semuse ID              makes set ID current
+ *   semset IDX VALUE       semctl(SETVAL): semaphore IDX of the current set = VALUE
+ *   semop IDX DELTA        semop(IDX, DELTA, sem_flg 0); DELTA may be negative (and then may block)
+ *   semwait IDX            forks a child that blocks in semop(IDX, -1) (a waiter: semncnt);
+ *                          prints "pid=CHILD", then "waiting" once GETNCNT shows it (at most
+ *                          10 s). The child dies with this process (PR_SET_PDEATHSIG SIGKILL),
+ *                          exits silently if it gets the semaphore or the set goes, never prints.
+ *
+ * System V message queues:
+ *   msgcreate KEY MODE     msgget(KEY, IPC_CREAT|MODE); prints "id=N"; becomes the current queue
+ *   msguse ID              makes queue ID current
+ *   msgsend TYPE TEXT      msgsnd of TEXT (without a NUL) with mtype TYPE (> 0), flags 0
+ *   msgrecv                msgrcv of any type, IPC_NOWAIT; prints "received=TEXT"
+ *
+ * POSIX objects (NAME with its leading slash, "/test1"; the umask is 0, so MODE is exact):
+ *   pshm NAME SIZE MODE    shm_open(O_CREAT|O_RDWR, MODE) + ftruncate(SIZE); keeps the fd open
+ *                          as the current one; prints "created"
+ *   pshmmap                mmap of the current fd, MAP_SHARED, its whole size; prints "mapped"
+ *   pshmwrite TEXT         pwrite of TEXT at offset 0 of the current fd
+ *   close                  closes the current fd (a mapping of it stays)
+ *   psem NAME VALUE MODE   sem_open(O_CREAT, MODE, VALUE): keeps it mapped (sem_open closes
+ *                          its fd); prints "created"
+ *   mq NAME MODE           mq_open(O_CREAT|O_RDWR, MODE, default attributes); becomes the
+ *                          current queue descriptor; prints "created"
+ *   mqsend TEXT            mq_send of TEXT (without a NUL), priority 0, on the current queue
+ *   mqclose                mq_close of the current queue descriptor
+ *
+ * Anywhere:
  *   pid                    prints "pid=N"
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
  *
- * Every failure prints "error: OP: strerror" and exits 1.
+ * Every failure prints "error: OP: strerror" and exits 1 (2 for a misused argument list).
+ * Build: cc -O2 -Wall -o shm-helper shm-helper.c -pthread -lrt
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The caller defines semctl's fourth argument (glibc does not). */
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+/* msgsnd/msgrcv's buffer: a type, then the text. */
+struct msgbuf_text {
+    long mtype;
+    char mtext[65536];
+};
 
 static void die(const char *op) {
     printf("error: %s: %s\n", op, strerror(errno));
@@ -45,10 +102,52 @@ static unsigned long num(const char *s) {
     return v;
 }
 
+static long snum(const char *s) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (errno || *end || end == s) {
+        printf("error: not a number: %s\n", s);
+        exit(2);
+    }
+    return v;
+}
+
+static void semwait(int semid, unsigned short idx) {
+    pid_t parent = getpid();
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) _exit(1);
+        if (getppid() != parent) _exit(1); /* the parent died before prctl */
+        struct sembuf op = {.sem_num = idx, .sem_op = -1, .sem_flg = 0};
+        while (semop(semid, &op, 1) < 0)
+            if (errno != EINTR) _exit(1);
+        _exit(0);
+    }
+    printf("pid=%d\n", (int)child);
+    for (int tries = 0;; tries++) {
+        int n = semctl(semid, idx, GETNCNT);
+        if (n < 0) die("GETNCNT");
+        if (n >= 1) break;
+        if (tries >= 10000) {
+            printf("error: semwait: no waiter after 10 s\n");
+            exit(1);
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    printf("waiting\n");
+}
+
 int main(int argc, char **argv) {
-    int id = -1;
+    int id = -1, semid = -1, msqid = -1, fd = -1;
     char *addr = NULL;
+    mqd_t mqd = (mqd_t)-1;
+    static struct msgbuf_text msg;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    umask(0);
     for (int i = 1; i < argc; i++) {
         const char *op = argv[i];
 #define ARG() (i + 1 < argc ? argv[++i] : (printf("error: %s needs an argument\n", op), exit(2), ""))
@@ -112,6 +211,82 @@ int main(int argc, char **argv) {
                 x = x * 6364136223846793005ULL + 1442695040888963407ULL;
                 addr[k] = (char)(x >> 56);
             }
+        } else if (!strcmp(op, "semcreate")) {
+            key_t key = (key_t)num(ARG());
+            int nsems = (int)num(ARG());
+            int mode = (int)num(ARG());
+            semid = semget(key, nsems, IPC_CREAT | mode);
+            if (semid < 0) die("semget");
+            printf("id=%d\n", semid);
+        } else if (!strcmp(op, "semuse")) {
+            semid = (int)num(ARG());
+        } else if (!strcmp(op, "semset")) {
+            int idx = (int)num(ARG());
+            union semun arg = {.val = (int)snum(ARG())};
+            if (semctl(semid, idx, SETVAL, arg) < 0) die("SETVAL");
+        } else if (!strcmp(op, "semop")) {
+            struct sembuf sop = {.sem_num = (unsigned short)num(ARG())};
+            sop.sem_op = (short)snum(ARG());
+            if (semop(semid, &sop, 1) < 0) die("semop");
+        } else if (!strcmp(op, "semwait")) {
+            semwait(semid, (unsigned short)num(ARG()));
+        } else if (!strcmp(op, "msgcreate")) {
+            key_t key = (key_t)num(ARG());
+            int mode = (int)num(ARG());
+            msqid = msgget(key, IPC_CREAT | mode);
+            if (msqid < 0) die("msgget");
+            printf("id=%d\n", msqid);
+        } else if (!strcmp(op, "msguse")) {
+            msqid = (int)num(ARG());
+        } else if (!strcmp(op, "msgsend")) {
+            msg.mtype = snum(ARG());
+            const char *text = ARG();
+            size_t len = strlen(text);
+            if (len > sizeof msg.mtext) { printf("error: msgsend: text too long\n"); exit(2); }
+            memcpy(msg.mtext, text, len);
+            if (msgsnd(msqid, &msg, len, 0) < 0) die("msgsnd");
+        } else if (!strcmp(op, "msgrecv")) {
+            ssize_t len = msgrcv(msqid, &msg, sizeof msg.mtext, 0, IPC_NOWAIT);
+            if (len < 0) die("msgrcv");
+            printf("received=%.*s\n", (int)len, msg.mtext);
+        } else if (!strcmp(op, "pshm")) {
+            const char *name = ARG();
+            off_t size = (off_t)num(ARG());
+            mode_t mode = (mode_t)num(ARG());
+            fd = shm_open(name, O_CREAT | O_RDWR, mode);
+            if (fd < 0) die("shm_open");
+            if (ftruncate(fd, size) < 0) die("ftruncate");
+            printf("created\n");
+        } else if (!strcmp(op, "pshmmap")) {
+            struct stat st;
+            if (fstat(fd, &st) < 0) die("fstat");
+            if (mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
+                die("mmap");
+            printf("mapped\n");
+        } else if (!strcmp(op, "pshmwrite")) {
+            const char *text = ARG();
+            if (pwrite(fd, text, strlen(text), 0) < 0) die("pwrite");
+        } else if (!strcmp(op, "close")) {
+            if (close(fd) < 0) die("close");
+            fd = -1;
+        } else if (!strcmp(op, "psem")) {
+            const char *name = ARG();
+            unsigned value = (unsigned)num(ARG());
+            mode_t mode = (mode_t)num(ARG());
+            if (sem_open(name, O_CREAT, mode, value) == SEM_FAILED) die("sem_open");
+            printf("created\n");
+        } else if (!strcmp(op, "mq")) {
+            const char *name = ARG();
+            mode_t mode = (mode_t)num(ARG());
+            mqd = mq_open(name, O_CREAT | O_RDWR, mode, NULL);
+            if (mqd == (mqd_t)-1) die("mq_open");
+            printf("created\n");
+        } else if (!strcmp(op, "mqsend")) {
+            const char *text = ARG();
+            if (mq_send(mqd, text, strlen(text), 0) < 0) die("mq_send");
+        } else if (!strcmp(op, "mqclose")) {
+            if (mq_close(mqd) < 0) die("mq_close");
+            mqd = (mqd_t)-1;
         } else if (!strcmp(op, "pid")) {
             printf("pid=%d\n", (int)getpid());
         } else if (!strcmp(op, "hold")) {

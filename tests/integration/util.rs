@@ -3,6 +3,10 @@
 //! The namespace is held by `unshare --ipc sleep infinity` (with `--user --map-root-user`
 //! when not root); every command enters it with `nsenter`. The multithreaded test process
 //! itself never changes namespace, so tests neither see the host's segments nor each other's.
+//!
+//! [`Ns::with_mounts`] adds a private mount namespace whose /dev has its own /dev/shm (tmpfs)
+//! and /dev/mqueue (the new IPC namespace's mqueue filesystem), for POSIX shared memory,
+//! semaphores and message queues: the host's /dev/shm and /dev/mqueue are never touched.
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -63,6 +67,7 @@ pub fn helper_path() -> &'static Path {
             .args(["-O2", "-Wall", "-o"])
             .arg(&out)
             .arg(&source)
+            .args(["-pthread", "-lrt"])
             .status()
             .expect("a C compiler (cc) is needed to build the test helper");
         assert!(status.success(), "compiling the test helper failed");
@@ -80,7 +85,39 @@ pub struct Ns {
     /// PID namespace the holder's child (pid 1 there).
     target: u32,
     pid_ns: bool,
+    mount_ns: bool,
 }
+
+/// The holder's setup with [`Ns::with_mounts`], run by `sh` in the new namespaces before it
+/// becomes `sleep`. /dev itself is rebuilt on a tmpfs rather than creating /dev/mqueue in
+/// it: /dev is usually the host's devtmpfs, where a mkdir (as root) would show on the host
+/// even from a private mount namespace, and which a user namespace may not write at all.
+/// The new /dev is staged on a tmpfs at /dev/shm, filled with bind mounts of the old /dev's
+/// entries (symlinks copied), then moved over /dev; /dev/shm and /dev/mqueue get fresh
+/// mounts. Bind mounts keep device nodes usable even in a user namespace, where a tmpfs
+/// is nodev. `mount -n`: never write /run/mount/utab (the host's file; denied to a user
+/// namespace, which makes mount fail after mounting).
+const MOUNTS_SCRIPT: &str = r#"set -e
+mount -n -t tmpfs -o mode=755 tmpfs /dev/shm
+for old in /dev/* /dev/.[!.]*; do
+    name=${old#/dev/}
+    new=/dev/shm/$name
+    case $name in shm|mqueue) continue ;; esac
+    if [ -L "$old" ]; then
+        ln -s "$(readlink "$old")" "$new"
+    elif [ -d "$old" ]; then
+        mkdir "$new"
+        mount -n --rbind "$old" "$new" || rmdir "$new"
+    elif [ -e "$old" ]; then
+        : >"$new"
+        mount -n --bind "$old" "$new" || rm "$new"
+    fi
+done
+mkdir /dev/shm/shm /dev/shm/mqueue
+mount -n --move /dev/shm /dev
+mount -n -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -n -t mqueue mqueue /dev/mqueue
+exec sleep infinity"#;
 
 fn ns_inode(pid: &str) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
@@ -92,16 +129,29 @@ fn ns_inode(pid: &str) -> Option<u64> {
 impl Ns {
     /// A fresh IPC namespace, or None (after [`skip`]) where the system forbids it.
     pub fn new() -> Option<Ns> {
-        Ns::start(false)
+        Ns::start(false, false)
     }
 
     /// A fresh IPC namespace with its own PID namespace (and /proc), where pid numbers
     /// can be steered through /proc/sys/kernel/ns_last_pid.
     pub fn with_pid_namespace() -> Option<Ns> {
-        Ns::start(true)
+        Ns::start(true, false)
     }
 
-    fn start(pid_ns: bool) -> Option<Ns> {
+    /// A fresh IPC namespace with a private mount namespace whose /dev/shm is a new tmpfs
+    /// (mode 1777) and whose /dev/mqueue is the new IPC namespace's mqueue filesystem; the
+    /// rest of /dev is the host's, bound (see [`MOUNTS_SCRIPT`]). Commands run with the
+    /// mount namespace's root as their working directory: pass absolute paths.
+    pub fn with_mounts() -> Option<Ns> {
+        Ns::start(false, true)
+    }
+
+    /// [`Ns::with_mounts`] and [`Ns::with_pid_namespace`] together.
+    pub fn with_mounts_and_pids() -> Option<Ns> {
+        Ns::start(true, true)
+    }
+
+    fn start(pid_ns: bool, mount_ns: bool) -> Option<Ns> {
         let user_ns = !is_root();
         let mut cmd = Command::new("unshare");
         if user_ns {
@@ -111,8 +161,13 @@ impl Ns {
         if pid_ns {
             cmd.args(["--pid", "--fork", "--mount-proc"]);
         }
-        cmd.args(["--", "sleep", "infinity"])
-            .stdin(Stdio::null())
+        if mount_ns {
+            cmd.args(["--mount", "--propagation", "private"]);
+            cmd.args(["--", "sh", "-c", MOUNTS_SCRIPT]);
+        } else {
+            cmd.args(["--", "sleep", "infinity"]);
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut holder = match cmd.spawn() {
@@ -122,7 +177,8 @@ impl Ns {
                 return None;
             }
         };
-        // unshare execs sleep once the namespace exists: wait for the link to change.
+        // unshare execs sleep once the namespace exists (with mounts, sh execs it once they
+        // are done): wait for the link to change and for sleep.
         let ours = ns_inode("self");
         let pid = holder.id().to_string();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -132,7 +188,12 @@ impl Ns {
                 if let Some(mut e) = holder.stderr.take() {
                     std::io::Read::read_to_string(&mut e, &mut err).ok();
                 }
-                skip(&format!("unshare --ipc failed ({status}): {}", err.trim()));
+                let what = if mount_ns {
+                    "unshare --ipc --mount with /dev/shm and /dev/mqueue mounts"
+                } else {
+                    "unshare --ipc"
+                };
+                skip(&format!("{what} failed ({status}): {}", err.trim()));
                 return None;
             }
             // With --fork the sleeper is unshare's child.
@@ -154,6 +215,7 @@ impl Ns {
                     user_ns,
                     target,
                     pid_ns,
+                    mount_ns,
                 });
             }
             assert!(Instant::now() < deadline, "namespace holder did not start");
@@ -178,7 +240,10 @@ impl Ns {
             cmd.args(["--user", "--preserve-credentials"]);
         }
         if self.pid_ns {
-            cmd.args(["--pid", "--mount"]);
+            cmd.arg("--pid");
+        }
+        if self.pid_ns || self.mount_ns {
+            cmd.arg("--mount");
         }
         cmd.arg("--ipc").arg("--").arg(program);
         cmd.env("TZ", "UTC")
@@ -258,7 +323,7 @@ impl Ns {
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn helper");
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
         let reader = BufReader::new(child.stdout.take().expect("stdout"));
         for line in reader.lines() {
             let line = line.expect("read helper");
@@ -274,6 +339,7 @@ impl Ns {
             stdin: child.stdin.take(),
             child,
             ids,
+            lines,
         }
     }
 
@@ -307,6 +373,8 @@ pub struct Helper {
     stdin: Option<ChildStdin>,
     pub pid: i32,
     pub ids: Vec<i32>,
+    /// Everything it printed before "ready" ("id=N", "pid=N", "waiting", …).
+    pub lines: Vec<String>,
 }
 
 impl Helper {
