@@ -54,15 +54,17 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List shared memory segments (like `ipcs -m`), with the creator's liveness
+    /// List shared memory segments (like `ipcs -m`), with the creator's liveness; --all for
+    /// every IPC kind
     Ls(LsArgs),
-    /// Show everything about segments: every shmid_ds field, processes, liveness
+    /// Show everything about IPC objects: every field, the processes behind them, liveness
     Stat(StatArgs),
     /// Create a segment (like `ipcmk -M`)
     Create(CreateArgs),
-    /// Remove segments safely; attached ones only with --force (like `ipcrm -m`)
+    /// Remove IPC objects safely; ones in use only with --force (like `ipcrm`)
     Rm(RmArgs),
-    /// Remove orphaned segments: nothing attached, creator and last user proven dead
+    /// Remove orphaned segments: nothing attached, creator and last user proven dead (and,
+    /// with --type, orphaned objects of the other kinds)
     Gc(GcArgs),
     /// Show a segment's bytes: hex, raw, or decoded field by field with a C header
     Dump(DumpArgs),
@@ -75,7 +77,7 @@ pub enum Command {
     /// Write the man pages or shell completions into a directory (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
-    /// Show the system's shared memory limits and usage (like `ipcs -l`)
+    /// Show the system's IPC limits and usage, every kind (like `ipcs -l`)
     Limits(LimitsArgs),
 }
 
@@ -89,6 +91,13 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
+    /// Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory,
+    /// named semaphores and message queues (one table per kind)
+    #[arg(long, short, conflicts_with = "kinds")]
+    pub all: bool,
+    /// Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)
+    #[arg(long = "type", value_name = "TYPES", value_parser = crate::objects::Kinds::parse)]
+    pub kinds: Option<crate::objects::Kinds>,
     /// Only orphans: nothing attached, creator and last user proven dead (what gc removes)
     #[arg(long)]
     pub orphans: bool,
@@ -98,10 +107,10 @@ pub struct LsArgs {
     /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
     pub older_than: Option<u64>,
-    /// Sort by a column (its header name, case-insensitive)
+    /// Sort the shm table by a column (its header name, case-insensitive)
     #[arg(long, value_name = "COLUMN")]
     pub sort: Option<String>,
-    /// Columns to show, comma-separated header names; a leading + adds to the defaults.
+    /// Columns of the shm table, comma-separated header names; a leading + adds to the defaults.
     /// Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH,
     /// STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN,
     /// WHY
@@ -121,7 +130,8 @@ pub struct LsArgs {
 
 #[derive(Debug, Args)]
 pub struct StatArgs {
-    /// Segments: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    /// Objects: 42 (shm id), 0x5a00c062 or key:N (shm key), ftok:PATH:PROJ, sem:ID, msg:ID,
+    /// pshm:NAME, psem:NAME, pmq:NAME
     #[arg(required = true, value_name = "SEG", value_parser = select::parse)]
     pub segments: Vec<Selector>,
 }
@@ -159,19 +169,27 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Segments: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
+    /// Objects: 42 (shm id), 0x5a00c062 or key:N (shm key), ftok:PATH:PROJ, sem:ID, msg:ID,
+    /// pshm:NAME, psem:NAME, pmq:NAME
     #[arg(required = true, value_name = "SEG", value_parser = select::parse)]
     pub segments: Vec<Selector>,
-    /// Also remove attached segments: they are marked and vanish at their last detach
+    /// Also remove what is in use: attached segments (marked, they vanish at their last
+    /// detach), semaphore sets with waiters, queues whose last sender or receiver lives,
+    /// POSIX objects that are mapped or open
     #[arg(long, short)]
     pub force: bool,
     /// Show what would be removed, remove nothing
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Before removing, save each segment's bytes and record to DIR (shm-ID-KEY.bin/.json);
-    /// a segment whose archive cannot be written is not removed
+    /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
+    /// queue's messages (copied, not received), a set's values; an object whose archive
+    /// cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
+    /// With --archive: allow receiving a POSIX queue's messages to archive them (there is
+    /// no way to read them without taking them)
+    #[arg(long, requires = "archive")]
+    pub drain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -194,10 +212,19 @@ pub struct GcArgs {
     /// Also remove segments whose creator or last user reads as pid 0 (another PID namespace)
     #[arg(long)]
     pub include_unknown: bool,
-    /// Before removing, save each segment's bytes and record to DIR (shm-ID-KEY.bin/.json);
-    /// a segment whose archive cannot be written is not removed
+    /// Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or
+    /// all. None but shm records its creator, so the others need --older-than
+    #[arg(long = "type", value_name = "TYPES", value_parser = crate::objects::Kinds::parse)]
+    pub kinds: Option<crate::objects::Kinds>,
+    /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
+    /// queue's messages (copied, not received), a set's values; an object whose archive
+    /// cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
+    /// With --archive: allow receiving a POSIX queue's messages to archive them (there is
+    /// no way to read them without taking them)
+    #[arg(long, requires = "archive")]
+    pub drain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -360,6 +387,14 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "shmctl ls --columns +RSS,SWAP,LAST --json",
                 "more columns; JSON for scripts",
             ),
+            (
+                "shmctl ls --all",
+                "every IPC kind: segments, semaphore sets, queues, /dev/shm, /dev/mqueue",
+            ),
+            (
+                "shmctl ls --type sem,pmq --orphans",
+                "semaphore sets and POSIX queues nothing uses any more",
+            ),
         ],
     ),
     (
@@ -372,6 +407,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             (
                 "shmctl stat ftok:/etc/myapp:A --json",
                 "the segment ftok(\"/etc/myapp\", 'A') names",
+            ),
+            (
+                "shmctl stat sem:3 pmq:/jobs",
+                "each semaphore's value, last pid and waiters; a queue's state and holders",
             ),
         ],
     ),
@@ -441,6 +480,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "shmctl rm --archive /var/tmp/shm 42",
                 "save its bytes first",
             ),
+            (
+                "shmctl rm msg:5 pshm:/cache",
+                "a message queue and a /dev/shm object, refused while in use",
+            ),
         ],
     ),
     (
@@ -454,6 +497,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             (
                 "shmctl gc --yes --user ci --archive /var/tmp/shm",
                 "one user's, archived first",
+            ),
+            (
+                "shmctl gc --type all --older-than 1d --dry-run",
+                "every kind's orphans idle for a day",
             ),
         ],
     ),

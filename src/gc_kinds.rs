@@ -7,7 +7,8 @@
 //! - A semaphore set: nobody waits on it, and every last-op pid is dead (or it was never
 //!   operated on).
 //! - A message queue: its last sender and last receiver are dead (or it was never used).
-//! - A POSIX object: no process maps it or holds a descriptor on it.
+//! - A POSIX object: no process maps it or holds a descriptor on it. A process whose maps
+//!   or descriptors cannot be read might: that keeps the object unless --include-unknown.
 use std::collections::BTreeSet;
 
 use crate::gc::{reuse_text, too_young, Owners, Policy};
@@ -209,19 +210,27 @@ pub fn judge_posix(policy: &Policy, object: &PosixObject, facts: HolderFacts, no
             format!("{how} pid {} ({}){more}", holder.pid, holder.comm),
         );
     }
-    if facts.uninspected > 0 {
+    let mut evidence = vec![Reason::new(
+        "not_held",
+        "no process maps it or holds it open",
+    )];
+    if facts.uninspected > 0 && policy.include_unknown {
+        evidence.push(Reason::new(
+            "holders_unknown",
+            format!(
+                "{} process(es) could not be inspected, included by --include-unknown",
+                facts.uninspected
+            ),
+        ));
+    } else if facts.uninspected > 0 {
         return kept(
             "holders_unknown",
             format!(
-                "{} process(es) could not be inspected, any of which may hold it (run as root)",
+                "{} process(es) could not be inspected (their /proc entries are unreadable), any of which may hold it",
                 facts.uninspected
             ),
         );
     }
-    let evidence = vec![Reason::new(
-        "not_held",
-        "no process maps it or holds it open",
-    )];
     if let Some(reason) = too_young(policy, now - object.last_activity()) {
         return Verdict::Kept(reason);
     }
@@ -471,6 +480,14 @@ mod tests {
         assert_eq!(
             codes(&judge_posix(&policy(), &posix(T), unknown, NOW)),
             ["holders_unknown"]
+        );
+        let p = Policy {
+            include_unknown: true,
+            ..policy()
+        };
+        assert_eq!(
+            codes(&judge_posix(&p, &posix(T), unknown, NOW)),
+            ["not_held", "holders_unknown"]
         );
         let p = Policy {
             owners: Owners::Caller(0),

@@ -79,6 +79,16 @@ impl Kind {
     }
 }
 
+/// A `--type` list, as one value (clap would take a `Vec` for repeated values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kinds(pub Vec<Kind>);
+
+impl Kinds {
+    pub fn parse(text: &str) -> Result<Kinds, String> {
+        Kind::parse_list(text).map(Kinds)
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -242,8 +252,13 @@ pub struct PosixObject {
 }
 
 impl PosixObject {
+    /// The latest use. A queue's mtime moves with every send and receive, but reading its
+    /// state line (as `ls` does) moves its atime and ctime: only mtime counts for a queue.
     pub fn last_activity(&self) -> i64 {
-        self.atime.max(self.mtime).max(self.ctime)
+        match self.kind {
+            Kind::Pmq => self.mtime,
+            _ => self.atime.max(self.mtime).max(self.ctime),
+        }
     }
 
     /// The selector that names it: `pshm:/name`.
@@ -410,6 +425,21 @@ pub struct MqueueLimits {
 pub struct ShmFs {
     pub total_bytes: u64,
     pub used_bytes: u64,
+}
+
+/// `limits` beyond shared memory: each part absent when it could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OtherLimits {
+    pub sem: Option<SemLimits>,
+    pub sem_usage: Option<SemUsage>,
+    pub msg: Option<MsgLimits>,
+    pub msg_usage: Option<MsgUsage>,
+    pub mqueue: Option<MqueueLimits>,
+    /// POSIX queues present in /dev/mqueue (None when it is not mounted).
+    pub mqueue_count: Option<u64>,
+    pub shm_fs: Option<ShmFs>,
+    /// Objects in /dev/shm (named semaphores included).
+    pub shm_fs_count: Option<u64>,
 }
 
 #[cfg(test)]

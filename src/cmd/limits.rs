@@ -2,8 +2,9 @@ use std::io::Write;
 
 use crate::error::{Error, Exit, Result};
 use crate::model::Limits;
+use crate::objects::{Kind, OtherLimits};
 use crate::render;
-use crate::sys::{self, shm};
+use crate::sys::{self, msg, posix, sem, shm};
 
 use super::Context;
 
@@ -13,10 +14,30 @@ pub fn run(ctx: Context, out: &mut dyn Write) -> Result<Exit> {
         usage: shm::usage().map_err(|e| Error::sys("reading usage", e))?.1,
         page_size: sys::page_size(),
     };
+    let count = |kinds: &[Kind]| -> Option<u64> {
+        let mut n = 0;
+        for &kind in kinds {
+            if !posix::mounted(kind) {
+                return None;
+            }
+            n += posix::list(kind).ok()?.len() as u64;
+        }
+        Some(n)
+    };
+    let others = OtherLimits {
+        sem: sem::limits().ok(),
+        sem_usage: sem::usage().ok(),
+        msg: msg::limits().ok(),
+        msg_usage: msg::usage().ok(),
+        mqueue: posix::mqueue_limits().ok(),
+        mqueue_count: count(&[Kind::Pmq]),
+        shm_fs: posix::shm_fs().ok(),
+        shm_fs_count: count(&[Kind::Pshm, Kind::Psem]),
+    };
     if ctx.json {
-        render::json::limits(out, &limits)?;
+        render::json::limits(out, &limits, &others)?;
     } else {
-        render::table::limits(out, &limits)?;
+        render::table::limits(out, &limits, &others)?;
     }
     Ok(Exit::Success)
 }

@@ -4,10 +4,12 @@ use crate::cli::{Format, LsArgs};
 use crate::column::{self, Column};
 use crate::error::{Error, Exit, Result};
 use crate::gc::Policy;
-use crate::model::Limits;
+use crate::model::{Limits, SegmentRecord};
+use crate::objects::Kind;
 use crate::render;
 use crate::sys::{self, procfs, shm};
 
+use super::kinds::{self, ObjectRecord};
 use super::{Context, Facts};
 
 /// A `--user` value: a uid, or a name to look up.
@@ -18,8 +20,9 @@ pub fn parse_user(user: &str) -> Result<u32> {
     sys::users::uid_of(user).ok_or_else(|| Error::Usage(format!("no such user `{user}`")))
 }
 
-pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
-    let columns = match &args.columns {
+/// The shm table's columns, from --columns (or the defaults, plus WHY with --orphans).
+fn shm_columns(args: &LsArgs) -> Result<Vec<Column>> {
+    Ok(match &args.columns {
         Some(list) => Column::parse_list(list).map_err(Error::Usage)?,
         None if args.orphans => column::DEFAULT
             .iter()
@@ -27,16 +30,23 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             .chain([Column::Why])
             .collect(),
         None => column::DEFAULT.to_vec(),
-    };
+    })
+}
+
+/// Segments as `ls` shows them: filtered, judged, sorted.
+fn segment_records(
+    ctx: Context,
+    args: &LsArgs,
+    user: Option<u32>,
+    with_memory: bool,
+    now: i64,
+) -> Result<Vec<SegmentRecord>> {
     let sort = args
         .sort
         .as_deref()
         .map(Column::parse)
         .transpose()
         .map_err(Error::Usage)?;
-    let user = args.user.as_deref().map(parse_user).transpose()?;
-    let json = ctx.json || args.format == Format::Json;
-
     let (segments, source) = shm::enumerate().map_err(|e| Error::sys("listing segments", e))?;
     if ctx.verbose {
         render::note(
@@ -44,8 +54,6 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             &format!("enumerated {} segments via {source:?}", segments.len()),
         );
     }
-    let now = sys::now_unix();
-    let with_memory = columns.iter().any(|c| c.needs_memory());
     let memory = if with_memory {
         Some(
             procfs::read_memory()
@@ -54,7 +62,6 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     } else {
         None
     };
-
     let policy = Policy {
         owners: super::caller_owners(),
         ..Policy::default()
@@ -76,6 +83,114 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     if let Some(column) = sort {
         records.sort_by(|a, b| column.compare(a, b));
     }
+    Ok(records)
+}
+
+/// `ls --all` / `--type`: one table (or JSON list) per kind.
+fn run_kinds(
+    ctx: Context,
+    args: &LsArgs,
+    kinds: &[Kind],
+    user: Option<u32>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let now = sys::now_unix();
+    let columns = shm_columns(args)?;
+    let with_memory = columns.iter().any(|c| c.needs_memory());
+    let segments = if kinds.contains(&Kind::Shm) {
+        Some(segment_records(ctx, args, user, with_memory, now)?)
+    } else {
+        None
+    };
+    let policy = Policy {
+        owners: super::caller_owners(),
+        ..Policy::default()
+    };
+    let mut survey = kinds::Survey::default();
+    let mut others: Vec<(Kind, Vec<ObjectRecord>)> = Vec::new();
+    for &kind in kinds.iter().filter(|&&k| k != Kind::Shm) {
+        if kind.is_posix() && !sys::posix::mounted(kind) {
+            render::note(
+                ctx.quiet || json,
+                &format!(
+                    "{} is not mounted here: no {kind} objects listed",
+                    kind.title()
+                ),
+            );
+        }
+        let records = kinds::list(kind)?
+            .into_iter()
+            .filter(|o| user.is_none_or(|uid| o.owner().0 == uid))
+            .filter(|o| {
+                args.older_than
+                    .is_none_or(|d| now - o.last_activity() >= d as i64)
+            })
+            .map(|o| survey.record(o, &policy, now))
+            .filter(|r| !args.orphans || r.verdict.is_orphan())
+            .collect();
+        others.push((kind, records));
+    }
+
+    let mut buffered = Vec::new();
+    let sink: &mut dyn Write = if args.output.is_some() {
+        &mut buffered
+    } else {
+        out
+    };
+    if json {
+        let shm = segments.as_deref().map(|s| (s, with_memory));
+        render::objects::ls_json(sink, shm, &others)?;
+    } else {
+        let headers = !args.no_headers;
+        let mut first = true;
+        let mut title = |sink: &mut dyn Write, kind: Kind| -> Result<()> {
+            if headers {
+                if !first {
+                    writeln!(sink)?;
+                }
+                writeln!(sink, "{}", kind.title())?;
+            }
+            first = false;
+            Ok(())
+        };
+        if let Some(records) = &segments {
+            title(sink, Kind::Shm)?;
+            render::table::ls(sink, records, &columns, headers, now)?;
+        }
+        for (kind, records) in &others {
+            title(sink, *kind)?;
+            render::objects::table(sink, *kind, records, headers, args.orphans, now)?;
+        }
+    }
+    if let Some(path) = &args.output {
+        render::write_atomically(path, &buffered)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    }
+    Ok(Exit::Success)
+}
+
+pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
+    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let json = ctx.json || args.format == Format::Json;
+    let kinds = if args.all {
+        Kind::ALL.to_vec()
+    } else {
+        args.kinds.clone().map_or_else(|| vec![Kind::Shm], |k| k.0)
+    };
+    if kinds != [Kind::Shm] {
+        if args.format == Format::Prometheus {
+            return Err(Error::Usage(
+                "--format prometheus covers shared memory segments only: leave out --all/--type"
+                    .to_string(),
+            ));
+        }
+        return run_kinds(ctx, args, &kinds, user, json, out);
+    }
+    let columns = shm_columns(args)?;
+    let with_memory = columns.iter().any(|c| c.needs_memory());
+    let now = sys::now_unix();
+    let records = segment_records(ctx, args, user, with_memory, now)?;
 
     // With --output the whole result goes to a file at once, atomically.
     let mut buffered = Vec::new();

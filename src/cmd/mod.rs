@@ -18,10 +18,12 @@ mod dump;
 mod gc;
 mod generate;
 mod key;
+pub mod kinds;
 mod limits;
 mod ls;
 mod read;
 mod rm;
+mod rm_kinds;
 pub mod schema;
 mod stat;
 
@@ -124,6 +126,19 @@ impl Facts {
     /// What keeps `segment` under `policy`, if anything (no evidence is built).
     pub fn kept_reason(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Option<Reason> {
         orphan::kept_reason(policy, &self.policy_facts(segment, now))
+    }
+
+    /// What probing `pid` finds, once per run.
+    pub fn presence(&mut self, pid: i32) -> crate::model::Presence {
+        self.processes.presence(pid)
+    }
+
+    pub fn user_name(&mut self, uid: u32) -> Option<std::rc::Rc<str>> {
+        self.names.user(uid)
+    }
+
+    pub fn group_name(&mut self, gid: u32) -> Option<std::rc::Rc<str>> {
+        self.names.group(gid)
     }
 
     pub fn record(

@@ -9,17 +9,35 @@ use crate::removal::{self, Kernel, Outcome, Removal, Request};
 use crate::render::{self, table::RemovalView};
 use crate::sys::{self, procfs};
 
-use super::{archive, exit_of, unresolved, Context, Facts, Resolver};
+use super::{archive, exit_of, kinds, rm_kinds, unresolved, Context, Facts, Resolver};
+use crate::objects::{Kind, Object};
+use crate::removal_kinds::ObjectOutcome;
 
 pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     let mut resolver = Resolver::default();
     let mut targets: Vec<Segment> = Vec::new();
+    let mut objects: Vec<(Object, Vec<Reason>)> = Vec::new();
     let mut failed = Vec::new();
     let mut exits = Vec::new();
     for selector in &args.segments {
-        match resolver.resolve(selector) {
-            Ok(segment) if targets.iter().any(|t| t.id == segment.id) => {}
-            Ok(segment) => targets.push(segment),
+        let resolved = if selector.kind() == Kind::Shm {
+            resolver.resolve(selector).map(|segment| {
+                if !targets.iter().any(|t| t.id == segment.id) {
+                    targets.push(segment);
+                }
+            })
+        } else {
+            kinds::resolve(selector).map(|object| {
+                if !objects
+                    .iter()
+                    .any(|(o, _)| o.selector() == object.selector())
+                {
+                    objects.push((object, Vec::new()));
+                }
+            })
+        };
+        match resolved {
+            Ok(()) => {}
             Err(e) => {
                 exits.push(e.exit());
                 if !ctx.json {
@@ -54,17 +72,42 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     report_failures(ctx, &batch.items);
 
+    // The other kinds, after the segments (unless a signal stopped the batch).
+    let (others, interrupted) = match batch.interrupted {
+        Some((signal, left)) => (Vec::new(), Some((signal, left + objects.len()))),
+        None => rm_kinds::remove_objects(
+            objects,
+            args.dry_run,
+            &rm_kinds::Check::Rm { force: args.force },
+            args.archive.as_deref().map(|dir| rm_kinds::Archive {
+                dir,
+                drain: args.drain,
+            }),
+            &mut kinds::Survey::default(),
+        )?,
+    };
+    for item in &others {
+        exits.push(match &item.outcome {
+            ObjectOutcome::Removed | ObjectOutcome::WouldRemove | ObjectOutcome::Gone => {
+                Exit::Success
+            }
+            ObjectOutcome::Kept(_) => Exit::Failure,
+            ObjectOutcome::Failed { error, .. } => exit_of(error),
+        });
+    }
+    rm_kinds::report_failures(ctx, &others);
+
     if ctx.json {
-        render::json::removal(out, args.dry_run, &batch.items, &failed)?;
+        render::json::removal(out, args.dry_run, &batch.items, &others, &failed)?;
     } else {
         let view = RemovalView {
             quiet: ctx.quiet,
             list_kept: true,
             summary: false,
         };
-        render::table::removal(out, &batch.items, view)?;
+        render::table::removal(out, &batch.items, &others, view)?;
     }
-    finish(ctx, batch.interrupted, out)?;
+    finish(ctx, interrupted, out)?;
     Ok(Exit::merge(exits))
 }
 

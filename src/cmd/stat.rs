@@ -7,17 +7,24 @@ use crate::model::{Liveness, SegmentDetail};
 use crate::render;
 use crate::sys::{self, maps, procfs};
 
-use super::{unresolved, Context, Facts, Resolver};
+use super::{kinds, unresolved, Context, Facts, Resolver};
+use crate::objects::Kind;
 
 /// Never attaches: everything comes from IPC_STAT/SHM_STAT_ANY and /proc.
 pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
     let mut resolver = Resolver::default();
     let mut found = Vec::new();
+    let mut objects = Vec::new();
     let mut failed = Vec::new();
     let mut exits = Vec::new();
     for selector in &args.segments {
-        match resolver.resolve(selector) {
-            Ok(segment) => found.push(segment),
+        let resolved = if selector.kind() == Kind::Shm {
+            resolver.resolve(selector).map(|s| found.push(s))
+        } else {
+            kinds::resolve(selector).map(|o| objects.push(o))
+        };
+        match resolved {
+            Ok(()) => {}
             Err(e) => {
                 exits.push(e.exit());
                 if !ctx.json {
@@ -72,10 +79,22 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
         })
         .collect();
 
+    let mut survey = kinds::Survey::default();
+    let others: Vec<_> = objects
+        .into_iter()
+        .map(|o| survey.record(o, &policy, now))
+        .collect();
+
     if ctx.json {
-        render::json::stat(out, &details, &failed)?;
+        render::json::stat(out, &details, &others, &failed)?;
     } else {
         render::table::stat(out, &details, now)?;
+        for (i, record) in others.iter().enumerate() {
+            if i > 0 || !details.is_empty() {
+                writeln!(out)?;
+            }
+            render::objects::stat_block(out, record, now)?;
+        }
     }
     Ok(Exit::merge(exits))
 }

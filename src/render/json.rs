@@ -22,7 +22,7 @@ pub fn write<T: Serialize>(out: &mut dyn Write, document: &T) -> Result<()> {
 }
 
 /// Serialises a `Display` value as a JSON string without an intermediate String.
-fn display<T: std::fmt::Display, S: serde::Serializer>(
+pub(crate) fn display<T: std::fmt::Display, S: serde::Serializer>(
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -36,6 +36,30 @@ fn display_opt<T: std::fmt::Display, S: serde::Serializer>(
     match value {
         Some(v) => serializer.collect_str(v),
         None => serializer.serialize_none(),
+    }
+}
+
+/// A time as two fields, flattened into its entry: `NAME` (RFC 3339) and `NAME_unix`, both
+/// null for "never" (0).
+pub struct Rfc3339Pair {
+    name: &'static str,
+    unix: i64,
+}
+
+impl Rfc3339Pair {
+    pub fn new(name: &'static str, unix: i64) -> Rfc3339Pair {
+        Rfc3339Pair { name, unix }
+    }
+}
+
+impl Serialize for Rfc3339Pair {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (text, unix) = time(self.unix);
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(self.name, &text.map(|t| t.to_string()))?;
+        map.serialize_entry(&format!("{}_unix", self.name), &unix)?;
+        map.end()
     }
 }
 
@@ -244,10 +268,25 @@ pub struct Unresolved {
 struct StatDocument<'a> {
     schema_version: u32,
     segments: Vec<StatJson<'a>>,
+    /// The other kinds, each under its `ls` key (`semaphore_sets` …), when any was named.
+    #[serde(flatten)]
+    others: std::collections::BTreeMap<&'static str, Vec<super::objects::ObjectJson<'a>>>,
     failed: &'a [Unresolved],
 }
 
-pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], failed: &[Unresolved]) -> Result<()> {
+pub fn stat(
+    out: &mut dyn Write,
+    details: &[SegmentDetail],
+    others: &'_ [crate::cmd::kinds::ObjectRecord],
+    failed: &[Unresolved],
+) -> Result<()> {
+    let mut by_kind = std::collections::BTreeMap::new();
+    for record in others {
+        by_kind
+            .entry(super::objects::json_key(record.object.kind()))
+            .or_insert_with(Vec::new)
+            .push(super::objects::ObjectJson::new(record));
+    }
     let segments = details
         .iter()
         .map(|d| StatJson {
@@ -266,6 +305,7 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], failed: &[Unresolved
         &StatDocument {
             schema_version: SCHEMA_VERSION,
             segments,
+            others: by_kind,
             failed,
         },
     )
@@ -325,7 +365,7 @@ fn limited(value: u64) -> (Option<u64>, bool) {
     }
 }
 
-pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
+pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLimits) -> Result<()> {
     #[derive(Serialize)]
     struct Shm {
         max_segment_bytes: Option<u64>,
@@ -345,9 +385,40 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
         swap_pages: u64,
     }
     #[derive(Serialize)]
+    struct Sem {
+        #[serde(flatten)]
+        limits: Option<crate::objects::SemLimits>,
+        used_sets: Option<u64>,
+        used_semaphores: Option<u64>,
+    }
+    #[derive(Serialize)]
+    struct Msg {
+        #[serde(flatten)]
+        limits: Option<crate::objects::MsgLimits>,
+        used_queues: Option<u64>,
+        used_messages: Option<u64>,
+        used_bytes: Option<u64>,
+    }
+    #[derive(Serialize)]
+    struct Pshm {
+        total_bytes: Option<u64>,
+        used_bytes: Option<u64>,
+        objects: Option<u64>,
+    }
+    #[derive(Serialize)]
+    struct Pmq {
+        #[serde(flatten)]
+        limits: Option<crate::objects::MqueueLimits>,
+        queues: Option<u64>,
+    }
+    #[derive(Serialize)]
     struct Doc {
         schema_version: u32,
         shm: Shm,
+        sem: Sem,
+        msg: Msg,
+        pshm: Pshm,
+        pmq: Pmq,
     }
     let (max_segment_bytes, max_segment_bytes_unlimited) = limited(l.shm.max_segment_bytes);
     let (max_total_pages, max_total_pages_unlimited) = limited(l.shm.max_total_pages);
@@ -375,6 +446,26 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
         &Doc {
             schema_version: SCHEMA_VERSION,
             shm,
+            sem: Sem {
+                limits: others.sem,
+                used_sets: others.sem_usage.map(|u| u.sets),
+                used_semaphores: others.sem_usage.map(|u| u.semaphores),
+            },
+            msg: Msg {
+                limits: others.msg,
+                used_queues: others.msg_usage.map(|u| u.queues),
+                used_messages: others.msg_usage.map(|u| u.messages),
+                used_bytes: others.msg_usage.map(|u| u.bytes),
+            },
+            pshm: Pshm {
+                total_bytes: others.shm_fs.map(|f| f.total_bytes),
+                used_bytes: others.shm_fs.map(|f| f.used_bytes),
+                objects: others.shm_fs_count,
+            },
+            pmq: Pmq {
+                limits: others.mqueue,
+                queues: others.mqueue_count,
+            },
         },
     )
 }
@@ -418,9 +509,17 @@ struct FailedJson<'a> {
 struct RemovalDocument<'a> {
     schema_version: u32,
     dry_run: bool,
-    removed: Vec<RemovedJson<'a>>,
-    kept: Vec<KeptJson<'a>>,
-    failed: Vec<FailedJson<'a>>,
+    removed: Vec<Entry<'a, RemovedJson<'a>>>,
+    kept: Vec<Entry<'a, KeptJson<'a>>>,
+    failed: Vec<Entry<'a, FailedJson<'a>>>,
+}
+
+/// A segment's entry, or another kind's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry<'a, T> {
+    Shm(T),
+    Other(super::objects::ObjectRemovedJson<'a>),
 }
 
 /// The `rm`/`gc` document: every item lands in exactly one of removed, kept, failed.
@@ -428,6 +527,7 @@ pub fn removal(
     out: &mut dyn Write,
     dry_run: bool,
     items: &[Removal],
+    others: &[crate::removal_kinds::ObjectRemoval],
     unresolved: &[Unresolved],
 ) -> Result<()> {
     let gone = Reason::new("gone", "already gone");
@@ -451,30 +551,32 @@ pub fn removal(
             archive: item.archive.as_ref().map(|p| p.display().to_string()),
         };
         match &item.outcome {
-            Outcome::Removed { segment, marked } => doc.removed.push(removed(segment, *marked)),
-            Outcome::WouldRemove { segment } => {
-                doc.removed.push(removed(segment, segment.nattch > 0))
+            Outcome::Removed { segment, marked } => {
+                doc.removed.push(Entry::Shm(removed(segment, *marked)))
             }
-            Outcome::Kept { segment, reason } => doc.kept.push(KeptJson {
+            Outcome::WouldRemove { segment } => doc
+                .removed
+                .push(Entry::Shm(removed(segment, segment.nattch > 0))),
+            Outcome::Kept { segment, reason } => doc.kept.push(Entry::Shm(KeptJson {
                 kind: "shm",
                 id: segment.id,
                 key: Some(segment.key),
                 key_hex: Some(model::key_hex(segment.key)),
                 reason,
-            }),
-            Outcome::Gone { id } => doc.kept.push(KeptJson {
+            })),
+            Outcome::Gone { id } => doc.kept.push(Entry::Shm(KeptJson {
                 kind: "shm",
                 id: *id,
                 key: None,
                 key_hex: None,
                 reason: &gone,
-            }),
+            })),
             Outcome::Failed {
                 id,
                 segment,
                 error,
                 text,
-            } => doc.failed.push(FailedJson {
+            } => doc.failed.push(Entry::Shm(FailedJson {
                 kind: "shm",
                 selector: None,
                 id: Some(*id),
@@ -484,11 +586,11 @@ pub fn removal(
                     code: error.code().to_string(),
                     text: format!("{text}: {}", error.text()),
                 },
-            }),
+            })),
         }
     }
     for u in unresolved {
-        doc.failed.push(FailedJson {
+        doc.failed.push(Entry::Shm(FailedJson {
             kind: "shm",
             selector: Some(&u.selector),
             id: None,
@@ -498,7 +600,16 @@ pub fn removal(
                 code: u.error.code.clone(),
                 text: u.error.text.clone(),
             },
-        });
+        }));
+    }
+    let gone_object = Reason::new("gone", "already gone");
+    for item in others {
+        let (list, entry) = super::objects::removal_json(item, &gone_object);
+        match list {
+            "removed" => doc.removed.push(Entry::Other(entry)),
+            "kept" => doc.kept.push(Entry::Other(entry)),
+            _ => doc.failed.push(Entry::Other(entry)),
+        }
     }
     write(out, &doc)
 }

@@ -1,5 +1,6 @@
 //! Output: tables and text for people, JSON for scripts. Nothing else prints.
 pub mod json;
+pub mod objects;
 pub mod prometheus;
 pub mod table;
 

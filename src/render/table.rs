@@ -283,7 +283,7 @@ pub fn key(out: &mut dyn Write, k: &FtokKey) -> Result<()> {
     Ok(())
 }
 
-pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
+pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLimits) -> Result<()> {
     let unlimited = |v: u64, show: &dyn Fn(u64) -> String| {
         if v >= 1 << 53 {
             "unlimited".to_string()
@@ -315,7 +315,7 @@ pub fn limits(out: &mut dyn Write, l: &Limits) -> Result<()> {
     for (label, value) in rows {
         writeln!(out, "  {label:<18} {value}")?;
     }
-    Ok(())
+    super::objects::limits(out, others)
 }
 
 /// How much of an `rm`/`gc` report people see.
@@ -342,9 +342,19 @@ fn evidence_text(item: &Removal) -> String {
 }
 
 /// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
-pub fn removal(out: &mut dyn Write, items: &[Removal], view: RemovalView) -> Result<()> {
+pub fn removal(
+    out: &mut dyn Write,
+    items: &[Removal],
+    others: &[crate::removal_kinds::ObjectRemoval],
+    view: RemovalView,
+) -> Result<()> {
+    use crate::removal_kinds::ObjectOutcome;
     let (mut removed, mut bytes, mut would) = (0, 0, false);
     let mut kept: Vec<(&str, usize)> = Vec::new();
+    let mut count_kept = |code: &'static str| match kept.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, n)) => *n += 1,
+        None => kept.push((code, 1)),
+    };
     for item in items {
         match &item.outcome {
             Outcome::Removed {
@@ -396,10 +406,7 @@ pub fn removal(out: &mut dyn Write, items: &[Removal], view: RemovalView) -> Res
                 )?
             }
             Outcome::Kept { segment: s, reason } => {
-                match kept.iter_mut().find(|(code, _)| *code == reason.code) {
-                    Some((_, n)) => *n += 1,
-                    None => kept.push((reason.code, 1)),
-                }
+                count_kept(reason.code);
                 if view.list_kept {
                     writeln!(
                         out,
@@ -415,12 +422,29 @@ pub fn removal(out: &mut dyn Write, items: &[Removal], view: RemovalView) -> Res
             Outcome::Gone { .. } | Outcome::Failed { .. } => {}
         }
     }
+    let segments = removed;
+    for item in others {
+        super::objects::removal_line(out, item, view.quiet, view.list_kept)?;
+        match &item.outcome {
+            ObjectOutcome::Removed => (removed, bytes) = (removed + 1, bytes + item.object.bytes()),
+            ObjectOutcome::WouldRemove => {
+                (removed, bytes, would) = (removed + 1, bytes + item.object.bytes(), true)
+            }
+            ObjectOutcome::Kept(reason) => count_kept(reason.code),
+            ObjectOutcome::Gone | ObjectOutcome::Failed { .. } => {}
+        }
+    }
     if view.summary && !view.quiet {
         let verb = if would { "would remove" } else { "removed" };
+        let what = if removed == segments {
+            "segment(s)"
+        } else {
+            "object(s)"
+        };
         let mut line = if removed == 0 {
             "nothing to remove".to_string()
         } else {
-            format!("{verb} {removed} segment(s), {}", human_size(bytes))
+            format!("{verb} {removed} {what}, {}", human_size(bytes))
         };
         if !kept.is_empty() {
             let total: usize = kept.iter().map(|(_, n)| n).sum();

@@ -9,6 +9,7 @@ pub mod ftok;
 pub mod holders;
 pub mod lock;
 pub mod maps;
+pub mod mqueue;
 pub mod msg;
 pub mod posix;
 pub mod process;
