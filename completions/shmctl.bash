@@ -271,7 +271,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --archive --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --type --archive --drain --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +286,10 @@ _shmctl() {
                     return 0
                     ;;
                 --exclude-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -557,12 +561,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-o -q -v -h -V --orphans --user --older-than --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-a -o -q -v -h -V --all --type --orphans --user --older-than --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -607,7 +615,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-f -n -q -v -h -V --force --dry-run --archive --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-f -n -q -v -h -V --force --dry-run --archive --drain --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

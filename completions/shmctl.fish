@@ -34,16 +34,16 @@ complete -c shmctl -n "__fish_shmctl_needs_command" -s v -l verbose -d 'Explain 
 complete -c shmctl -n "__fish_shmctl_needs_command" -s h -l help -d 'Print help'
 complete -c shmctl -n "__fish_shmctl_needs_command" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "stat" -d 'Show everything about segments: every shmid_ds field, processes, liveness'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness; --all for every IPC kind'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "stat" -d 'Show everything about IPC objects: every field, the processes behind them, liveness'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "rm" -d 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "rm" -d 'Remove IPC objects safely; ones in use only with --force (like `ipcrm`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead (and, with --type, orphaned objects of the other kinds)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "schema" -d 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "limits" -d 'Show the system\'s shared memory limits and usage (like `ipcs -l`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "limits" -d 'Show the system\'s IPC limits and usage, every kind (like `ipcs -l`)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
@@ -54,10 +54,11 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s q -l quiet -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l type -d 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only segments owned by USER (a name or a uid)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort by a column (its header name, case-insensitive)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns to show, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort the shm table by a column (its header name, case-insensitive)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
@@ -66,6 +67,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in 
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s a -l all -d 'Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory, named semaphores and message queues (one table per kind)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l orphans -d 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l no-headers -d 'Leave out the header line'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l json -d 'Print JSON for scripts (short for --format json)'
@@ -138,13 +140,14 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s q -l quiet -d 'Pr
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s f -l force -d 'Also remove attached segments: they are marked and vanish at their last detach'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s f -l force -d 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s n -l dry-run -d 'Show what would be removed, remove nothing'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l drain -d 'With --archive: allow receiving a POSIX queue\'s messages to archive them (there is no way to read them without taking them)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
@@ -153,7 +156,8 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s V -l version -d 'Pr
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each segment\'s bytes and record to DIR (shm-ID-KEY.bin/.json); a segment whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l type -d 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -161,6 +165,7 @@ never\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s n -l dry-run -d 'Show what would be removed and why, remove nothing'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s y -l yes -d 'Remove without asking (needed when there is no terminal to ask on)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l include-unknown -d 'Also remove segments whose creator or last user reads as pid 0 (another PID namespace)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l drain -d 'With --archive: allow receiving a POSIX queue\'s messages to archive them (there is no way to read them without taking them)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
@@ -199,14 +204,14 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s v -l verbose -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "stat" -d 'Show everything about segments: every shmid_ds field, processes, liveness'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness; --all for every IPC kind'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "stat" -d 'Show everything about IPC objects: every field, the processes behind them, liveness'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "rm" -d 'Remove segments safely; attached ones only with --force (like `ipcrm -m`)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "rm" -d 'Remove IPC objects safely; ones in use only with --force (like `ipcrm`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "gc" -d 'Remove orphaned segments: nothing attached, creator and last user proven dead (and, with --type, orphaned objects of the other kinds)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "schema" -d 'Lay out C structs from a header exactly as gcc does (like pahole); lint; check a segment'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "limits" -d 'Show the system\'s shared memory limits and usage (like `ipcs -l`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "limits" -d 'Show the system\'s IPC limits and usage, every kind (like `ipcs -l`)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

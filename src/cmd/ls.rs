@@ -95,6 +95,13 @@ fn run_kinds(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Exit> {
+    if !kinds.contains(&Kind::Shm) && (args.columns.is_some() || args.sort.is_some()) {
+        return Err(Error::Usage(
+            "--columns and --sort choose the shm table's columns and order: the other kinds' \
+             tables have fixed columns"
+                .to_string(),
+        ));
+    }
     let now = sys::now_unix();
     let columns = shm_columns(args)?;
     let with_memory = columns.iter().any(|c| c.needs_memory());

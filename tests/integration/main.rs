@@ -9,6 +9,7 @@ mod examples;
 mod gc;
 mod generated;
 mod ipc_ns;
+mod kinds;
 mod kinds_smoke;
 mod ls;
 mod lsipc;
