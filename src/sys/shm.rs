@@ -323,46 +323,7 @@ impl Drop for Attachment {
 mod tests {
     use super::*;
 
-    /// Runs the test body in a private IPC namespace: the outer run re-executes this test
-    /// binary through unshare(1) with a marker variable, the inner run does the work. Returns
-    /// true in the inner run.
-    fn in_private_namespace(test: &str) -> bool {
-        if std::env::var_os("SHMCTL_UNIT_IN_NS").is_some() {
-            return true;
-        }
-        let exe = std::env::current_exe().expect("test binary");
-        let mut cmd = std::process::Command::new("unshare");
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            cmd.args(["--user", "--map-root-user"]);
-        }
-        let out = cmd
-            .args(["--ipc", "--"])
-            .arg(exe)
-            .args(["--exact", test, "--nocapture", "--test-threads=1"])
-            .env("SHMCTL_UNIT_IN_NS", "1")
-            .output()
-            .expect("run unshare");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() && stderr.starts_with("unshare:") {
-            assert!(
-                std::env::var_os("SHMCTL_TEST_REQUIRE_NS").is_none(),
-                "namespaces required: {stderr}"
-            );
-            eprintln!("SKIPPED: no private IPC namespace: {stderr}");
-            return false;
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "inner run failed:\n{stdout}\n{stderr}"
-        );
-        assert!(
-            stdout.contains("1 passed"),
-            "the inner run did not run the test:\n{stdout}"
-        );
-        false
-    }
+    use crate::sys::in_private_namespace;
 
     #[test]
     fn attachment_reads_writes_and_detaches_on_drop() {

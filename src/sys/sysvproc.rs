@@ -165,22 +165,16 @@ pub fn read_msg() -> io::Result<Vec<MsgQueue>> {
     parse_msg(&std::fs::read_to_string(SYSVIPC_MSG)?).map_err(invalid)
 }
 
-/// Guard of the tests that create semaphore sets or message queues: they run only when
-/// `SHMCTL_SYS_TEST_IN_NS=1`, set inside a private IPC namespace:
-///
-/// ```text
-/// unshare --ipc env SHMCTL_SYS_TEST_IN_NS=1 cargo test --lib sys::
-/// ```
-///
-/// With the variable set, refuses (panics) in the initial namespace or pid 1's, and unless
-/// `file` (`/proc/sysvipc/sem` or `msg`) lists no object yet, so that the host's objects are
-/// never touched and the counts the tests check are exact.
+/// Guard of the tests that create semaphore sets or message queues: the outer run
+/// re-executes the test through `unshare --ipc` (see [`super::in_private_namespace`]); the
+/// inner run refuses (panics) in the initial namespace or pid 1's, and unless `file`
+/// (`/proc/sysvipc/sem` or `msg`) lists no object yet, so that the host's objects are never
+/// touched and the counts the tests check are exact.
 #[cfg(test)]
 pub(crate) fn in_private_namespace(test: &str, file: &str) -> bool {
-    if std::env::var_os("SHMCTL_SYS_TEST_IN_NS").is_none_or(|v| v != "1") {
-        eprintln!(
-            "SKIPPED {test}: run it as `unshare --ipc env SHMCTL_SYS_TEST_IN_NS=1 cargo test --lib`"
-        );
+    // The outer run re-executes the test in a private IPC namespace; the inner run checks
+    // that it really is one before it creates anything.
+    if !super::in_private_namespace(test) {
         return false;
     }
     // The initial IPC namespace has a fixed inode number (PROC_IPC_INIT_INO); pid 1's link
