@@ -20,6 +20,18 @@ pub fn parse_user(user: &str) -> Result<u32> {
     sys::users::uid_of(user).ok_or_else(|| Error::Usage(format!("no such user `{user}`")))
 }
 
+/// Shared memory's limits and usage, for the metrics (absent when unreadable).
+fn shm_limits() -> Option<Limits> {
+    match (shm::limits(), shm::usage()) {
+        (Ok(shm), Ok((_, usage))) => Some(Limits {
+            shm,
+            usage,
+            page_size: sys::page_size(),
+        }),
+        _ => None,
+    }
+}
+
 /// The shm table's columns, from --columns (or the defaults, plus WHY with --orphans).
 fn shm_columns(args: &LsArgs) -> Result<Vec<Column>> {
     Ok(match &args.columns {
@@ -148,6 +160,9 @@ fn run_kinds(
     if json {
         let shm = segments.as_deref().map(|s| (s, with_memory));
         render::objects::ls_json(sink, shm, &others)?;
+    } else if args.format == Format::Prometheus {
+        let limits = segments.as_ref().and_then(|_| shm_limits());
+        render::prometheus::metrics(sink, segments.as_deref(), &others, limits.as_ref(), now)?;
     } else {
         let headers = !args.no_headers;
         let mut first = true;
@@ -186,12 +201,6 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         args.kinds.clone().map_or_else(|| vec![Kind::Shm], |k| k.0)
     };
     if kinds != [Kind::Shm] {
-        if args.format == Format::Prometheus {
-            return Err(Error::Usage(
-                "--format prometheus covers shared memory segments only: leave out --all/--type"
-                    .to_string(),
-            ));
-        }
         return run_kinds(ctx, args, &kinds, user, json, out);
     }
     let columns = shm_columns(args)?;
@@ -209,15 +218,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     if json {
         render::json::ls(sink, &records, with_memory)?;
     } else if args.format == Format::Prometheus {
-        let limits = match (shm::limits(), shm::usage()) {
-            (Ok(shm), Ok((_, usage))) => Some(Limits {
-                shm,
-                usage,
-                page_size: sys::page_size(),
-            }),
-            _ => None,
-        };
-        render::prometheus::metrics(sink, &records, limits.as_ref(), now)?;
+        render::prometheus::metrics(sink, Some(&records), &[], shm_limits().as_ref(), now)?;
     } else {
         render::table::ls(sink, &records, &columns, !args.no_headers, now)?;
     }

@@ -2,8 +2,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use crate::cmd::kinds::ObjectRecord;
 use crate::error::Result;
 use crate::model::{Limits, SegmentRecord};
+use crate::objects::Kind;
 
 #[derive(Default)]
 struct PerOwner {
@@ -30,12 +32,83 @@ fn family(out: &mut dyn Write, name: &str, help: &str) -> Result<()> {
     Ok(())
 }
 
-/// Metrics of every listed segment; `limits` when they could be read.
+/// Metrics of every listed segment (when shm was listed) and of the other kinds listed;
+/// `limits` when they could be read.
 pub fn metrics(
+    out: &mut dyn Write,
+    segments: Option<&[SegmentRecord]>,
+    others: &[(Kind, Vec<ObjectRecord>)],
+    limits: Option<&Limits>,
+    now: i64,
+) -> Result<()> {
+    if let Some(records) = segments {
+        segment_metrics(out, records, limits)?;
+    }
+    if !others.is_empty() {
+        object_metrics(out, others)?;
+    }
+    family(
+        out,
+        "shmctl_last_run_timestamp_seconds",
+        "When these metrics were written (Unix seconds).",
+    )?;
+    writeln!(out, "shmctl_last_run_timestamp_seconds {now}")?;
+    Ok(())
+}
+
+/// Per kind and owner: objects, bytes (queued bytes, POSIX file sizes), orphans.
+fn object_metrics(out: &mut dyn Write, others: &[(Kind, Vec<ObjectRecord>)]) -> Result<()> {
+    let mut counts: BTreeMap<(Kind, String), PerOwner> = BTreeMap::new();
+    for (kind, records) in others {
+        for r in records {
+            let owner = r
+                .owner_name
+                .as_deref()
+                .map_or_else(|| r.object.owner().0.to_string(), str::to_string);
+            let entry = counts.entry((*kind, owner)).or_default();
+            entry.segments += 1;
+            entry.bytes += r.object.bytes();
+            if r.verdict.is_orphan() {
+                entry.orphans += 1;
+                entry.orphan_bytes += r.object.bytes();
+            }
+        }
+    }
+    let metrics: [OwnerMetric; 3] = [
+        (
+            "shmctl_ipc_objects",
+            "IPC objects other than shm segments (sem, msg, pshm, psem, pmq), by type and owner.",
+            |o| o.segments,
+        ),
+        (
+            "shmctl_ipc_object_bytes",
+            "Bytes they hold (queued message bytes, POSIX object sizes), by type and owner.",
+            |o| o.bytes,
+        ),
+        (
+            "shmctl_ipc_orphan_objects",
+            "Of those, orphans by the rules of shmctl gc --type (without its age filter), by type and owner.",
+            |o| o.orphans,
+        ),
+    ];
+    for (name, help, value) in metrics {
+        family(out, name, help)?;
+        for ((kind, owner), c) in &counts {
+            writeln!(
+                out,
+                "{name}{{type=\"{kind}\",owner=\"{}\"}} {}",
+                label(owner),
+                value(c)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn segment_metrics(
     out: &mut dyn Write,
     records: &[SegmentRecord],
     limits: Option<&Limits>,
-    now: i64,
 ) -> Result<()> {
     let mut owners: BTreeMap<String, PerOwner> = BTreeMap::new();
     let (mut attached, mut marked) = (0u64, 0u64);
@@ -111,11 +184,5 @@ pub fn metrics(
             writeln!(out, "shmctl_pages_max {}", l.shm.max_total_pages)?;
         }
     }
-    family(
-        out,
-        "shmctl_last_run_timestamp_seconds",
-        "When these metrics were written (Unix seconds).",
-    )?;
-    writeln!(out, "shmctl_last_run_timestamp_seconds {now}")?;
     Ok(())
 }

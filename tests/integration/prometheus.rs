@@ -77,3 +77,30 @@ fn metrics_parse_and_count_orphans_per_owner() {
     assert_eq!(get("shmctl_segments_max"), 4096.0);
     assert!(get("shmctl_last_run_timestamp_seconds") > 1.7e9);
 }
+
+#[test]
+fn metrics_cover_the_other_kinds_when_listed() {
+    let Some(ns) = Ns::with_mounts() else { return };
+    ns.run_helper(&["semcreate", "0x56", "1", "0600", "semop", "0", "1"]); // an orphan
+    ns.run_helper(&["msgcreate", "0x67", "0600", "msgsend", "1", "12345"]); // an orphan
+    let _held = ns.spawn_helper(&["pshm", "/metrics", "300", "0600"]);
+    let out = ns.shmctl(&["ls", "--type", "sem,msg,pshm", "--format", "prometheus"]);
+    assert_success(&out, &["ls --type … --format prometheus"]);
+    let metrics = text(&out.stdout);
+    for line in [
+        "shmctl_ipc_objects{type=\"sem\",owner=\"root\"} 1",
+        "shmctl_ipc_orphan_objects{type=\"sem\",owner=\"root\"} 1",
+        "shmctl_ipc_object_bytes{type=\"msg\",owner=\"root\"} 5",
+        "shmctl_ipc_orphan_objects{type=\"msg\",owner=\"root\"} 1",
+        "shmctl_ipc_object_bytes{type=\"pshm\",owner=\"root\"} 300",
+        "shmctl_ipc_orphan_objects{type=\"pshm\",owner=\"root\"} 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing:\n{metrics}"
+        );
+    }
+    // shm was not asked for: none of its series.
+    assert!(!metrics.contains("shmctl_segments"), "{metrics}");
+    assert!(metrics.contains("shmctl_last_run_timestamp_seconds"));
+}
