@@ -186,8 +186,9 @@ pub struct RmArgs {
     /// cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
-    /// With --archive: allow receiving a POSIX queue's messages to archive them (there is
-    /// no way to read them without taking them)
+    /// With --archive: allow receiving a queue's messages where they cannot be copied (a
+    /// POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel
+    /// without MSG_COPY)
     #[arg(long, requires = "archive")]
     pub drain: bool,
 }
@@ -221,8 +222,9 @@ pub struct GcArgs {
     /// cannot be written is not removed
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
-    /// With --archive: allow receiving a POSIX queue's messages to archive them (there is
-    /// no way to read them without taking them)
+    /// With --archive: allow receiving a queue's messages where they cannot be copied (a
+    /// POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel
+    /// without MSG_COPY)
     #[arg(long, requires = "archive")]
     pub drain: bool,
 }

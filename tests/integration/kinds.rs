@@ -37,8 +37,8 @@ fn report<'a>(doc: &'a Value, list: &str, kind: &str) -> Vec<&'a Value> {
 #[test]
 fn crashed_users_leave_orphaned_sets_and_queues() {
     let Some(ns) = Ns::with_mounts() else { return };
-    // Made and used by processes that then die without cleaning up.
-    let sem = ns.run_helper(&[
+    // Made and used by processes that are alive (the objects are kept), then killed.
+    let setter = ns.spawn_helper(&[
         "semcreate",
         "0x51",
         "2",
@@ -49,8 +49,8 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
         "semop",
         "1",
         "1",
-    ])[0];
-    let msg = ns.run_helper(&[
+    ]);
+    let sender = ns.spawn_helper(&[
         "msgcreate",
         "0x61",
         "0644",
@@ -60,7 +60,15 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
         "msgsend",
         "2",
         "world",
-    ])[0];
+    ]);
+    let (sem, msg) = (setter.id(), sender.id());
+    let sets = listed(&ns, "sem", "semaphore_sets");
+    assert_eq!(sets[0]["kept"]["code"], "last_op_alive");
+    assert_eq!(sets[0]["last_op_pids"][0]["pid"], setter.pid);
+    let queues = listed(&ns, "msg", "message_queues");
+    assert_eq!(queues[0]["kept"]["code"], "sender_alive");
+    setter.crash();
+    sender.crash();
     let sets = listed(&ns, "sem,msg", "semaphore_sets");
     let set = sets.iter().find(|s| s["id"] == sem).expect("the set");
     assert_eq!(set["type"], "sem");
