@@ -354,6 +354,25 @@ impl Object {
         }
     }
 
+    /// These facts as others see them, before our own change: with `before`'s mode and
+    /// ctime (our IPC_SET or chmod moved both). With `all_times`, a POSIX object's atime and
+    /// mtime too (our own receive, when draining a queue for its archive, moved them).
+    pub fn as_before(&self, before: &Object, all_times: bool) -> Object {
+        let mut view = self.clone();
+        match (&mut view, before) {
+            (Object::Sem(v), Object::Sem(b)) => (v.mode, v.ctime) = (b.mode, b.ctime),
+            (Object::Msg(v), Object::Msg(b)) => (v.mode, v.ctime) = (b.mode, b.ctime),
+            (Object::Posix(v), Object::Posix(b)) => {
+                (v.mode, v.ctime) = (b.mode, b.ctime);
+                if all_times {
+                    (v.atime, v.mtime) = (b.atime, b.mtime);
+                }
+            }
+            _ => {}
+        }
+        view
+    }
+
     /// Whether `other` (fresh facts) is still the object this one describes. Mode and
     /// ctime are left out: our own IPC_SET or chmod moves them.
     pub fn same_identity(&self, other: &Object) -> bool {

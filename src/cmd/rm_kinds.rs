@@ -151,7 +151,9 @@ fn with_archive(
         Ok(written) => written,
         Err((error, text)) => return refused(object, error, format!("not removed: {text}")),
     };
-    // Draining changed the queue: the sequence starts from its drained state.
+    // Draining changed the queue: the sequence starts from its drained state, and judges it
+    // as it was before our own receives (they moved its times).
+    let before = object.clone();
     let object = match (&drained, &object) {
         (Some(_), Object::Posix(p)) => match posix::stat(p.kind, &p.name) {
             Ok(fresh) => Object::Posix(fresh),
@@ -159,7 +161,11 @@ fn with_archive(
         },
         _ => object,
     };
-    let mut item = removal_kinds::remove_object(&mut KindsKernel, object, false, judge);
+    let mut discounted = |o: &Object| match drained {
+        Some(_) => judge(&o.as_before(&before, true)),
+        None => judge(o),
+    };
+    let mut item = removal_kinds::remove_object(&mut KindsKernel, object, false, &mut discounted);
     if item.outcome == ObjectOutcome::Removed {
         item.archive = files.last().cloned();
     } else {

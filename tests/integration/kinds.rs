@@ -608,3 +608,33 @@ fn ls_all_prints_one_table_per_kind() {
     assert_eq!(plain["segments"].as_array().map(Vec::len), Some(1));
     assert!(plain.get("semaphore_sets").is_none());
 }
+
+/// Our own mode 000 moves ctime: the re-check must not take it for activity, or no object
+/// would ever be old enough to go.
+#[test]
+fn the_removal_sequence_does_not_make_objects_young() {
+    let Some(ns) = Ns::with_mounts() else { return };
+    ns.run_helper(&[
+        "semcreate",
+        "0x57",
+        "1",
+        "0600",
+        "msgcreate",
+        "0x68",
+        "0600",
+    ]);
+    ns.run_helper(&["pshm", "/idle", "10", "0600"]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let gc = ns.json(&[
+        "gc",
+        "--type",
+        "sem,msg,pshm",
+        "--older-than",
+        "2s",
+        "--yes",
+        "--json",
+        "--include-unknown",
+    ]);
+    assert_eq!(gc["removed"].as_array().map(Vec::len), Some(3), "{gc}");
+    assert_eq!(gc["kept"].as_array().map(Vec::len), Some(0), "{gc}");
+}
