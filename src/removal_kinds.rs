@@ -50,12 +50,14 @@ pub fn remove_object(
     dry_run: bool,
     check: &mut dyn FnMut(&Object) -> Result<(), Reason>,
 ) -> ObjectRemoval {
-    let (object, outcome) = sequence(ctl, planned, dry_run, check);
-    ObjectRemoval {
-        object,
-        outcome,
-        evidence: Vec::new(),
-        archive: None,
+    match close(ctl, planned, dry_run, check) {
+        Step::Closed(fresh) => finish(ctl, fresh, check),
+        Step::Done(object, outcome) => ObjectRemoval {
+            object,
+            outcome,
+            evidence: Vec::new(),
+            archive: None,
+        },
     }
 }
 
@@ -77,56 +79,84 @@ fn failed(error: SysError, text: &str) -> ObjectOutcome {
     }
 }
 
-fn sequence(
+/// The first half of the sequence: fresh facts, identity, check, mode 000.
+pub enum Step {
+    /// Closed (mode 000); these are the facts read before, to finish with.
+    Closed(Object),
+    /// Nothing more to do: the facts it was judged on, and the outcome.
+    Done(Object, ObjectOutcome),
+}
+
+/// Fresh facts → identity and check → (unless a dry run) mode 000.
+pub fn close(
     ctl: &mut dyn ObjectControl,
     planned: Object,
     dry_run: bool,
     check: &mut dyn FnMut(&Object) -> Result<(), Reason>,
-) -> (Object, ObjectOutcome) {
+) -> Step {
     let label = planned.label();
     let fresh = match ctl.stat(&planned) {
         Ok(fresh) => fresh,
-        Err(e) => return (planned, failed(e, &format!("reading {label}"))),
+        Err(e) => return Step::Done(planned, failed(e, &format!("reading {label}"))),
     };
     if !planned.same_identity(&fresh) {
-        return (planned, ObjectOutcome::Kept(changed("since it was judged")));
+        return Step::Done(planned, ObjectOutcome::Kept(changed("since it was judged")));
     }
     if let Err(reason) = check(&fresh) {
-        return (fresh, ObjectOutcome::Kept(reason));
+        return Step::Done(fresh, ObjectOutcome::Kept(reason));
     }
     if dry_run {
-        return (fresh, ObjectOutcome::WouldRemove);
+        return Step::Done(fresh, ObjectOutcome::WouldRemove);
     }
+    match ctl.set_mode(&fresh, 0) {
+        Ok(()) => Step::Closed(fresh),
+        Err(e) => Step::Done(fresh, failed(e, &format!("closing {label} (mode 000)"))),
+    }
+}
+
+/// The second half, on an object [`close`] closed: fresh facts again → identity and check
+/// again (as others see it) → remove, or restore the mode.
+pub fn finish(
+    ctl: &mut dyn ObjectControl,
+    fresh: Object,
+    check: &mut dyn FnMut(&Object) -> Result<(), Reason>,
+) -> ObjectRemoval {
+    let label = fresh.label();
     let mode = fresh.mode();
-    if let Err(e) = ctl.set_mode(&fresh, 0) {
-        return (fresh, failed(e, &format!("closing {label} (mode 000)")));
-    }
     let restore = |ctl: &mut dyn ObjectControl, object: &Object| ctl.set_mode(object, mode).ok();
-    let again = match ctl.stat(&fresh) {
-        Ok(again) => again,
-        Err(e) => {
+    let (object, outcome) = 'sequence: {
+        let again = match ctl.stat(&fresh) {
+            Ok(again) => again,
+            Err(e) => {
+                restore(ctl, &fresh);
+                break 'sequence (fresh, failed(e, &format!("reading {label} again")));
+            }
+        };
+        if !fresh.same_identity(&again) {
             restore(ctl, &fresh);
-            return (fresh, failed(e, &format!("reading {label} again")));
+            break 'sequence (
+                fresh,
+                ObjectOutcome::Kept(changed("while it was being removed")),
+            );
+        }
+        // Judged as others see it: our mode 000 moved its ctime, which is no one's activity.
+        if let Err(reason) = check(&again.as_before(&fresh, false)) {
+            restore(ctl, &again);
+            break 'sequence (again, ObjectOutcome::Kept(reason));
+        }
+        match ctl.remove(&again) {
+            Ok(()) => (again, ObjectOutcome::Removed),
+            Err(e) => {
+                restore(ctl, &again);
+                (again, failed(e, &format!("removing {label}")))
+            }
         }
     };
-    if !fresh.same_identity(&again) {
-        restore(ctl, &fresh);
-        return (
-            fresh,
-            ObjectOutcome::Kept(changed("while it was being removed")),
-        );
-    }
-    // Judged as others see it: our mode 000 moved its ctime, which is no one's activity.
-    if let Err(reason) = check(&again.as_before(&fresh, false)) {
-        restore(ctl, &again);
-        return (again, ObjectOutcome::Kept(reason));
-    }
-    match ctl.remove(&again) {
-        Ok(()) => (again, ObjectOutcome::Removed),
-        Err(e) => {
-            restore(ctl, &again);
-            (again, failed(e, &format!("removing {label}")))
-        }
+    ObjectRemoval {
+        object,
+        outcome,
+        evidence: Vec::new(),
+        archive: None,
     }
 }
 

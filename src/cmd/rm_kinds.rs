@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::gc::Policy;
 use crate::model::{Reason, Verdict};
 use crate::objects::{Kind, Message, Object};
-use crate::removal_kinds::{self, ObjectOutcome, ObjectRemoval};
+use crate::removal_kinds::{self, ObjectOutcome, ObjectRemoval, Step};
 use crate::render::objects::ObjectJson;
 use crate::sys::{self, mqueue, msg, posix, SysError};
 
@@ -41,8 +41,15 @@ const IN_USE: &[&str] = &[
 ];
 
 impl Check {
-    fn judge(&self, survey: &mut Survey, object: &Object, now: i64) -> Result<(), Reason> {
-        if object.kind().is_posix() {
+    /// Judges fresh facts; `rescan`: scan the processes again first (for a POSIX object).
+    fn judge(
+        &self,
+        survey: &mut Survey,
+        object: &Object,
+        now: i64,
+        rescan: bool,
+    ) -> Result<(), Reason> {
+        if rescan && object.kind().is_posix() {
             survey.refresh_holders();
         }
         match self {
@@ -75,6 +82,11 @@ pub struct Archive<'a> {
 
 /// Removes each planned object (with its gc evidence), stopping between two objects on
 /// SIGINT/SIGTERM (the count of those not reached is returned with the signal).
+///
+/// POSIX objects are closed (mode 000) one by one, then judged again on one fresh scan of
+/// every process's maps and descriptors, made after the last of them was closed: the same
+/// guarantee as a scan per object, which would cost a walk of /proc per object. With
+/// `--archive` each object goes through the whole sequence on its own.
 pub fn remove_objects(
     planned: Vec<(Object, Vec<Reason>)>,
     dry_run: bool,
@@ -92,25 +104,68 @@ pub fn remove_objects(
     let now = sys::now_unix();
     let total = planned.len();
     let mut items = Vec::with_capacity(total);
+    let mut closed: Vec<(Object, Vec<Reason>)> = Vec::new();
+    let mut interrupted = None;
     for (object, evidence) in planned {
         if let Some(signal) = interrupts.pending() {
-            let left = total - items.len();
-            return Ok((items, Some((signal, left))));
+            interrupted = Some((signal, total - items.len() - closed.len()));
+            break;
         }
-        let mut judge = |o: &Object| check.judge(survey, o, now);
+        let batched = !dry_run && archive.is_none() && object.kind().is_posix();
         let mut item = match &archive {
-            Some(archive) if !dry_run => with_archive(archive, object, &mut judge),
-            _ => removal_kinds::remove_object(&mut KindsKernel, object, dry_run, &mut judge),
+            _ if batched => {
+                // The first check may use the plan's scan: the one that counts comes after
+                // the mode change.
+                let mut judge = |o: &Object| check.judge(survey, o, now, false);
+                match removal_kinds::close(&mut KindsKernel, object, false, &mut judge) {
+                    Step::Closed(fresh) => {
+                        closed.push((fresh, evidence));
+                        continue;
+                    }
+                    Step::Done(object, outcome) => ObjectRemoval {
+                        object,
+                        outcome,
+                        evidence: Vec::new(),
+                        archive: None,
+                    },
+                }
+            }
+            Some(archive) if !dry_run => {
+                let mut judge = |o: &Object| check.judge(survey, o, now, true);
+                with_archive(archive, object, &mut judge)
+            }
+            _ => {
+                let mut judge = |o: &Object| check.judge(survey, o, now, !dry_run);
+                removal_kinds::remove_object(&mut KindsKernel, object, dry_run, &mut judge)
+            }
         };
-        if matches!(
-            item.outcome,
-            ObjectOutcome::Removed | ObjectOutcome::WouldRemove
-        ) {
-            item.evidence = evidence;
-        }
+        keep_evidence(&mut item, evidence);
         items.push(item);
     }
-    Ok((items, interrupts.pending().map(|signal| (signal, 0))))
+    // Every closed object is finished (removed or its mode restored), interrupted or not.
+    if !closed.is_empty() {
+        survey.refresh_holders();
+        for (fresh, evidence) in closed {
+            let mut judge = |o: &Object| check.judge(survey, o, now, false);
+            let mut item = removal_kinds::finish(&mut KindsKernel, fresh, &mut judge);
+            keep_evidence(&mut item, evidence);
+            items.push(item);
+        }
+    }
+    Ok((
+        items,
+        interrupted.or_else(|| interrupts.pending().map(|signal| (signal, 0))),
+    ))
+}
+
+/// gc's evidence goes with what was (or would be) removed.
+fn keep_evidence(item: &mut ObjectRemoval, evidence: Vec<Reason>) {
+    if matches!(
+        item.outcome,
+        ObjectOutcome::Removed | ObjectOutcome::WouldRemove
+    ) {
+        item.evidence = evidence;
+    }
 }
 
 /// Failures on stderr for people (JSON carries them in `failed`).
