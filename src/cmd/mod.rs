@@ -273,6 +273,7 @@ pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
         _ => "EFAILED".to_string(),
     };
     Unresolved {
+        kind: selector.kind(),
         selector: selector.to_string(),
         error: ErrorJson {
             code,

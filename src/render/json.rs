@@ -260,6 +260,9 @@ pub struct ErrorJson {
 /// A selector that named nothing (or could not be looked up).
 #[derive(Serialize)]
 pub struct Unresolved {
+    /// The kind the selector names (`shm`, `sem` …).
+    #[serde(rename = "type")]
+    pub kind: crate::objects::Kind,
     pub selector: String,
     pub error: ErrorJson,
 }
@@ -591,7 +594,7 @@ pub fn removal(
     }
     for u in unresolved {
         doc.failed.push(Entry::Shm(FailedJson {
-            kind: "shm",
+            kind: u.kind.as_str(),
             selector: Some(&u.selector),
             id: None,
             key: None,

@@ -219,6 +219,13 @@ fn rm_takes_the_other_selectors_and_force() {
     assert_eq!(report(&doc, "removed", "sem")[0]["id"], sem);
     drop(holder);
 
+    let out = ns.shmctl(&["rm", "--json", "msg:4242"]);
+    assert_exit(&out, 3, &["rm --json msg:4242"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["failed"][0]["type"], "msg");
+    assert_eq!(doc["failed"][0]["selector"], "msg:4242");
+    assert_eq!(doc["failed"][0]["error"]["code"], "ENOENT");
+
     for (args, code) in [
         (vec!["stat", "sem:4242"], 3),
         (vec!["rm", "msg:4242"], 3),
