@@ -238,7 +238,7 @@ fn systemd_units_are_hardened_but_see_the_host() {
         ("ReadWritePaths", "/run/lock"),
         (
             "CapabilityBoundingSet",
-            "CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_IPC_OWNER CAP_DAC_READ_SEARCH",
+            "CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_IPC_OWNER CAP_DAC_READ_SEARCH CAP_FOWNER",
         ),
     ] {
         assert_eq!(get(k), [v], "{k}= in shmctl-gc.service");
