@@ -52,6 +52,10 @@ fn sys_error(what: String) -> impl FnOnce(SysError) -> Error {
 
 fn posix_error(what: String) -> impl FnOnce(std::io::Error) -> Error {
     move |e| match e.kind() {
+        // A custom message says more ("no mqueue filesystem is mounted on /dev/mqueue").
+        std::io::ErrorKind::NotFound if e.get_ref().is_some() => {
+            Error::NotFound(format!("{what}: {e}"))
+        }
         std::io::ErrorKind::NotFound => Error::NotFound(format!("{what}: no such object")),
         std::io::ErrorKind::InvalidInput => Error::Usage(format!("{what}: {e}")),
         _ => Error::io(what, e),
