@@ -16,6 +16,7 @@ pub mod process;
 pub mod procfs;
 pub mod sem;
 pub mod shm;
+pub mod slots;
 pub mod sysvproc;
 pub mod users;
 

@@ -8,8 +8,9 @@ use libc::{c_int, c_long};
 use super::SysError;
 use crate::objects::{Message, MsgLimits, MsgQueue, MsgUsage};
 
+use super::slots;
 /// How the list of queues was obtained (the same three ways as for shared memory).
-pub use super::shm::Source;
+pub use super::slots::Source;
 
 // <linux/msg.h> commands, numbered here as for shared memory in shm.rs.
 const IPC_INFO: c_int = 3;
@@ -91,23 +92,18 @@ fn stat_slot(index: i32, any: bool) -> Result<MsgQueue, SysError> {
     Ok(queue_from(id, &ds))
 }
 
-/// The fresh facts of one queue by id, without needing read permission where the kernel
-/// allows it (MSG_STAT_ANY on the id's slot, checked against the full id), else IPC_STAT.
-///
-/// A stale id fails with EINVAL ("gone") rather than naming a newer queue in its slot.
+/// The fresh facts of one queue by id (see [`slots::stat`]).
 pub fn stat(id: i32) -> Result<MsgQueue, SysError> {
-    if id < 0 {
-        return Err(SysError::new("msgctl(IPC_STAT)", libc::EINVAL));
-    }
-    // Default slot width is 15 bits (IPCMNI 32768); `ipcmni_extend` makes it 24.
-    for mask in [0x7fff, 0xff_ffff] {
-        match stat_slot(id & mask, true) {
-            Ok(queue) if queue.id == id => return Ok(queue),
-            _ => continue,
-        }
-    }
-    let (_, ds) = stat_raw(id, libc::IPC_STAT, "msgctl(IPC_STAT)")?;
-    Ok(queue_from(id, &ds))
+    slots::stat(
+        id,
+        "msgctl(IPC_STAT)",
+        |index| stat_slot(index, true),
+        |q| q.id,
+        |id| {
+            let (_, ds) = stat_raw(id, libc::IPC_STAT, "msgctl(IPC_STAT)")?;
+            Ok(queue_from(id, &ds))
+        },
+    )
 }
 
 fn info(cmd: c_int, op: &'static str) -> Result<(i32, MsgInfoRaw), SysError> {
@@ -144,36 +140,16 @@ pub fn limits() -> Result<MsgLimits, SysError> {
     })
 }
 
-/// Every message queue of this IPC namespace, in slot order.
+/// Every message queue of this IPC namespace, in slot order. /proc has no qbytes:
+/// `max_bytes` is 0 when the list comes from there.
 pub fn enumerate() -> Result<(Vec<MsgQueue>, Source), SysError> {
     let (max_index, usage) = usage_raw()?;
-    let expected = usage.queues as usize;
-    let mut queues = Vec::with_capacity(expected);
-    for index in 0..=max_index {
-        match stat_slot(index, true) {
-            Ok(queue) => queues.push(queue),
-            Err(e) if e.is_gone() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    if queues.len() == expected {
-        return Ok((queues, Source::StatAny));
-    }
-    // A kernel without MSG_STAT_ANY answers EINVAL for every slot; a queue created or removed
-    // during the loop also makes the counts differ. /proc is complete either way (but has no
-    // qbytes: `max_bytes` is 0 there).
-    if let Ok(queues) = super::sysvproc::read_msg() {
-        return Ok((queues, Source::Procfs));
-    }
-    queues.clear();
-    for index in 0..=max_index {
-        match stat_slot(index, false) {
-            Ok(queue) => queues.push(queue),
-            Err(e) if e.is_gone() || e.is_permission() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((queues, Source::Stat))
+    slots::enumerate(
+        max_index,
+        usage.queues as usize,
+        stat_slot,
+        super::sysvproc::read_msg,
+    )
 }
 
 /// IPC_SET: owner uid/gid and the permission bits (the kernel keeps only `mode & 0777`).

@@ -11,8 +11,9 @@ use libc::{c_int, c_void};
 use super::SysError;
 use crate::objects::{SemLimits, SemSet, SemUsage, Semaphore};
 
+use super::slots;
 /// How the list of sets was obtained (the same three ways as for shared memory).
-pub use super::shm::Source;
+pub use super::slots::Source;
 
 // <linux/sem.h> commands, numbered here as for shared memory in shm.rs.
 const IPC_INFO: c_int = 3;
@@ -95,23 +96,18 @@ fn stat_slot(index: i32, any: bool) -> Result<SemSet, SysError> {
     Ok(set_from(id, &ds))
 }
 
-/// The fresh facts of one set by id, without needing read permission where the kernel allows
-/// it (SEM_STAT_ANY on the id's slot, checked against the full id), else IPC_STAT.
-///
-/// A stale id fails with EINVAL ("gone") rather than naming a newer set in its slot.
+/// The fresh facts of one set by id (see [`slots::stat`]).
 pub fn stat(id: i32) -> Result<SemSet, SysError> {
-    if id < 0 {
-        return Err(SysError::new("semctl(IPC_STAT)", libc::EINVAL));
-    }
-    // Default slot width is 15 bits (IPCMNI 32768); `ipcmni_extend` makes it 24.
-    for mask in [0x7fff, 0xff_ffff] {
-        match stat_slot(id & mask, true) {
-            Ok(set) if set.id == id => return Ok(set),
-            _ => continue,
-        }
-    }
-    let (_, ds) = stat_raw(id, libc::IPC_STAT, "semctl(IPC_STAT)")?;
-    Ok(set_from(id, &ds))
+    slots::stat(
+        id,
+        "semctl(IPC_STAT)",
+        |index| stat_slot(index, true),
+        |s| s.id,
+        |id| {
+            let (_, ds) = stat_raw(id, libc::IPC_STAT, "semctl(IPC_STAT)")?;
+            Ok(set_from(id, &ds))
+        },
+    )
 }
 
 /// SEM_INFO: the highest slot index in use (or -1 / 0 when none) and the usage counters.
@@ -161,38 +157,12 @@ pub fn limits() -> Result<SemLimits, SysError> {
 /// [`semaphores`]).
 pub fn enumerate() -> Result<(Vec<SemSet>, Source), SysError> {
     let (max_index, usage) = usage_raw()?;
-    let expected = usage.sets as usize;
-    let mut sets = Vec::with_capacity(expected);
-    let mut complete = true;
-    for index in 0..=max_index {
-        match stat_slot(index, true) {
-            Ok(set) => sets.push(set),
-            Err(e) if e.is_gone() => continue,
-            // A glibc older than 2.28 does not pass the buffer for SEM_STAT_ANY (EFAULT):
-            // the fallbacks below still work there.
-            Err(_) => {
-                complete = false;
-                break;
-            }
-        }
-    }
-    if complete && sets.len() == expected {
-        return Ok((sets, Source::StatAny));
-    }
-    // A kernel without SEM_STAT_ANY answers EINVAL for every slot; a set created or removed
-    // during the loop also makes the counts differ. /proc is complete either way.
-    if let Ok(sets) = super::sysvproc::read_sem() {
-        return Ok((sets, Source::Procfs));
-    }
-    sets.clear();
-    for index in 0..=max_index {
-        match stat_slot(index, false) {
-            Ok(set) => sets.push(set),
-            Err(e) if e.is_gone() || e.is_permission() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((sets, Source::Stat))
+    slots::enumerate(
+        max_index,
+        usage.sets as usize,
+        stat_slot,
+        super::sysvproc::read_sem,
+    )
 }
 
 /// The semaphores of a set: GETALL for the values, then GETPID, GETNCNT and GETZCNT of each.

@@ -5,6 +5,7 @@ use std::mem::MaybeUninit;
 
 use libc::c_int;
 
+use super::slots::{self, Source};
 use super::SysError;
 use crate::model::{Segment, ShmLimits, ShmUsage};
 
@@ -98,22 +99,15 @@ fn stat_slot(index: i32, any: bool) -> Result<Segment, SysError> {
     Ok(segment_from(id, &ds))
 }
 
-/// The fresh facts of one segment by id, without needing read permission where the kernel
-/// allows it (SHM_STAT_ANY on the id's slot, checked against the full id), else IPC_STAT.
-///
-/// A stale id fails with EINVAL ("gone") rather than naming a newer segment in its slot.
+/// The fresh facts of one segment by id (see [`slots::stat`]).
 pub fn stat(id: i32) -> Result<Segment, SysError> {
-    if id < 0 {
-        return Err(SysError::new("shmctl(IPC_STAT)", libc::EINVAL));
-    }
-    // Default slot width is 15 bits (IPCMNI 32768); `ipcmni_extend` makes it 24.
-    for mask in [0x7fff, 0xff_ffff] {
-        match stat_slot(id & mask, true) {
-            Ok(seg) if seg.id == id => return Ok(seg),
-            _ => continue,
-        }
-    }
-    ipc_stat(id)
+    slots::stat(
+        id,
+        "shmctl(IPC_STAT)",
+        |index| stat_slot(index, true),
+        |s| s.id,
+        ipc_stat,
+    )
 }
 
 /// SHM_INFO: usage counters, and the highest slot index in use (or -1).
@@ -154,46 +148,15 @@ pub fn limits() -> Result<ShmLimits, SysError> {
     })
 }
 
-/// How the list of segments was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// SHM_INFO + SHM_STAT_ANY: complete, no permission needed (Linux ≥ 4.17).
-    StatAny,
-    /// /proc/sysvipc/shm: complete.
-    Procfs,
-    /// SHM_INFO + SHM_STAT: only the segments we may read.
-    Stat,
-}
-
 /// Every segment of this IPC namespace, in slot order.
 pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
     let (max_index, usage) = usage()?;
-    let expected = usage.used_segments as usize;
-    let mut segments = Vec::with_capacity(expected);
-    for index in 0..=max_index {
-        match stat_slot(index, true) {
-            Ok(seg) => segments.push(seg),
-            Err(e) if e.is_gone() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    if segments.len() == expected {
-        return Ok((segments, Source::StatAny));
-    }
-    // A kernel without SHM_STAT_ANY answers EINVAL for every slot; a segment created or
-    // removed during the loop also makes the counts differ. /proc is complete either way.
-    if let Ok(segments) = super::procfs::read_segments() {
-        return Ok((segments, Source::Procfs));
-    }
-    segments.clear();
-    for index in 0..=max_index {
-        match stat_slot(index, false) {
-            Ok(seg) => segments.push(seg),
-            Err(e) if e.is_gone() || e.is_permission() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((segments, Source::Stat))
+    slots::enumerate(
+        max_index,
+        usage.used_segments as usize,
+        stat_slot,
+        super::procfs::read_segments,
+    )
 }
 
 /// shmget(2). `key` 0 is IPC_PRIVATE.
