@@ -89,7 +89,7 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
     let reference = set.last_activity();
     for pid in pids {
         let presence = probe(pid);
-        match liveness::judge(presence, (reference > 0).then_some(reference)) {
+        match liveness::recorded(pid, reference, presence) {
             Liveness::Dead => evidence.push(Reason::new(
                 "last_op_dead",
                 format!("last-op pid {pid} dead"),
@@ -143,38 +143,35 @@ pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64)
         ),
     ];
     for (who, pid, at, verb, [alive, dead, reused, unknown, never]) in sides {
-        if pid <= 0 {
-            if at == 0 {
-                evidence.push(Reason::new(never, format!("never {verb}")));
-            } else if policy.include_unknown {
-                evidence.push(Reason::new(
-                    unknown,
-                    format!(
-                        "last {who} pid 0 (another PID namespace), included by --include-unknown"
-                    ),
-                ));
-            } else {
+        // pid 0 names no process: nothing to probe.
+        let presence = if pid > 0 {
+            probe(pid)
+        } else {
+            Presence::Absent
+        };
+        match liveness::recorded(pid, at, presence) {
+            Liveness::Never => evidence.push(Reason::new(never, format!("never {verb}"))),
+            Liveness::Unknown if policy.include_unknown => evidence.push(Reason::new(
+                unknown,
+                format!("last {who} pid 0 (another PID namespace), included by --include-unknown"),
+            )),
+            Liveness::Unknown => {
                 return kept(
                     unknown,
                     format!("last {who} pid 0 with a time: a process in another PID namespace"),
-                );
+                )
             }
-            continue;
-        }
-        let presence = probe(pid);
-        let reference = (at > 0).then_some(at);
-        match liveness::judge(presence, reference) {
             Liveness::Dead => evidence.push(Reason::new(dead, format!("last {who} {pid} dead"))),
             Liveness::Reused => evidence.push(Reason::new(
                 reused,
                 reuse_text(
                     pid,
                     presence,
-                    reference,
+                    Some(at),
                     &format!("it last {verb} the queue"),
                 ),
             )),
-            _ => return kept(alive, format!("last {who} {pid} alive")),
+            Liveness::Alive => return kept(alive, format!("last {who} {pid} alive")),
         }
     }
     if let Some(reason) = too_young(policy, now - queue.last_activity()) {

@@ -28,6 +28,20 @@ pub fn last_user(segment: &Segment, presence: Presence) -> Liveness {
     judge(presence, (reference > 0).then_some(reference))
 }
 
+/// A pid recorded with the time it last acted (a queue's lspid with stime, a semaphore's
+/// pid with the set's latest change): 0 is "never" when that time is 0, else unknown (a
+/// process in another PID namespace); otherwise judged against that time.
+pub fn recorded(pid: i32, at: i64, presence: Presence) -> Liveness {
+    if pid <= 0 {
+        return if at == 0 {
+            Liveness::Never
+        } else {
+            Liveness::Unknown
+        };
+    }
+    judge(presence, (at > 0).then_some(at))
+}
+
 /// A non-zero pid's state: dead when absent; reused when the process now behind it started
 /// more than the margin after `reference` (the latest time the recorded process acted).
 pub fn judge(presence: Presence, reference: Option<i64>) -> Liveness {

@@ -219,10 +219,7 @@ impl Survey {
             .map(|pid| PidState {
                 role: "last_op",
                 pid,
-                state: liveness::judge(
-                    self.facts.presence(pid),
-                    (reference > 0).then_some(reference),
-                ),
+                state: liveness::recorded(pid, reference, self.facts.presence(pid)),
             })
             .collect()
     }
@@ -236,11 +233,7 @@ impl Survey {
         .map(|(role, pid, at)| PidState {
             role,
             pid,
-            state: match (pid, at) {
-                (p, 0) if p <= 0 => Liveness::Never,
-                (p, _) if p <= 0 => Liveness::Unknown,
-                (p, at) => liveness::judge(self.facts.presence(p), Some(at)),
-            },
+            state: liveness::recorded(pid, at, self.facts.presence(pid)),
         })
         .collect()
     }
