@@ -151,45 +151,37 @@ fn run_kinds(
         others.push((kind, records));
     }
 
-    let mut buffered = Vec::new();
-    let sink: &mut dyn Write = if args.output.is_some() {
-        &mut buffered
-    } else {
-        out
-    };
-    if json {
-        let shm = segments.as_deref().map(|s| (s, with_memory));
-        render::objects::ls_json(sink, shm, &others)?;
-    } else if args.format == Format::Prometheus {
-        let limits = segments.as_ref().and_then(|_| shm_limits());
-        render::prometheus::metrics(sink, segments.as_deref(), &others, limits.as_ref(), now)?;
-    } else {
-        let headers = !args.no_headers;
-        let mut first = true;
-        let mut title = |sink: &mut dyn Write, kind: Kind| -> Result<()> {
-            if headers {
-                if !first {
-                    writeln!(sink)?;
+    emit(args, out, |sink| {
+        if json {
+            let shm = segments.as_deref().map(|s| (s, with_memory));
+            render::objects::ls_json(sink, shm, &others)?;
+        } else if args.format == Format::Prometheus {
+            let limits = segments.as_ref().and_then(|_| shm_limits());
+            render::prometheus::metrics(sink, segments.as_deref(), &others, limits.as_ref(), now)?;
+        } else {
+            let headers = !args.no_headers;
+            let mut first = true;
+            let mut title = |sink: &mut dyn Write, kind: Kind| -> Result<()> {
+                if headers {
+                    if !first {
+                        writeln!(sink)?;
+                    }
+                    writeln!(sink, "{}", kind.title())?;
                 }
-                writeln!(sink, "{}", kind.title())?;
+                first = false;
+                Ok(())
+            };
+            if let Some(records) = &segments {
+                title(sink, Kind::Shm)?;
+                render::table::ls(sink, records, &columns, headers, now)?;
             }
-            first = false;
-            Ok(())
-        };
-        if let Some(records) = &segments {
-            title(sink, Kind::Shm)?;
-            render::table::ls(sink, records, &columns, headers, now)?;
+            for (kind, records) in &others {
+                title(sink, *kind)?;
+                render::objects::table(sink, *kind, records, headers, args.orphans, now)?;
+            }
         }
-        for (kind, records) in &others {
-            title(sink, *kind)?;
-            render::objects::table(sink, *kind, records, headers, args.orphans, now)?;
-        }
-    }
-    if let Some(path) = &args.output {
-        render::write_atomically(path, &buffered)
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    }
-    Ok(Exit::Success)
+        Ok(())
+    })
 }
 
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -209,22 +201,32 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     let records = segment_records(ctx, args, user, with_memory, now)?;
 
     // With --output the whole result goes to a file at once, atomically.
-    let mut buffered = Vec::new();
-    let sink: &mut dyn Write = if args.output.is_some() {
-        &mut buffered
-    } else {
-        out
+    emit(args, out, |sink| {
+        if json {
+            render::json::ls(sink, &records, with_memory)?;
+        } else if args.format == Format::Prometheus {
+            render::prometheus::metrics(sink, Some(&records), &[], shm_limits().as_ref(), now)?;
+        } else {
+            render::table::ls(sink, &records, &columns, !args.no_headers, now)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes what `write` writes to stdout, or with `--output FILE` to FILE all at once,
+/// atomically.
+fn emit(
+    args: &LsArgs,
+    out: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<Exit> {
+    let Some(path) = &args.output else {
+        write(out)?;
+        return Ok(Exit::Success);
     };
-    if json {
-        render::json::ls(sink, &records, with_memory)?;
-    } else if args.format == Format::Prometheus {
-        render::prometheus::metrics(sink, Some(&records), &[], shm_limits().as_ref(), now)?;
-    } else {
-        render::table::ls(sink, &records, &columns, !args.no_headers, now)?;
-    }
-    if let Some(path) = &args.output {
-        render::write_atomically(path, &buffered)
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    }
+    let mut buffered = Vec::new();
+    write(&mut buffered)?;
+    render::write_atomically(path, &buffered)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     Ok(Exit::Success)
 }

@@ -20,7 +20,7 @@ use crate::removal_kinds::{self, ObjectOutcome, ObjectRemoval, Step};
 use crate::render::objects::ObjectJson;
 use crate::sys::{self, mqueue, msg, posix, SysError};
 
-use super::kinds::{KindsKernel, Survey};
+use super::kinds::{KindsKernel, ObjectRecord, Survey};
 
 /// What decides, on fresh facts, whether an object may go.
 pub enum Check {
@@ -130,10 +130,7 @@ pub fn remove_objects(
                     },
                 }
             }
-            Some(archive) if !dry_run => {
-                let mut judge = |o: &Object| check.judge(survey, o, now, true);
-                with_archive(archive, object, &mut judge)
-            }
+            Some(archive) if !dry_run => with_archive(archive, object, check, survey, now),
             _ => {
                 let mut judge = |o: &Object| check.judge(survey, o, now, !dry_run);
                 removal_kinds::remove_object(&mut KindsKernel, object, dry_run, &mut judge)
@@ -194,15 +191,20 @@ fn refused(object: Object, error: SysError, text: String) -> ObjectRemoval {
 fn with_archive(
     archive: &Archive,
     object: Object,
-    judge: &mut dyn FnMut(&Object) -> Result<(), Reason>,
+    check: &Check,
+    survey: &mut Survey,
+    now: i64,
 ) -> ObjectRemoval {
     // Judge first: nothing is copied (or drained) from an object that stays.
-    let planned = removal_kinds::remove_object(&mut KindsKernel, object, true, judge);
+    let mut judge = |o: &Object| check.judge(survey, o, now, true);
+    let planned = removal_kinds::remove_object(&mut KindsKernel, object, true, &mut judge);
     if planned.outcome != ObjectOutcome::WouldRemove {
         return planned;
     }
     let object = planned.object;
-    let (files, drained) = match write_archive(archive, &object) {
+    // The record, from what this run already knows (names, processes, holders).
+    let record = survey.record(object.clone(), &Policy::default(), now);
+    let (files, drained) = match write_archive(archive, &record) {
         Ok(written) => written,
         Err((error, text)) => return refused(object, error, format!("not removed: {text}")),
     };
@@ -217,8 +219,8 @@ fn with_archive(
         _ => object,
     };
     let mut discounted = |o: &Object| match drained {
-        Some(_) => judge(&o.as_before(&before, true)),
-        None => judge(o),
+        Some(_) => check.judge(survey, &o.as_before(&before, true), now, true),
+        None => check.judge(survey, o, now, true),
     };
     let mut item = removal_kinds::remove_object(&mut KindsKernel, object, false, &mut discounted);
     if item.outcome == ObjectOutcome::Removed {
@@ -271,7 +273,8 @@ fn io_failure(path: &Path, e: std::io::Error) -> ArchiveFailure {
 
 /// Writes `DIR/<kind>-<id or name>…` (`.bin` for bytes, `.json` for the record), created
 /// new, fsynced, the directory fsynced after them. Returns the paths, the record last.
-fn write_archive(archive: &Archive, object: &Object) -> Result<Written, ArchiveFailure> {
+fn write_archive(archive: &Archive, record: &ObjectRecord) -> Result<Written, ArchiveFailure> {
+    let object = &record.object;
     let stem = match object {
         Object::Sem(s) => format!("sem-{}-{}", s.id, crate::model::KeyHex(s.key)),
         Object::Msg(q) => format!("msg-{}-{}", q.id, crate::model::KeyHex(q.key)),
@@ -339,7 +342,7 @@ fn write_archive(archive: &Archive, object: &Object) -> Result<Written, ArchiveF
             bytes = Some(posix::read_bytes(&p.path, p.size).map_err(|e| io_failure(&p.path, e))?);
         }
     }
-    match write_files(archive.dir, &stem, object, bytes.as_deref(), messages) {
+    match write_files(archive.dir, &stem, record, bytes.as_deref(), messages) {
         Ok(files) => Ok((files, drained)),
         Err(e) => {
             if let (Some(taken), Object::Posix(p)) = (&drained, object) {
@@ -363,7 +366,7 @@ fn sysv_message(m: &Message) -> MessageJson {
 fn write_files(
     dir: &Path,
     stem: &str,
-    object: &Object,
+    record: &ObjectRecord,
     bytes: Option<&[u8]>,
     messages: Option<Vec<MessageJson>>,
 ) -> Result<Vec<PathBuf>, ArchiveFailure> {
@@ -378,13 +381,11 @@ fn write_files(
             }
             None => None,
         };
-        let mut survey = Survey::default();
-        let record = survey.record(object.clone(), &Policy::default(), sys::now_unix());
         let doc = RecordJson {
             schema_version: crate::render::json::SCHEMA_VERSION,
             archived_at_unix: sys::now_unix(),
             bin,
-            object: ObjectJson::new(&record),
+            object: ObjectJson::new(record),
             messages,
         };
         let mut text = serde_json::to_vec_pretty(&doc).map_err(|e| {

@@ -311,11 +311,8 @@ pub struct ObjectJson<'a> {
     kept: Option<&'a Reason>,
 }
 
-fn state_of(r: &ObjectRecord, role: &str) -> &'static str {
-    r.pids
-        .iter()
-        .find(|p| p.role == role)
-        .map_or("never", |p| p.state.as_str())
+fn state_of(r: &ObjectRecord, name: &str) -> &'static str {
+    role(r, name).map_or("never", |p| p.state.as_str())
 }
 
 impl<'a> ObjectJson<'a> {
@@ -499,8 +496,8 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
                     human_size(q.max_bytes)
                 ),
             )?;
-            for (role, label) in [("sender", "last sender"), ("receiver", "last receiver")] {
-                if let Some(p) = r.pids.iter().find(|p| p.role == role) {
+            for (name, label) in [("sender", "last sender"), ("receiver", "last receiver")] {
+                if let Some(p) = role(r, name) {
                     let cmd = (p.state == Liveness::Alive)
                         .then(|| crate::sys::process::cmdline(p.pid))
                         .flatten()

@@ -514,6 +514,13 @@ fn ls_all_agrees_with_lsipc() {
         serde_json::from_slice(&out.stdout).expect("lsipc json")
     };
     let field = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    // Our entry with the id of lsipc's entry `t`.
+    let same_id = |ours: &'_ [Value], t: &Value| -> Value {
+        ours.iter()
+            .find(|o| o["id"].as_i64().map(|id| id.to_string()) == Some(field(&t["id"])))
+            .expect("same ids")
+            .clone()
+    };
     let theirs = lsipc(&[
         "-s",
         "--json",
@@ -525,10 +532,7 @@ fn ls_all_agrees_with_lsipc() {
     let their_sets = theirs["semaphores"].as_array().expect("lsipc semaphores");
     assert_eq!(sets.len(), their_sets.len());
     for t in their_sets {
-        let o = sets
-            .iter()
-            .find(|o| o["id"].as_i64().map(|id| id.to_string()) == Some(field(&t["id"])))
-            .expect("same ids");
+        let o = same_id(sets, t);
         assert_eq!(o["key_hex"].as_str(), t["key"].as_str());
         assert_eq!(o["perms"].as_str(), t["perms"].as_str());
         assert_eq!(o["owner"]["user"].as_str(), t["owner"].as_str());
@@ -548,10 +552,7 @@ fn ls_all_agrees_with_lsipc() {
     let their_queues = theirs["messages"].as_array().expect("lsipc messages");
     assert_eq!(queues.len(), their_queues.len());
     for t in their_queues {
-        let o = queues
-            .iter()
-            .find(|o| o["id"].as_i64().map(|id| id.to_string()) == Some(field(&t["id"])))
-            .expect("same ids");
+        let o = same_id(queues, t);
         assert_eq!(o["key_hex"].as_str(), t["key"].as_str());
         assert_eq!(o["perms"].as_str(), t["perms"].as_str());
         assert_eq!(o["owner"]["uid"].to_string(), field(&t["uid"]));
