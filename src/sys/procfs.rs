@@ -7,102 +7,51 @@ use crate::model::{Segment, SegmentMemory};
 const SYSVIPC_SHM: &str = "/proc/sysvipc/shm";
 
 /// A line of /proc/sysvipc/shm that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("/proc/sysvipc/shm line {line}: {problem}")]
-pub struct ParseError {
-    pub line: usize,
-    pub problem: String,
-}
+pub use super::sysvproc::ParseError;
 
 /// One parsed line: the segment and its memory use (absent on kernels that print 14 columns).
 pub type ProcLine = (Segment, Option<SegmentMemory>);
 
-/// Parses the file by its header line, so that older kernels' column sets still read.
-///
-/// Traps handled: `key` is printed signed (0xdeadbeef as -559038737); `perms` is the whole
-/// mode in octal including SHM_DEST/SHM_LOCKED; uids are full 32-bit values.
-pub fn parse_shm(text: &str) -> Result<Vec<ProcLine>, ParseError> {
-    let mut lines = text.lines().enumerate();
-    let header: Vec<&str> = match lines.next() {
-        Some((_, h)) => h.split_ascii_whitespace().collect(),
-        None => return Ok(Vec::new()),
-    };
-    let column = |name: &str| header.iter().position(|h| *h == name);
-    let required = |name: &str| {
-        column(name).ok_or_else(|| ParseError {
-            line: 1,
-            problem: format!("no `{name}` column in the header"),
-        })
-    };
-    let c_key = required("key")?;
-    let c_id = required("shmid")?;
-    let c_perms = required("perms")?;
-    let c_size = required("size")?;
-    let c_cpid = required("cpid")?;
-    let c_lpid = required("lpid")?;
-    let c_nattch = required("nattch")?;
-    let c_uid = required("uid")?;
-    let c_gid = required("gid")?;
-    let c_cuid = required("cuid")?;
-    let c_cgid = required("cgid")?;
-    let c_atime = required("atime")?;
-    let c_dtime = required("dtime")?;
-    let c_ctime = required("ctime")?;
-    let c_rss = column("rss");
-    let c_swap = column("swap");
+const SHM_COLUMNS: [&str; 14] = [
+    "key", "shmid", "perms", "size", "cpid", "lpid", "nattch", "uid", "gid", "cuid", "cgid",
+    "atime", "dtime", "ctime",
+];
 
-    let mut out = Vec::new();
-    for (n, line) in lines {
-        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-        if fields.is_empty() {
-            continue;
-        }
-        let bad = |problem: String| ParseError {
-            line: n + 1,
-            problem,
-        };
-        let get = |c: usize| {
-            fields
-                .get(c)
-                .copied()
-                .ok_or_else(|| bad(format!("missing column {}", c + 1)))
-        };
-        macro_rules! num {
-            ($c:expr, $t:ty) => {{
-                let raw = get($c)?;
-                raw.parse::<$t>()
-                    .map_err(|_| bad(format!("`{raw}` is not a number")))?
-            }};
-        }
-        let perms_raw = get(c_perms)?;
-        let mode = u32::from_str_radix(perms_raw, 8)
-            .map_err(|_| bad(format!("`{perms_raw}` is not octal")))?;
-        let seg = Segment {
-            key: num!(c_key, i32) as u32,
-            id: num!(c_id, i32),
-            mode,
-            size: num!(c_size, u64),
-            cpid: num!(c_cpid, i32),
-            lpid: num!(c_lpid, i32),
-            nattch: num!(c_nattch, u64),
-            uid: num!(c_uid, u32),
-            gid: num!(c_gid, u32),
-            cuid: num!(c_cuid, u32),
-            cgid: num!(c_cgid, u32),
-            atime: num!(c_atime, i64),
-            dtime: num!(c_dtime, i64),
-            ctime: num!(c_ctime, i64),
-        };
-        let memory = match (c_rss, c_swap) {
-            (Some(r), Some(s)) => Some(SegmentMemory {
-                rss: num!(r, u64),
-                swap: num!(s, u64),
-            }),
-            _ => None,
-        };
-        out.push((seg, memory));
-    }
-    Ok(out)
+/// Parses the file by its header line (see [`super::sysvproc`]); `perms` is the whole mode,
+/// including SHM_DEST/SHM_LOCKED.
+pub fn parse_shm(text: &str) -> Result<Vec<ProcLine>, ParseError> {
+    let table = super::sysvproc::table(SYSVIPC_SHM, text, &SHM_COLUMNS, &["rss", "swap"])?;
+    let c = &table.columns;
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let segment = Segment {
+                key: row.key(c[0])?,
+                id: row.num(c[1])?,
+                mode: row.octal(c[2])?,
+                size: row.num(c[3])?,
+                cpid: row.num(c[4])?,
+                lpid: row.num(c[5])?,
+                nattch: row.num(c[6])?,
+                uid: row.num(c[7])?,
+                gid: row.num(c[8])?,
+                cuid: row.num(c[9])?,
+                cgid: row.num(c[10])?,
+                atime: row.num(c[11])?,
+                dtime: row.num(c[12])?,
+                ctime: row.num(c[13])?,
+            };
+            let memory = match (table.optional[0], table.optional[1]) {
+                (Some(rss), Some(swap)) => Some(SegmentMemory {
+                    rss: row.num(rss)?,
+                    swap: row.num(swap)?,
+                }),
+                _ => None,
+            };
+            Ok((segment, memory))
+        })
+        .collect()
 }
 
 fn read_shm() -> io::Result<Vec<ProcLine>> {

@@ -1,8 +1,9 @@
 //! `/proc/sysvipc/sem` and `/proc/sysvipc/msg`: the fallback enumeration of semaphore sets
-//! and message queues.
+//! and message queues; and the reader of every `/proc/sysvipc` file (shm's too, in
+//! [`super::procfs`]).
 //!
-//! Parsed by the header line, like `/proc/sysvipc/shm` in [`super::procfs`]: `key` is printed
-//! signed (0xdeadbeef as -559038737), `perms` in octal, uids as full 32-bit values.
+//! Parsed by the header line, so that older kernels' column sets still read: `key` is
+//! printed signed (0xdeadbeef as -559038737), `perms` in octal, uids as full 32-bit values.
 use std::io;
 
 use crate::objects::{MsgQueue, SemSet};
@@ -20,7 +21,7 @@ pub struct ParseError {
 }
 
 /// One data line, split into fields, with typed access to the columns the header named.
-struct Row<'a> {
+pub(super) struct Row<'a> {
     file: &'static str,
     line: usize,
     fields: Vec<&'a str>,
@@ -42,33 +43,48 @@ impl Row<'_> {
             .ok_or_else(|| self.bad(format!("missing column {}", column + 1)))
     }
 
-    fn num<T: std::str::FromStr>(&self, column: usize) -> Result<T, ParseError> {
+    pub(super) fn num<T: std::str::FromStr>(&self, column: usize) -> Result<T, ParseError> {
         let raw = self.field(column)?;
         raw.parse()
             .map_err(|_| self.bad(format!("`{raw}` is not a number")))
     }
 
     /// `key` is printed as a signed int: reinterpret it as the u32 it is.
-    fn key(&self, column: usize) -> Result<u32, ParseError> {
+    pub(super) fn key(&self, column: usize) -> Result<u32, ParseError> {
         Ok(self.num::<i32>(column)? as u32)
     }
 
-    fn octal(&self, column: usize) -> Result<u32, ParseError> {
+    pub(super) fn octal(&self, column: usize) -> Result<u32, ParseError> {
         let raw = self.field(column)?;
         u32::from_str_radix(raw, 8).map_err(|_| self.bad(format!("`{raw}` is not octal")))
     }
 }
 
-/// Splits the text into the header's column finder and the non-empty data rows.
-fn table<'a>(
+/// The columns of a file: where each required name is, where each optional one is (if the
+/// kernel prints it), and the non-empty data rows.
+pub(super) struct Table<'a> {
+    pub columns: Vec<usize>,
+    pub optional: Vec<Option<usize>>,
+    pub rows: Vec<Row<'a>>,
+}
+
+/// Finds the columns by the header line; a required one missing is an error.
+pub(super) fn table<'a>(
     file: &'static str,
     text: &'a str,
     names: &[&str],
-) -> Result<(Vec<usize>, Vec<Row<'a>>), ParseError> {
+    optional: &[&str],
+) -> Result<Table<'a>, ParseError> {
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = match lines.next() {
         Some((_, h)) => h.split_ascii_whitespace().collect(),
-        None => return Ok((Vec::new(), Vec::new())),
+        None => {
+            return Ok(Table {
+                columns: Vec::new(),
+                optional: Vec::new(),
+                rows: Vec::new(),
+            })
+        }
     };
     let columns = names
         .iter()
@@ -83,6 +99,10 @@ fn table<'a>(
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let optional = optional
+        .iter()
+        .map(|name| header.iter().position(|h| h == name))
+        .collect();
     let rows = lines
         .map(|(n, line)| Row {
             file,
@@ -91,7 +111,11 @@ fn table<'a>(
         })
         .filter(|row| !row.fields.is_empty())
         .collect();
-    Ok((columns, rows))
+    Ok(Table {
+        columns,
+        optional,
+        rows,
+    })
 }
 
 const SEM_COLUMNS: [&str; 10] = [
@@ -100,7 +124,9 @@ const SEM_COLUMNS: [&str; 10] = [
 
 /// Parses /proc/sysvipc/sem. `sems` is None: the file does not show the semaphores.
 pub fn parse_sem(text: &str) -> Result<Vec<SemSet>, ParseError> {
-    let (c, rows) = table(SYSVIPC_SEM, text, &SEM_COLUMNS)?;
+    let Table {
+        columns: c, rows, ..
+    } = table(SYSVIPC_SEM, text, &SEM_COLUMNS, &[])?;
     rows.iter()
         .map(|row| {
             Ok(SemSet {
@@ -127,7 +153,9 @@ const MSG_COLUMNS: [&str; 14] = [
 
 /// Parses /proc/sysvipc/msg. The file has no qbytes column: `max_bytes` is 0.
 pub fn parse_msg(text: &str) -> Result<Vec<MsgQueue>, ParseError> {
-    let (c, rows) = table(SYSVIPC_MSG, text, &MSG_COLUMNS)?;
+    let Table {
+        columns: c, rows, ..
+    } = table(SYSVIPC_MSG, text, &MSG_COLUMNS, &[])?;
     rows.iter()
         .map(|row| {
             Ok(MsgQueue {
