@@ -9,9 +9,10 @@ use crate::error::Result;
 use crate::model::{KeyHex, Liveness, Reason, Verdict};
 use crate::objects::{Hold, Holder, Kind, Object, PosixObject, QueueState, SemValue};
 use crate::removal_kinds::{ObjectOutcome, ObjectRemoval};
-use crate::units::{human_duration, human_size, local_time, perms_string, rfc3339_utc, Perms};
+use crate::units::{human_duration, human_size, perms_string, Perms};
 
 use super::json::{ErrorJson, Rfc3339Pair};
+use super::table::time_line;
 
 /// The JSON key of a kind's list in `ls` and `stat` documents.
 pub fn json_key(kind: Kind) -> &'static str {
@@ -417,19 +418,6 @@ fn label_line(out: &mut dyn Write, label: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn time_text(unix: i64, now: i64) -> String {
-    if unix == 0 {
-        "never".to_string()
-    } else {
-        format!(
-            "{}  ({}, {} ago)",
-            local_time(unix),
-            rfc3339_utc(unix),
-            human_duration(now - unix)
-        )
-    }
-}
-
 fn state_text(p: &PidState) -> String {
     match p.state {
         Liveness::Never => "never".to_string(),
@@ -459,8 +447,8 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
         Object::Sem(s) => {
             label_line(out, "creator", &format!("uid {}, gid {}", s.cuid, s.cgid))?;
             label_line(out, "semaphores", &s.nsems.to_string())?;
-            label_line(out, "last semop", &time_text(s.otime, now))?;
-            label_line(out, "changed", &time_text(s.ctime, now))?;
+            time_line(out, "last semop", s.otime, now)?;
+            time_line(out, "changed", s.ctime, now)?;
             match &s.sems {
                 None => label_line(out, "values", "unreadable (no read permission)")?,
                 Some(sems) => {
@@ -505,9 +493,9 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
                     label_line(out, label, &format!("{}{cmd}", state_text(p)))?;
                 }
             }
-            label_line(out, "last sent", &time_text(q.stime, now))?;
-            label_line(out, "last received", &time_text(q.rtime, now))?;
-            label_line(out, "changed", &time_text(q.ctime, now))?;
+            time_line(out, "last sent", q.stime, now)?;
+            time_line(out, "last received", q.rtime, now)?;
+            time_line(out, "changed", q.ctime, now)?;
         }
         Object::Posix(p) => {
             label_line(out, "path", &p.path.display().to_string())?;
@@ -533,9 +521,9 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
                     &format!("{} bytes ({})", p.size, human_size(p.size)),
                 )?,
             }
-            label_line(out, "modified", &time_text(p.mtime, now))?;
-            label_line(out, "accessed", &time_text(p.atime, now))?;
-            label_line(out, "changed", &time_text(p.ctime, now))?;
+            time_line(out, "modified", p.mtime, now)?;
+            time_line(out, "accessed", p.atime, now)?;
+            time_line(out, "changed", p.ctime, now)?;
             let complete = if r.holders_complete {
                 ""
             } else {

@@ -110,7 +110,7 @@ pub fn ls(
     Ok(())
 }
 
-fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -> Result<()> {
+pub(super) fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -> Result<()> {
     if unix == 0 {
         writeln!(out, "  {label:<14} never")?;
     } else {
