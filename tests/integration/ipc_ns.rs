@@ -13,7 +13,7 @@ fn lists_and_cleans_a_namespace_held_by_a_real_process() {
     let holder = ns.spawn_helper(&["create", "0x98", "4096", "0600", "attach"]);
     let pid = ns.pid().to_string();
     let run = |args: &[&str]| {
-        Command::new(shmctl_bin())
+        ns.outside_command(shmctl_bin())
             .args(args)
             .output()
             .expect("run shmctl")

@@ -12,6 +12,14 @@ fn ordinary_user_creates_lists_and_removes_in_a_user_namespace() {
          $S rm 0x99 --json; $S ls --json",
         shmctl_bin()
     );
+    // Its lock lives in TMPDIR (the machine's /run/shmctl is not a user namespace's root's
+    // to use): a scratch directory like /tmp, not the host's.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(
+        scratch.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .expect("chmod");
     let mut cmd = if is_root() {
         let mut c = Command::new("setpriv");
         c.args([
@@ -34,7 +42,12 @@ fn ordinary_user_creates_lists_and_removes_in_a_user_namespace() {
         "-c",
         &script,
     ]);
-    let out = cmd.stdin(Stdio::null()).output().expect("run unshare");
+    let out = cmd
+        .env("TMPDIR", scratch.path())
+        .env_remove("XDG_RUNTIME_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unshare");
     if !out.status.success() && text(&out.stderr).contains("unshare failed") {
         skip(&format!(
             "user namespaces are not allowed here: {}",

@@ -80,12 +80,14 @@ const HELPER_SOURCE: &str = include_str!("../helpers/shm-helper.c");
 
 pub struct Ns {
     holder: Child,
+    /// The commands' TMPDIR (mode 1777, like /tmp): what shmctl writes there (an ordinary
+    /// user's lock directory) stays out of the host's /tmp.
+    scratch: tempfile::TempDir,
     user_ns: bool,
     /// A process inside the namespaces, for nsenter: the holder itself, or with a private
     /// PID namespace the holder's child (pid 1 there).
     target: u32,
     pid_ns: bool,
-    mount_ns: bool,
 }
 
 /// The holder's setup with [`Ns::with_mounts`], run by `sh` in the new namespaces before it
@@ -117,6 +119,15 @@ mkdir /dev/shm/shm /dev/shm/mqueue
 mount -n --move /dev/shm /dev
 mount -n -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -n -t mqueue mqueue /dev/mqueue
+mount -n -t tmpfs -o mode=755 tmpfs /run
+mkdir -m 1777 /run/lock
+exec sleep infinity"#;
+
+/// The holder's setup without [`Ns::with_mounts`]: only /run is private (a tmpfs), so that
+/// the removal lock and journal (`/run/shmctl/`) are the namespace's own, never the host's.
+const RUN_SCRIPT: &str = r#"set -e
+mount -n -t tmpfs -o mode=755 tmpfs /run
+mkdir -m 1777 /run/lock
 exec sleep infinity"#;
 
 fn ns_inode(pid: &str) -> Option<u64> {
@@ -161,12 +172,10 @@ impl Ns {
         if pid_ns {
             cmd.args(["--pid", "--fork", "--mount-proc"]);
         }
-        if mount_ns {
-            cmd.args(["--mount", "--propagation", "private"]);
-            cmd.args(["--", "sh", "-c", MOUNTS_SCRIPT]);
-        } else {
-            cmd.args(["--", "sleep", "infinity"]);
-        }
+        // Always a private mount namespace: /run (the lock and journal) is its own tmpfs.
+        cmd.args(["--mount", "--propagation", "private"]);
+        let script = if mount_ns { MOUNTS_SCRIPT } else { RUN_SCRIPT };
+        cmd.args(["--", "sh", "-c", script]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -210,12 +219,18 @@ impl Ns {
             let comm = std::fs::read_to_string(format!("/proc/{target}/comm")).unwrap_or_default();
             if comm.trim() == "sleep" && ns_inode(&target) != ours {
                 let target = target.parse().expect("pid");
+                let scratch = tempfile::tempdir().expect("a scratch directory");
+                std::fs::set_permissions(
+                    scratch.path(),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+                )
+                .expect("chmod 1777");
                 return Some(Ns {
+                    scratch,
                     holder,
                     user_ns,
                     target,
                     pid_ns,
-                    mount_ns,
                 });
             }
             assert!(Instant::now() < deadline, "namespace holder did not start");
@@ -242,14 +257,32 @@ impl Ns {
         if self.pid_ns {
             cmd.arg("--pid");
         }
-        if self.pid_ns || self.mount_ns {
-            cmd.arg("--mount");
-        }
+        // Entering a mount namespace moves to its root: keep the test's directory.
+        let cwd = std::env::current_dir().expect("current directory");
+        cmd.arg("--mount").arg(format!("--wd={}", cwd.display()));
         cmd.arg("--ipc").arg("--").arg(program);
         cmd.env("TZ", "UTC")
             .env("LC_ALL", "C")
+            .env("TMPDIR", self.scratch.path())
+            .env_remove("XDG_RUNTIME_DIR")
             .env_remove("NO_COLOR")
             .env_remove("SHMCTL_COLOR");
+        cmd
+    }
+
+    /// A command in the namespace's mount namespace (its private /run) but in the test's IPC
+    /// and PID namespaces: shmctl run "from outside" (`--ipc-ns`). Root only.
+    pub fn outside_command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new("nsenter");
+        let cwd = std::env::current_dir().expect("current directory");
+        cmd.arg("--target")
+            .arg(self.target.to_string())
+            .arg("--mount")
+            .arg(format!("--wd={}", cwd.display()))
+            .arg("--")
+            .arg(program);
+        cmd.env("TMPDIR", self.scratch.path())
+            .env_remove("XDG_RUNTIME_DIR");
         cmd
     }
 
