@@ -176,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
         }
         'shmctl;rm' {
             [CompletionResult]::new('--archive', '--archive', [CompletionResultType]::ParameterName, 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open')
@@ -200,6 +201,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--exclude-key', '--exclude-key', [CompletionResultType]::ParameterName, 'Never remove the segment with this key (repeatable)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than')
             [CompletionResult]::new('--archive', '--archive', [CompletionResultType]::ParameterName, 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show what would be removed and why, remove nothing')

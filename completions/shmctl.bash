@@ -271,7 +271,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --type --archive --drain --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --type --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +294,10 @@ _shmctl() {
                     return 0
                     ;;
                 --archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -615,13 +619,17 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-f -n -q -v -h -V --force --dry-run --archive --drain --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-f -n -q -v -h -V --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --archive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -166,6 +166,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
         }
         &'shmctl;rm'= {
             cand --archive 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed'
+            cand --wait 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock'
             cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -f 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
@@ -189,6 +190,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --exclude-key 'Never remove the segment with this key (repeatable)'
             cand --type 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than'
             cand --archive 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed'
+            cand --wait 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock'
             cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -n 'Show what would be removed and why, remove nothing'

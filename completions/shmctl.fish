@@ -141,6 +141,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -158,6 +159,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segme
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l type -d 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''

@@ -191,6 +191,10 @@ pub struct RmArgs {
     /// without MSG_COPY)
     #[arg(long, requires = "archive")]
     pub drain: bool,
+    /// How long to wait for another shmctl run removing in the same IPC namespace to finish
+    /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +231,10 @@ pub struct GcArgs {
     /// without MSG_COPY)
     #[arg(long, requires = "archive")]
     pub drain: bool,
+    /// How long to wait for another shmctl run removing in the same IPC namespace to finish
+    /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -582,6 +590,10 @@ fn parse_create_key(text: &str) -> Result<u32, String> {
             "`{text}` is not a key: use 0x hex (0x5a00c062) or decimal"
         )),
     }
+}
+
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    units::parse_duration(text).map(std::time::Duration::from_secs)
 }
 
 fn parse_ftok(text: &str) -> Result<(PathBuf, u8), String> {

@@ -50,6 +50,9 @@ pub enum Error {
     Io { what: String, err: std::io::Error },
     #[error("{0}")]
     Failed(String),
+    /// Refused for want of permission or trust (exit 4).
+    #[error("{0}")]
+    Denied(String),
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
 }
@@ -73,6 +76,7 @@ impl Error {
         match self {
             Error::Usage(_) => Exit::Usage,
             Error::NotFound(_) => Exit::NotFound,
+            Error::Denied(_) => Exit::PermissionDenied,
             Error::Sys { err, .. } if err.is_permission() => Exit::PermissionDenied,
             Error::Io { err, .. } if err.kind() == std::io::ErrorKind::PermissionDenied => {
                 Exit::PermissionDenied

@@ -27,6 +27,70 @@ impl Owners {
     }
 }
 
+/// Who is removing, and so what the kernel lets it remove: a SysV object's owner or creator
+/// (or CAP_SYS_ADMIN), a POSIX object's owner (or CAP_FOWNER: /dev/shm is sticky).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub uid: u32,
+    pub sys_admin: bool,
+    pub fowner: bool,
+}
+
+impl Default for Caller {
+    /// Root: everything (what tests of the rules assume).
+    fn default() -> Caller {
+        Caller {
+            uid: 0,
+            sys_admin: true,
+            fowner: true,
+        }
+    }
+}
+
+impl Caller {
+    /// Whether IPC_SET/IPC_RMID (SysV) or chmod/unlink (POSIX) would be allowed.
+    pub fn may_remove(&self, posix: bool, uid: u32, cuid: u32) -> bool {
+        if posix {
+            self.fowner || uid == self.uid
+        } else {
+            self.sys_admin || uid == self.uid || cuid == self.uid
+        }
+    }
+}
+
+/// Why `caller` may not remove an object owned by `uid` (created by `cuid`), in words that
+/// say whose it is and who may: judged in the plan, so that a dry run tells the truth.
+pub fn not_permitted(
+    caller: &Caller,
+    posix: bool,
+    uid: u32,
+    cuid: u32,
+    owner_name: Option<&str>,
+) -> Option<Reason> {
+    if caller.may_remove(posix, uid, cuid) {
+        return None;
+    }
+    Some(Reason::new(
+        "not_owner",
+        permission_text(posix, uid, cuid, owner_name),
+    ))
+}
+
+/// "owned by root (uid 0): only its owner, its creator or root can remove it".
+pub fn permission_text(posix: bool, uid: u32, cuid: u32, owner_name: Option<&str>) -> String {
+    let owner = match owner_name {
+        Some(name) => format!("{name} (uid {uid})"),
+        None => format!("uid {uid}"),
+    };
+    if posix {
+        format!("owned by {owner}: only its owner or root can remove it")
+    } else if cuid != uid {
+        format!("owned by {owner}, created by uid {cuid}: only its owner, its creator or root can remove it")
+    } else {
+        format!("owned by {owner}: only its owner, its creator or root can remove it")
+    }
+}
+
 /// The filters of `gc` (and what `ls` judges with).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
@@ -36,6 +100,8 @@ pub struct Policy {
     pub exclude_keys: Vec<u32>,
     /// `--include-unknown`: a pid 0 (another PID namespace) does not keep a segment.
     pub include_unknown: bool,
+    /// Who judges: what it may not remove is kept as `not_owner`.
+    pub caller: Caller,
 }
 
 /// The facts a verdict is made of.
@@ -47,6 +113,8 @@ pub struct Facts<'a> {
     /// What probing lpid found (ignored when lpid is 0).
     pub last_user: Presence,
     pub now: i64,
+    /// The owner's user name, for the texts that say whose it is.
+    pub owner_name: Option<&'a str>,
 }
 
 /// Judges one segment. The first reason to keep it wins, in this order: excluded, not_owner,
@@ -79,6 +147,9 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
             "not_owner",
             format!("owned by uid {}, not considered", s.uid),
         );
+    }
+    if let Some(reason) = not_permitted(&policy.caller, false, s.uid, s.cuid, facts.owner_name) {
+        return Verdict::Kept(reason);
     }
     if s.is_marked_for_destruction() {
         return kept(
@@ -231,6 +302,7 @@ mod tests {
                 creator,
                 last_user: last,
                 now: T + 7200,
+                owner_name: None,
             },
         )
     }

@@ -34,7 +34,20 @@ fn kept(code: &'static str, text: String) -> Verdict {
     Verdict::Kept(Reason::new(code, text))
 }
 
-fn filters(policy: &Policy, key: u32, uid: u32, cuid: u32) -> Option<Verdict> {
+/// The owner facts every kind's verdict starts from: the key (0 for POSIX), the owner and
+/// creator uids, whether removing means chmod + unlink (POSIX) or IPC_SET + IPC_RMID, and the
+/// owner's name for the texts.
+#[derive(Debug, Clone, Copy)]
+pub struct Ownership<'a> {
+    pub key: u32,
+    pub uid: u32,
+    pub cuid: u32,
+    pub posix: bool,
+    pub owner_name: Option<&'a str>,
+}
+
+fn filters(policy: &Policy, o: Ownership) -> Option<Verdict> {
+    let Ownership { key, uid, cuid, .. } = o;
     if key != 0 && policy.exclude_keys.contains(&key) {
         return Some(kept(
             "excluded",
@@ -47,14 +60,27 @@ fn filters(policy: &Policy, key: u32, uid: u32, cuid: u32) -> Option<Verdict> {
             format!("owned by uid {uid}, not considered"),
         ));
     }
-    None
+    crate::gc::not_permitted(&policy.caller, o.posix, uid, cuid, o.owner_name).map(Verdict::Kept)
 }
 
 /// A semaphore set. The set records one time of last semop (otime) and, per semaphore,
 /// the pid of the last operation (semop, SETVAL, SETALL): a process that started after the
 /// later of otime and ctime cannot be the one recorded.
-pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> Verdict {
-    if let Some(verdict) = filters(policy, set.key, set.uid, set.cuid) {
+pub fn judge_sem(
+    policy: &Policy,
+    set: &SemSet,
+    owner_name: Option<&str>,
+    probe: &mut Probe,
+    now: i64,
+) -> Verdict {
+    let ownership = Ownership {
+        key: set.key,
+        uid: set.uid,
+        cuid: set.cuid,
+        posix: false,
+        owner_name,
+    };
+    if let Some(verdict) = filters(policy, ownership) {
         return verdict;
     }
     let Some(sems) = &set.sems else {
@@ -108,8 +134,21 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
 }
 
 /// A message queue: its last sender (lspid, at stime) and last receiver (lrpid, at rtime).
-pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64) -> Verdict {
-    if let Some(verdict) = filters(policy, queue.key, queue.uid, queue.cuid) {
+pub fn judge_msg(
+    policy: &Policy,
+    queue: &MsgQueue,
+    owner_name: Option<&str>,
+    probe: &mut Probe,
+    now: i64,
+) -> Verdict {
+    let ownership = Ownership {
+        key: queue.key,
+        uid: queue.uid,
+        cuid: queue.cuid,
+        posix: false,
+        owner_name,
+    };
+    if let Some(verdict) = filters(policy, ownership) {
         return verdict;
     }
     let mut evidence = Vec::new();
@@ -189,8 +228,21 @@ pub struct HolderFacts<'a> {
 }
 
 /// A POSIX object: held when a process maps it or has a descriptor on it.
-pub fn judge_posix(policy: &Policy, object: &PosixObject, facts: HolderFacts, now: i64) -> Verdict {
-    if let Some(verdict) = filters(policy, 0, object.uid, object.uid) {
+pub fn judge_posix(
+    policy: &Policy,
+    object: &PosixObject,
+    owner_name: Option<&str>,
+    facts: HolderFacts,
+    now: i64,
+) -> Verdict {
+    let ownership = Ownership {
+        key: 0,
+        uid: object.uid,
+        cuid: object.uid,
+        posix: true,
+        owner_name,
+    };
+    if let Some(verdict) = filters(policy, ownership) {
         return verdict;
     }
     if let Some(holder) = facts.holders.first() {
@@ -296,10 +348,10 @@ mod tests {
     #[test]
     fn sem_never_operated_is_an_orphan_when_old() {
         let s = set(0, vec![sem(1, 0, 0, 0)]);
-        let v = judge_sem(&policy(), &s, &mut absent, NOW);
+        let v = judge_sem(&policy(), &s, None, &mut absent, NOW);
         assert_eq!(codes(&v), ["no_waiters", "never_operated"]);
         assert!(v.is_orphan());
-        let v = judge_sem(&policy(), &s, &mut absent, T + 60);
+        let v = judge_sem(&policy(), &s, None, &mut absent, T + 60);
         assert_eq!(codes(&v), ["too_young"]);
     }
 
@@ -307,18 +359,18 @@ mod tests {
     fn sem_waiter_or_live_pid_keeps_it() {
         let s = set(T, vec![sem(0, 7, 1, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 0, 0, 1)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 7, 0, 0), sem(1, 8, 0, 0)]);
         let mut probe = |pid| if pid == 8 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut probe, NOW)),
+            codes(&judge_sem(&policy(), &s, None, &mut probe, NOW)),
             ["last_op_alive"]
         );
     }
@@ -332,7 +384,7 @@ mod tests {
             },
             _ => Presence::Absent,
         };
-        let v = judge_sem(&policy(), &s, &mut probe, NOW);
+        let v = judge_sem(&policy(), &s, None, &mut probe, NOW);
         assert_eq!(
             codes(&v),
             ["no_waiters", "last_op_dead", "last_op_pid_reused"]
@@ -343,14 +395,14 @@ mod tests {
     fn sem_pid_zero_after_an_operation_is_unknown() {
         let s = set(T, vec![sem(0, 0, 0, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
             ["last_op_unknown"]
         );
         let p = Policy {
             include_unknown: true,
             ..policy()
         };
-        assert!(judge_sem(&p, &s, &mut absent, NOW).is_orphan());
+        assert!(judge_sem(&p, &s, None, &mut absent, NOW).is_orphan());
     }
 
     #[test]
@@ -358,19 +410,25 @@ mod tests {
         let mut s = set(0, vec![]);
         s.sems = None;
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
             ["unreadable"]
         );
         let p = Policy {
             owners: Owners::Caller(1001),
             ..policy()
         };
-        assert_eq!(codes(&judge_sem(&p, &s, &mut absent, NOW)), ["not_owner"]);
+        assert_eq!(
+            codes(&judge_sem(&p, &s, None, &mut absent, NOW)),
+            ["not_owner"]
+        );
         let p = Policy {
             exclude_keys: vec![0x51],
             ..policy()
         };
-        assert_eq!(codes(&judge_sem(&p, &s, &mut absent, NOW)), ["excluded"]);
+        assert_eq!(
+            codes(&judge_sem(&p, &s, None, &mut absent, NOW)),
+            ["excluded"]
+        );
     }
 
     fn queue(lspid: i32, stime: i64, lrpid: i32, rtime: i64) -> MsgQueue {
@@ -397,32 +455,32 @@ mod tests {
     fn msg_rules() {
         let q = queue(0, 0, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
             ["never_sent", "never_received"]
         );
         let q = queue(10, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
             ["sender_dead", "never_received"]
         );
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut alive, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut alive, NOW)),
             ["sender_alive"]
         );
         let q = queue(10, T, 11, T + 5);
         let mut probe = |pid| if pid == 11 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut probe, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut probe, NOW)),
             ["receiver_alive"]
         );
         let q = queue(0, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
             ["sender_unknown"]
         );
         let q = queue(10, NOW - 10, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
             ["too_young"]
         );
     }
@@ -452,11 +510,11 @@ mod tests {
             holders: &[],
             uninspected: 0,
         };
-        let v = judge_posix(&policy(), &posix(T), none, NOW);
+        let v = judge_posix(&policy(), &posix(T), None, none, NOW);
         assert_eq!(codes(&v), ["not_held"]);
         assert!(v.is_orphan());
         assert_eq!(
-            codes(&judge_posix(&policy(), &posix(NOW - 5), none, NOW)),
+            codes(&judge_posix(&policy(), &posix(NOW - 5), None, none, NOW)),
             ["too_young"]
         );
         let holders = [Holder {
@@ -468,14 +526,14 @@ mod tests {
             holders: &holders,
             uninspected: 3,
         };
-        let v = judge_posix(&policy(), &posix(T), held, NOW);
+        let v = judge_posix(&policy(), &posix(T), None, held, NOW);
         assert_eq!(codes(&v), ["held"]);
         let unknown = HolderFacts {
             holders: &[],
             uninspected: 3,
         };
         assert_eq!(
-            codes(&judge_posix(&policy(), &posix(T), unknown, NOW)),
+            codes(&judge_posix(&policy(), &posix(T), None, unknown, NOW)),
             ["holders_unknown"]
         );
         let p = Policy {
@@ -483,13 +541,16 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            codes(&judge_posix(&p, &posix(T), unknown, NOW)),
+            codes(&judge_posix(&p, &posix(T), None, unknown, NOW)),
             ["not_held", "holders_unknown"]
         );
         let p = Policy {
             owners: Owners::Caller(0),
             ..policy()
         };
-        assert_eq!(codes(&judge_posix(&p, &posix(T), none, NOW)), ["not_owner"]);
+        assert_eq!(
+            codes(&judge_posix(&p, &posix(T), None, none, NOW)),
+            ["not_owner"]
+        );
     }
 }

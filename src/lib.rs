@@ -13,6 +13,7 @@ pub mod error;
 pub mod gc;
 pub mod gc_kinds;
 pub mod hexdump;
+pub mod journal;
 pub mod liveness;
 pub mod model;
 pub mod objects;

@@ -531,6 +531,7 @@ mod tests {
                 },
                 last_user: Presence::Absent,
                 now: 3_000,
+                owner_name: None,
             };
             gc::kept_reason(&policy, &facts).map_or(Ok(()), Err)
         };

@@ -1,28 +1,310 @@
 //! `--archive DIR` (rm, gc) and `create --from-archive` (DESIGN.md "Archive").
 //!
-//! Order: attach read-only → copy → write and fsync both files and the directory → the
-//! removal sequence expecting nattch 1 (ours) → IPC_RMID → detach. The attachment keeps the
-//! segment alive until the copy is safe; if the archive cannot be written nothing is removed.
+//! The directory is checked before any object is attached or changed. Each object's files
+//! get a name of their own — kind, id or name, key, and the object's creation time, with a
+//! `-2`, `-3` … suffix should that name exist — and are created new (never overwriting,
+//! never through a link), written in chunks (holes stay holes: a 1 TiB sparse /dev/shm file
+//! costs what its data costs), fsynced, and the directory fsynced after them.
+//!
+//! For a segment: attach read-only → copy → write and fsync both files and the directory →
+//! the removal sequence expecting nattch 1 (ours) → IPC_RMID → detach. The attachment keeps
+//! the segment alive until the copy is safe; if the archive cannot be written nothing is
+//! removed.
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::{Created, KeyHex, Reason, Segment, SegmentRecord};
-use crate::removal::{self, Kernel, Outcome, Removal, Request};
+use crate::removal::{self, Outcome, Removal, Request, SegmentControl};
 use crate::render;
 use crate::sys::shm::{self, Access, Attachment};
-use crate::sys::{self, SysError};
+use crate::sys::{self, posix, SysError};
+use crate::units::Rfc3339;
 
 const CHUNK: usize = 1 << 20;
 
-/// Archives `plan` into `dir`, then removes it. `check` is the caller's verdict (gc's
-/// policy, or rm's "anything"); it is shown the segment without our own attachment.
+/// An archive record larger than this is not one of ours.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// Why an archive could not be written: the errno (for the report's code) and a text.
+#[derive(Debug, Clone)]
+pub struct ArchiveError {
+    pub errno: i32,
+    pub text: String,
+}
+
+impl ArchiveError {
+    pub fn at(path: &Path, e: io::Error) -> ArchiveError {
+        ArchiveError {
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+            text: format!("{}: {e}", path.display()),
+        }
+    }
+
+    pub fn sys(&self) -> SysError {
+        SysError::new("archive", self.errno)
+    }
+}
+
+/// The `--archive` directory, checked once before the run changes anything, and held open
+/// so that every file is created in the directory that was checked.
+#[derive(Debug)]
+pub struct ArchiveDir {
+    pub path: PathBuf,
+    dir: File,
+}
+
+/// Writes an object's bytes into its new `.bin`.
+pub type Fill<'a> = dyn FnMut(&File) -> io::Result<()> + 'a;
+
+/// Makes the `.json` record, given the `.bin`'s file name (when there is one).
+pub type MakeRecord<'a> = dyn Fn(Option<&str>) -> std::result::Result<Vec<u8>, String> + 'a;
+
+/// The files of one object's archive, while they are written.
+struct Reserved {
+    json: PathBuf,
+    bin: Option<PathBuf>,
+}
+
+impl ArchiveDir {
+    /// Checks `path` (created 0700 if it does not exist): a directory of the caller's (or
+    /// root's) that group and others may not write, and that we can write.
+    pub fn prepare(path: &Path) -> Result<ArchiveDir> {
+        let shown = path.display();
+        match std::fs::DirBuilder::new().mode(0o700).create(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(refusal(
+                    format!("cannot create the archive directory {shown}: {e}"),
+                    &e,
+                ))
+            }
+        }
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENOTDIR) => {
+                    Error::Usage(format!("--archive {shown} is not a directory"))
+                }
+                _ => refusal(
+                    format!("cannot open the archive directory {shown}: {e}"),
+                    &e,
+                ),
+            })?;
+        let meta = dir
+            .metadata()
+            .map_err(|e| Error::io(format!("reading {shown}"), e))?;
+        let me = sys::process::effective_uid();
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(Error::Failed(format!(
+                "refusing the archive directory {shown}: it is owned by uid {}, not by you \
+                 (uid {me}) or root",
+                meta.uid()
+            )));
+        }
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(Error::Failed(format!(
+                "refusing the archive directory {shown}: mode {mode:04o} lets others write \
+                 in it (use a directory only you can write)"
+            )));
+        }
+        let archive = ArchiveDir {
+            path: path.to_path_buf(),
+            dir,
+        };
+        // Writable, here and now (a read-only file system, a full disk, no permission).
+        tempfile::tempfile_in(archive.inside()).map_err(|e| {
+            refusal(
+                format!("cannot write in the archive directory {shown}: {e}"),
+                &e,
+            )
+        })?;
+        Ok(archive)
+    }
+
+    /// The checked directory itself, whatever its path names by now.
+    fn inside(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.dir.as_raw_fd()))
+    }
+
+    fn create_new(&self, name: &str) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.inside().join(name))
+    }
+
+    /// Creates `BASE.json` (and `BASE.bin`) new, or `BASE-2.…`, `BASE-3.…` when taken.
+    fn reserve(&self, base: &str, bin: bool) -> Result<(String, File, Option<File>), ArchiveError> {
+        for n in 1..=1000 {
+            let stem = match n {
+                1 => base.to_string(),
+                n => format!("{base}-{n}"),
+            };
+            let json = match self.create_new(&format!("{stem}.json")) {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(ArchiveError::at(&self.path.join(format!("{stem}.json")), e)),
+            };
+            if !bin {
+                return Ok((stem, json, None));
+            }
+            match self.create_new(&format!("{stem}.bin")) {
+                Ok(file) => return Ok((stem, json, Some(file))),
+                Err(e) => {
+                    std::fs::remove_file(self.inside().join(format!("{stem}.json"))).ok();
+                    if e.kind() == io::ErrorKind::AlreadyExists {
+                        continue;
+                    }
+                    return Err(ArchiveError::at(&self.path.join(format!("{stem}.bin")), e));
+                }
+            }
+        }
+        Err(ArchiveError {
+            errno: libc::EEXIST,
+            text: format!("{}: 1000 archives named {base} exist", self.path.display()),
+        })
+    }
+
+    /// Writes one object's archive: `fill` writes the bytes into the new `.bin` (when given),
+    /// `record` makes the `.json` from the `.bin`'s name. Both files are fsynced, then the
+    /// directory; on any failure the files are removed again. Returns the record's path.
+    pub fn write(
+        &self,
+        base: &str,
+        fill: Option<&mut Fill>,
+        record: &MakeRecord,
+    ) -> std::result::Result<PathBuf, ArchiveError> {
+        let (stem, json_file, bin_file) = self.reserve(base, fill.is_some())?;
+        let reserved = Reserved {
+            json: self.path.join(format!("{stem}.json")),
+            bin: bin_file
+                .as_ref()
+                .map(|_| self.path.join(format!("{stem}.bin"))),
+        };
+        let result = (|| {
+            let bin_name = match (fill, &bin_file, &reserved.bin) {
+                (Some(fill), Some(file), Some(path)) => {
+                    fill(file).map_err(|e| ArchiveError::at(path, e))?;
+                    file.sync_all().map_err(|e| ArchiveError::at(path, e))?;
+                    Some(format!("{stem}.bin"))
+                }
+                _ => None,
+            };
+            let text = record(bin_name.as_deref()).map_err(|text| ArchiveError {
+                errno: libc::EIO,
+                text,
+            })?;
+            json_file
+                .write_all_at(&text, 0)
+                .and_then(|()| json_file.sync_all())
+                .map_err(|e| ArchiveError::at(&reserved.json, e))?;
+            self.dir
+                .sync_all()
+                .map_err(|e| ArchiveError::at(&self.path, e))
+        })();
+        match result {
+            Ok(()) => Ok(reserved.json),
+            Err(e) => {
+                self.discard(&reserved.json);
+                if let Some(bin) = &reserved.bin {
+                    self.discard(bin);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes one of the files this run wrote (the object stayed, or the write failed).
+    pub fn discard(&self, path: &Path) {
+        if let Some(name) = path.file_name() {
+            std::fs::remove_file(self.inside().join(name)).ok();
+        }
+    }
+}
+
+/// An archive directory that cannot be used stops the run before it changes anything: for
+/// want of permission exit 4, otherwise 1 (a missing parent is not a missing target).
+fn refusal(text: String, e: &io::Error) -> Error {
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        Error::Denied(text)
+    } else {
+        Error::Failed(text)
+    }
+}
+
+/// `20261202T095102Z`: a time for file names.
+pub fn stamp(unix: i64) -> String {
+    Rfc3339(unix)
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect()
+}
+
+/// Writes bytes read in chunks into `file`, leaving holes where whole chunks are zero, and
+/// sets its length to `len` at the end (so a trailing hole counts).
+pub struct SparseWriter<'f> {
+    file: &'f File,
+}
+
+impl<'f> SparseWriter<'f> {
+    pub fn new(file: &'f File) -> SparseWriter<'f> {
+        SparseWriter { file }
+    }
+
+    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        if bytes.iter().all(|&b| b == 0) {
+            return Ok(());
+        }
+        self.file.write_all_at(bytes, offset)
+    }
+
+    pub fn finish(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+/// Copies a POSIX object's file into `out`: only its data extents, in chunks.
+pub fn copy_file(source: &File, len: u64, out: &File) -> io::Result<()> {
+    let writer = SparseWriter::new(out);
+    let mut buf = vec![0u8; CHUNK];
+    let mut at = 0;
+    while let Some((start, end)) = posix::data_extent(source, at, len)? {
+        let mut offset = start;
+        while offset < end {
+            let want = usize::try_from(end - offset).unwrap_or(CHUNK).min(CHUNK);
+            let n = match source.read_at(&mut buf[..want], offset) {
+                Ok(0) => break, // it shrank meanwhile: the rest reads as a hole
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            writer.write_at(offset, &buf[..n])?;
+            offset += n as u64;
+        }
+        at = end.max(start + 1);
+    }
+    writer.finish(len)
+}
+
+/// Archives `plan` into `dir`, then removes it through `ctl`. `check` is the caller's
+/// verdict (gc's policy, or rm's permission check); it is shown the segment without our own
+/// attachment.
 pub fn remove_with_archive(
-    dir: &Path,
+    ctl: &mut dyn SegmentControl,
+    dir: &ArchiveDir,
     plan: &SegmentRecord,
     request: Request,
     check: &dyn Fn(&Segment) -> Result<(), Reason>,
@@ -37,6 +319,16 @@ pub fn remove_with_archive(
             text,
         })
     };
+    // Judge first: nothing is attached to, copied or written for a segment that stays.
+    if let Err(reason) = check(seg) {
+        return Removal::from(Outcome::Kept {
+            segment: seg.clone(),
+            reason,
+        });
+    }
+    if !request.force && seg.nattch != 0 {
+        return Removal::from(removal::remove_segment(ctl, seg.clone(), request, check));
+    }
     if shm_rmid_forced == Some(1) {
         return failed(
             SysError::new("archive", libc::EOPNOTSUPP),
@@ -56,14 +348,30 @@ pub fn remove_with_archive(
         Err(e) if e.is_gone() => return Removal::from(Outcome::Gone { id: seg.id }),
         Err(e) => return failed(e, format!("cannot read segment {}", seg.id)),
     };
-    let files = match write_archive(dir, plan, &attachment) {
-        Ok(files) => files,
-        Err(e) => {
-            return failed(
-                SysError::new("archive", e.errno),
-                format!("not removed: {}", e.text),
-            )
+    let base = format!(
+        "shm-{}-{}-{}",
+        seg.id,
+        KeyHex(seg.key),
+        stamp(seg.creation_bound().unwrap_or(seg.ctime))
+    );
+    let mut fill = |file: &File| {
+        let writer = SparseWriter::new(file);
+        let mut buf = vec![0u8; CHUNK.min(attachment.len().max(1))];
+        let mut offset = 0;
+        while offset < attachment.len() {
+            let n = attachment.read_at(offset, &mut buf);
+            writer.write_at(offset as u64, &buf[..n])?;
+            offset += n;
         }
+        writer.finish(attachment.len() as u64)
+    };
+    let record = |bin: Option<&str>| {
+        render::json::archive_record(plan, bin.unwrap_or_default(), sys::now_unix())
+            .map_err(|e| e.to_string())
+    };
+    let json = match dir.write(&base, Some(&mut fill), &record) {
+        Ok(json) => json,
+        Err(e) => return failed(e.sys(), format!("not removed: {}", e.text)),
     };
 
     // Our attach made us the last user and moved atime: judge on the planned facts for
@@ -87,12 +395,12 @@ pub fn remove_with_archive(
         expected_nattch: 1,
         ..request
     };
-    let outcome = removal::remove_segment(&mut Kernel, attached, request, &discounting);
+    let outcome = removal::remove_segment(ctl, attached, request, &discounting);
     drop(attachment); // the last detach destroys the segment
     if !matches!(outcome, Outcome::Removed { .. }) {
         // The files would describe a segment that is still there.
-        std::fs::remove_file(&files.0).ok();
-        std::fs::remove_file(&files.1).ok();
+        dir.discard(&json);
+        dir.discard(&json.with_extension("bin"));
         return Removal::from(outcome);
     }
     // Report it as planned: the nattch of 1 seen at removal was our own attachment.
@@ -103,81 +411,8 @@ pub fn remove_with_archive(
     Removal {
         outcome,
         evidence: Vec::new(),
-        archive: Some(files.1),
+        archive: Some(json),
     }
-}
-
-/// Why an archive could not be written: the errno (for the report's code) and a text.
-struct ArchiveError {
-    errno: i32,
-    text: String,
-}
-
-impl ArchiveError {
-    fn at(path: &Path, e: io::Error) -> ArchiveError {
-        ArchiveError {
-            errno: e.raw_os_error().unwrap_or(libc::EIO),
-            text: format!("{}: {e}", path.display()),
-        }
-    }
-}
-
-/// `DIR/shm-<id>-<key_hex>.bin` and `.json`, created new (never overwriting), fsynced, and
-/// the directory fsynced after them. On failure the files this call created are removed.
-fn write_archive(
-    dir: &Path,
-    plan: &SegmentRecord,
-    attachment: &Attachment,
-) -> Result<(PathBuf, PathBuf), ArchiveError> {
-    let seg = &plan.segment;
-    let stem = format!("shm-{}-{}", seg.id, KeyHex(seg.key));
-    let bin = dir.join(format!("{stem}.bin"));
-    let json = dir.join(format!("{stem}.json"));
-    let mut created = Vec::new();
-    let result = (|| {
-        let mut file = create_new(&bin).map_err(|e| ArchiveError::at(&bin, e))?;
-        created.push(bin.clone());
-        let mut buf = vec![0u8; CHUNK.min(attachment.len().max(1))];
-        let mut offset = 0;
-        while offset < attachment.len() {
-            let n = attachment.read_at(offset, &mut buf);
-            file.write_all(&buf[..n])
-                .map_err(|e| ArchiveError::at(&bin, e))?;
-            offset += n;
-        }
-        file.sync_all().map_err(|e| ArchiveError::at(&bin, e))?;
-
-        let record = render::json::archive_record(plan, &format!("{stem}.bin"), sys::now_unix())
-            .map_err(|e| ArchiveError {
-                errno: libc::EIO,
-                text: e.to_string(),
-            })?;
-        let mut file = create_new(&json).map_err(|e| ArchiveError::at(&json, e))?;
-        created.push(json.clone());
-        file.write_all(&record)
-            .map_err(|e| ArchiveError::at(&json, e))?;
-        file.sync_all().map_err(|e| ArchiveError::at(&json, e))?;
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| ArchiveError::at(dir, e))
-    })();
-    match result {
-        Ok(()) => Ok((bin, json)),
-        Err(e) => {
-            for path in created {
-                std::fs::remove_file(path).ok();
-            }
-            Err(e)
-        }
-    }
-}
-
-fn create_new(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
 }
 
 /// What restoring needs from an archive's `.json`.
@@ -201,35 +436,113 @@ struct ArchivedOwner {
     gid: u32,
 }
 
+/// A file restoring trusts must be the caller's (or root's) and not writable by group or
+/// others, as ssh checks its keys: anyone else could have written what it says.
+fn check_trusted(what: &str, path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    let me = sys::process::effective_uid();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(Error::Denied(format!(
+            "refusing {what} {}: it is owned by uid {}, not by you (uid {me}) or root",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(Error::Denied(format!(
+            "refusing {what} {}: mode {mode:04o} lets others change it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads an archive record: at most 1 MiB, from a regular file the caller trusts.
+fn read_record(record_path: &Path) -> Result<ArchiveRecord> {
+    let shown = record_path.display();
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(record_path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::NotFound(format!("{shown} does not exist")),
+            _ => Error::io(format!("reading {shown}"), e),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("reading {shown}"), e))?;
+    if !meta.is_file() {
+        return Err(Error::Failed(format!("{shown} is not a regular file")));
+    }
+    check_trusted("the archive record", record_path, &meta)?;
+    let mut text = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| Error::io(format!("reading {shown}"), e))?;
+    if text.len() as u64 > MAX_RECORD_BYTES {
+        return Err(Error::Failed(format!(
+            "{shown} is larger than 1 MiB: not a shmctl archive record"
+        )));
+    }
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::Failed(format!("{shown} is not a shmctl archive record: {e}")))
+}
+
+/// Opens the record's bytes file: a plain name in the record's own directory, a regular
+/// file (not a link), trusted, and exactly the record's size.
+fn open_bin(record_path: &Path, record: &ArchiveRecord) -> Result<(File, PathBuf)> {
+    let name = record.bin.as_str();
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return Err(Error::Denied(format!(
+            "refusing {}: its bytes file `{}` is not a plain file name in the record's directory",
+            record_path.display(),
+            name.escape_debug()
+        )));
+    }
+    let dir = match record_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let path = dir.join(name);
+    let bin = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Error::Denied(format!(
+                "refusing {}: it is a symbolic link",
+                path.display()
+            )),
+            Some(libc::ENOENT) => Error::NotFound(format!("{} does not exist", path.display())),
+            _ => Error::io(format!("reading {}", path.display()), e),
+        })?;
+    let meta = bin
+        .metadata()
+        .map_err(|e| Error::io(path.display().to_string(), e))?;
+    if !meta.is_file() {
+        return Err(Error::Denied(format!(
+            "refusing {}: not a regular file",
+            path.display()
+        )));
+    }
+    check_trusted("the archived bytes", &path, &meta)?;
+    if meta.len() != record.segment.size {
+        return Err(Error::Failed(format!(
+            "archive damaged: {} has {} bytes, the record says {}",
+            path.display(),
+            meta.len(),
+            record.segment.size
+        )));
+    }
+    Ok((bin, path))
+}
+
 /// `create --from-archive FILE`: the bytes, size, mode, the owner (as root) and the key
 /// when it is free; a taken key only with `private`, under a new private key.
 pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<String>)> {
-    let text = std::fs::read(record_path)
-        .map_err(|e| Error::io(format!("reading {}", record_path.display()), e))?;
-    let record: ArchiveRecord = serde_json::from_slice(&text).map_err(|e| {
-        Error::Failed(format!(
-            "{} is not a shmctl archive record: {e}",
-            record_path.display()
-        ))
-    })?;
-    let bin_path = record_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&record.bin);
-    let mut bin = File::open(&bin_path)
-        .map_err(|e| Error::io(format!("reading {}", bin_path.display()), e))?;
-    let bin_len = bin
-        .metadata()
-        .map_err(|e| Error::io(bin_path.display().to_string(), e))?
-        .len();
+    let record = read_record(record_path)?;
+    let (mut bin, bin_path) = open_bin(record_path, &record)?;
     let seg = &record.segment;
-    if bin_len != seg.size {
-        return Err(Error::Failed(format!(
-            "archive damaged: {} has {bin_len} bytes, the record says {}",
-            bin_path.display(),
-            seg.size
-        )));
-    }
 
     // Created 0600 so that we can fill it; the archived mode is set once it holds the bytes.
     let flags = libc::IPC_CREAT | libc::IPC_EXCL | 0o600;
@@ -278,7 +591,7 @@ pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<Str
             let now = shm::stat(id).map_err(|e| Error::sys("reading the new segment", e))?;
             (now.uid, now.gid)
         };
-        shm::set_owner_mode(id, uid, gid, seg.mode)
+        shm::set_owner_mode(id, uid, gid, seg.mode & 0o777)
             .map_err(|e| Error::sys("restoring the owner and mode", e))
     })();
     if let Err(e) = filled {
@@ -295,4 +608,102 @@ pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<Str
         },
         note,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_file_name_safe() {
+        assert_eq!(stamp(1_764_129_731), "20251126T040211Z");
+    }
+
+    #[test]
+    fn names_never_collide_and_nothing_is_overwritten() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = ArchiveDir::prepare(tmp.path()).expect("prepare");
+        let record = |bin: Option<&str>| Ok(format!("{bin:?}").into_bytes());
+        let mut fill = |f: &File| f.write_all_at(b"abc", 0);
+        let first = dir
+            .write("shm-0-x", Some(&mut fill), &record)
+            .expect("first");
+        let mut fill = |f: &File| f.write_all_at(b"def", 0);
+        let second = dir
+            .write("shm-0-x", Some(&mut fill), &record)
+            .expect("second");
+        assert_eq!(first, tmp.path().join("shm-0-x.json"));
+        assert_eq!(second, tmp.path().join("shm-0-x-2.json"));
+        assert_eq!(
+            std::fs::read(tmp.path().join("shm-0-x.bin")).expect("bin"),
+            b"abc"
+        );
+        assert_eq!(
+            std::fs::read(&second).expect("json"),
+            b"Some(\"shm-0-x-2.bin\")"
+        );
+        // A link planted at the next name is skipped, not followed.
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "keep").expect("write");
+        std::os::unix::fs::symlink(&victim, tmp.path().join("shm-0-x-3.json")).expect("link");
+        let third = dir.write("shm-0-x", None, &record).expect("third");
+        assert_eq!(third, tmp.path().join("shm-0-x-4.json"));
+        assert_eq!(std::fs::read(&victim).expect("victim"), b"keep");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = ArchiveDir::prepare(tmp.path()).expect("prepare");
+        let record = |_: Option<&str>| Err("no record".to_string());
+        let mut fill = |f: &File| f.write_all_at(b"abc", 0);
+        let err = dir.write("x", Some(&mut fill), &record).expect_err("fails");
+        assert!(err.text.contains("no record"));
+        assert_eq!(std::fs::read_dir(tmp.path()).expect("ls").count(), 0);
+    }
+
+    #[test]
+    fn a_directory_others_may_write_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        let err = ArchiveDir::prepare(tmp.path()).expect_err("world-writable");
+        assert!(err.to_string().contains("0777"), "{err}");
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "").expect("write");
+        let err = ArchiveDir::prepare(&file).expect_err("a file");
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        let created = tmp.path().join("new");
+        ArchiveDir::prepare(&created).expect("created");
+        let mode = std::fs::metadata(&created)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn sparse_files_are_copied_by_their_data() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let source = tmp.path().join("source");
+        let file = File::create(&source).expect("create");
+        let len = 1u64 << 40; // 1 TiB, nearly all hole
+        file.set_len(len).expect("truncate");
+        file.write_all_at(b"head", 0).expect("write");
+        file.write_all_at(b"tail", len - 4).expect("write");
+        let out = File::create(tmp.path().join("copy")).expect("create");
+        copy_file(&File::open(&source).expect("open"), len, &out).expect("copy");
+        let copied = File::open(tmp.path().join("copy")).expect("open");
+        assert_eq!(copied.metadata().expect("meta").len(), len);
+        let mut buf = [0u8; 4];
+        copied.read_exact_at(&mut buf, 0).expect("read");
+        assert_eq!(&buf, b"head");
+        copied.read_exact_at(&mut buf, len - 4).expect("read");
+        assert_eq!(&buf, b"tail");
+        assert!(
+            copied.metadata().expect("meta").blocks() < 1 << 16,
+            "holes were written"
+        );
+    }
 }

@@ -163,19 +163,39 @@ impl Survey {
 
     /// The policy's verdict on one object.
     pub fn verdict(&mut self, policy: &Policy, object: &Object, now: i64) -> Verdict {
+        let owner = self.facts.user_name(object.owner().0);
+        let owner = owner.as_deref();
         let facts = &mut self.facts;
         match object {
             Object::Sem(set) => {
-                gc_kinds::judge_sem(policy, set, &mut |pid| facts.presence(pid), now)
+                gc_kinds::judge_sem(policy, set, owner, &mut |pid| facts.presence(pid), now)
             }
             Object::Msg(queue) => {
-                gc_kinds::judge_msg(policy, queue, &mut |pid| facts.presence(pid), now)
+                gc_kinds::judge_msg(policy, queue, owner, &mut |pid| facts.presence(pid), now)
             }
             Object::Posix(p) => {
                 let scan = self.scan();
-                gc_kinds::judge_posix(policy, p, Self::holder_facts(scan, p), now)
+                gc_kinds::judge_posix(policy, p, owner, Self::holder_facts(scan, p), now)
             }
         }
+    }
+
+    /// The text of a removal the kernel refused (EPERM): whose object it is, who may.
+    pub fn permission_text(&mut self, object: &Object) -> String {
+        let (uid, _, cuid) = object.owner();
+        self.facts
+            .permission_text(object.kind().is_posix(), uid, cuid)
+    }
+
+    /// Why the caller may not remove `object`, if it may not.
+    pub fn not_permitted(
+        &mut self,
+        caller: &crate::gc::Caller,
+        object: &Object,
+    ) -> Option<crate::model::Reason> {
+        let (uid, _, cuid) = object.owner();
+        self.facts
+            .not_permitted(caller, object.kind().is_posix(), uid, cuid)
     }
 
     pub fn record(&mut self, object: Object, policy: &Policy, now: i64) -> ObjectRecord {

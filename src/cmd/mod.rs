@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::{Cli, ColorChoice, Command, Global};
 use crate::error::{Error, Exit, Result};
-use crate::gc::{self as orphan, Owners, Policy};
+use crate::gc::{self as orphan, Caller, Owners, Policy};
 use crate::liveness;
 use crate::model::{Reason, Segment, SegmentMemory, SegmentRecord, Verdict};
 use crate::render::json::{ErrorJson, Unresolved};
@@ -25,6 +25,7 @@ mod read;
 mod rm;
 mod rm_kinds;
 pub mod schema;
+mod session;
 mod stat;
 
 /// What every command may consult: output choices.
@@ -108,24 +109,48 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The process facts a verdict needs, each pid probed once per run.
-    fn policy_facts<'a>(&mut self, segment: &'a Segment, now: i64) -> orphan::Facts<'a> {
-        orphan::Facts {
+    /// The orphan policy's verdict on `segment`, each pid probed once per run.
+    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
+        let owner = self.names.user(segment.uid);
+        let facts = orphan::Facts {
             segment,
             creator: self.processes.presence(segment.cpid),
             last_user: self.processes.presence(segment.lpid),
             now,
-        }
-    }
-
-    /// The orphan policy's verdict on `segment`.
-    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
-        orphan::judge(policy, &self.policy_facts(segment, now))
+            owner_name: owner.as_deref(),
+        };
+        orphan::judge(policy, &facts)
     }
 
     /// What keeps `segment` under `policy`, if anything (no evidence is built).
     pub fn kept_reason(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Option<Reason> {
-        orphan::kept_reason(policy, &self.policy_facts(segment, now))
+        let owner = self.names.user(segment.uid);
+        let facts = orphan::Facts {
+            segment,
+            creator: self.processes.presence(segment.cpid),
+            last_user: self.processes.presence(segment.lpid),
+            now,
+            owner_name: owner.as_deref(),
+        };
+        orphan::kept_reason(policy, &facts)
+    }
+
+    /// Why the caller may not remove an object of `uid` (created by `cuid`), if it may not.
+    pub fn not_permitted(
+        &mut self,
+        caller: &Caller,
+        posix: bool,
+        uid: u32,
+        cuid: u32,
+    ) -> Option<Reason> {
+        let owner = self.names.user(uid);
+        orphan::not_permitted(caller, posix, uid, cuid, owner.as_deref())
+    }
+
+    /// The text of a removal the kernel refused (EPERM): whose object it is, who may.
+    pub fn permission_text(&mut self, posix: bool, uid: u32, cuid: u32) -> String {
+        let owner = self.names.user(uid);
+        orphan::permission_text(posix, uid, cuid, owner.as_deref())
     }
 
     /// What probing `pid` finds, once per run.
@@ -209,6 +234,23 @@ pub fn caller_owners() -> Owners {
     match sys::process::effective_uid() {
         0 => Owners::Any,
         uid => Owners::Caller(uid),
+    }
+}
+
+/// This process as a remover: its uid and whether it has CAP_SYS_ADMIN and CAP_FOWNER.
+pub fn caller() -> Caller {
+    let uid = sys::process::effective_uid();
+    match sys::process::effective_capabilities() {
+        Some(caps) => Caller {
+            uid,
+            sys_admin: caps & (1 << sys::process::CAP_SYS_ADMIN) != 0,
+            fowner: caps & (1 << sys::process::CAP_FOWNER) != 0,
+        },
+        None => Caller {
+            uid,
+            sys_admin: uid == 0,
+            fowner: uid == 0,
+        },
     }
 }
 

@@ -1,32 +1,33 @@
-//! `rm` and `gc` for the other kinds: the removal sequence under the namespace's lock, with
-//! SIGINT/SIGTERM checked between objects, and `--archive`.
+//! `rm` and `gc` for the other kinds: the removal sequence in the run's session (lock,
+//! journal, signals), and `--archive`.
 //!
 //! Archives: a semaphore set's record (its values), a SysV queue's messages (copied with
 //! MSG_COPY, which leaves them in place), a POSIX object's bytes, a POSIX queue's messages
 //! (only with `--drain`: the only way to read them is to receive them). The archive is
-//! written and fsynced before the object is removed; if it cannot be, nothing is removed.
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+//! written and fsynced before the object is removed; if it cannot be, nothing is removed —
+//! and messages received from a POSIX queue go back to it, or, if even that fails, into a
+//! rescue file beside the archive.
+use std::fs::File;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::gc::Policy;
+use crate::error::Result;
+use crate::gc::{Caller, Policy};
 use crate::model::{Reason, Verdict};
 use crate::objects::{Kind, Message, Object};
 use crate::removal_kinds::{self, ObjectOutcome, ObjectRemoval, Step};
 use crate::render::objects::ObjectJson;
 use crate::sys::{self, mqueue, msg, posix, SysError};
 
-use super::kinds::{KindsKernel, ObjectRecord, Survey};
+use super::archive::{self, ArchiveDir, ArchiveError};
+use super::kinds::{ObjectRecord, Survey};
+use super::session::Session;
 
 /// What decides, on fresh facts, whether an object may go.
 pub enum Check {
     /// `rm`: only evidence of use keeps it (waiters, a live last pid, a holder), unless
-    /// `--force`.
-    Rm { force: bool },
+    /// `--force`; what the caller may not remove is kept whatever `--force` says.
+    Rm { force: bool, caller: Caller },
     /// `gc`: the whole policy, as it planned.
     Gc(Policy),
 }
@@ -53,10 +54,16 @@ impl Check {
             survey.refresh_holders();
         }
         match self {
-            Check::Rm { force: true } => Ok(()),
-            Check::Rm { force: false } => {
+            Check::Rm { force, caller } => {
+                if let Some(reason) = survey.not_permitted(caller, object) {
+                    return Err(reason);
+                }
+                if *force {
+                    return Ok(());
+                }
                 let policy = Policy {
                     include_unknown: true,
+                    caller: *caller,
                     ..Policy::default()
                 };
                 match survey.verdict(&policy, object, now) {
@@ -76,38 +83,32 @@ impl Check {
 pub type ObjectBatch = (Vec<ObjectRemoval>, Option<(i32, usize)>);
 
 pub struct Archive<'a> {
-    pub dir: &'a Path,
+    pub dir: &'a ArchiveDir,
     pub drain: bool,
 }
 
-/// Removes each planned object (with its gc evidence), stopping between two objects on
-/// SIGINT/SIGTERM (the count of those not reached is returned with the signal).
+/// Removes each planned object (with its gc evidence) in the run's session, stopping between
+/// two objects on SIGINT/SIGTERM (the count of those not reached is returned with the signal).
 ///
 /// POSIX objects are closed (mode 000) one by one, then judged again on one fresh scan of
 /// every process's maps and descriptors, made after the last of them was closed: the same
 /// guarantee as a scan per object, which would cost a walk of /proc per object. With
 /// `--archive` each object goes through the whole sequence on its own.
 pub fn remove_objects(
+    session: &mut Session,
     planned: Vec<(Object, Vec<Reason>)>,
     dry_run: bool,
     check: &Check,
     archive: Option<Archive>,
     survey: &mut Survey,
 ) -> Result<ObjectBatch> {
-    let _lock = if dry_run || planned.is_empty() {
-        None
-    } else {
-        Some(sys::lock::RunLock::acquire().map_err(|e| Error::io("taking the removal lock", e))?)
-    };
-    let interrupts =
-        sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
     let now = sys::now_unix();
     let total = planned.len();
     let mut items = Vec::with_capacity(total);
     let mut closed: Vec<(Object, Vec<Reason>)> = Vec::new();
     let mut interrupted = None;
     for (object, evidence) in planned {
-        if let Some(signal) = interrupts.pending() {
+        if let Some(signal) = session.pending_signal() {
             interrupted = Some((signal, total - items.len() - closed.len()));
             break;
         }
@@ -117,7 +118,7 @@ pub fn remove_objects(
                 // The first check may use the plan's scan: the one that counts comes after
                 // the mode change.
                 let mut judge = |o: &Object| check.judge(survey, o, now, false);
-                match removal_kinds::close(&mut KindsKernel, object, false, &mut judge) {
+                match removal_kinds::close(&mut session.kernel(), object, false, &mut judge) {
                     Step::Closed(fresh) => {
                         closed.push((fresh, evidence));
                         continue;
@@ -130,10 +131,10 @@ pub fn remove_objects(
                     },
                 }
             }
-            Some(archive) if !dry_run => with_archive(archive, object, check, survey, now),
+            Some(archive) if !dry_run => with_archive(session, archive, object, check, survey, now),
             _ => {
                 let mut judge = |o: &Object| check.judge(survey, o, now, !dry_run);
-                removal_kinds::remove_object(&mut KindsKernel, object, dry_run, &mut judge)
+                removal_kinds::remove_object(&mut session.kernel(), object, dry_run, &mut judge)
             }
         };
         keep_evidence(&mut item, evidence);
@@ -144,15 +145,35 @@ pub fn remove_objects(
         survey.refresh_holders();
         for (fresh, evidence) in closed {
             let mut judge = |o: &Object| check.judge(survey, o, now, false);
-            let mut item = removal_kinds::finish(&mut KindsKernel, fresh, &mut judge);
+            let mut item = removal_kinds::finish(&mut session.kernel(), fresh, &mut judge);
             keep_evidence(&mut item, evidence);
             items.push(item);
         }
     }
+    for item in &mut items {
+        explain_refusal(survey, item);
+    }
     Ok((
         items,
-        interrupted.or_else(|| interrupts.pending().map(|signal| (signal, 0))),
+        interrupted.or_else(|| session.pending_signal().map(|signal| (signal, 0))),
     ))
+}
+
+/// A removal the kernel refused (EPERM) says whose object it is and who may remove it.
+fn explain_refusal(survey: &mut Survey, item: &mut ObjectRemoval) {
+    if let ObjectOutcome::Failed { error, text } = &mut item.outcome {
+        if error.is_permission() && error.op != "archive" {
+            let restored = text
+                .split_once("; ")
+                .map(|(_, rest)| format!("; {rest}"))
+                .unwrap_or_default();
+            *text = format!(
+                "{}: {}{restored}",
+                item.object.label(),
+                survey.permission_text(&item.object)
+            );
+        }
+    }
 }
 
 /// gc's evidence goes with what was (or would be) removed.
@@ -172,7 +193,7 @@ pub fn report_failures(ctx: super::Context, items: &[ObjectRemoval]) {
     }
     for item in items {
         if let ObjectOutcome::Failed { error, text } = &item.outcome {
-            crate::render::error(&Error::sys(text.clone(), *error));
+            crate::render::error(&super::rm::failure(text, error));
         }
     }
 }
@@ -186,9 +207,13 @@ fn refused(object: Object, error: SysError, text: String) -> ObjectRemoval {
     }
 }
 
+/// Messages received from a POSIX queue, while they are out of it.
+type Taken = Vec<(u32, Vec<u8>)>;
+
 /// Judges, archives, then runs the removal sequence; the archive is deleted again when the
-/// object stays.
+/// object stays (and a drained queue gets its messages back).
 fn with_archive(
+    session: &mut Session,
     archive: &Archive,
     object: Object,
     check: &Check,
@@ -197,16 +222,22 @@ fn with_archive(
 ) -> ObjectRemoval {
     // Judge first: nothing is copied (or drained) from an object that stays.
     let mut judge = |o: &Object| check.judge(survey, o, now, true);
-    let planned = removal_kinds::remove_object(&mut KindsKernel, object, true, &mut judge);
+    let planned = removal_kinds::remove_object(&mut session.kernel(), object, true, &mut judge);
     if planned.outcome != ObjectOutcome::WouldRemove {
         return planned;
     }
     let object = planned.object;
     // The record, from what this run already knows (names, processes, holders).
     let record = survey.record(object.clone(), &Policy::default(), now);
-    let (files, drained) = match write_archive(archive, &record) {
+    let (json, drained) = match write_archive(archive, &record) {
         Ok(written) => written,
-        Err((error, text)) => return refused(object, error, format!("not removed: {text}")),
+        Err(failure) => {
+            return refused(
+                object,
+                failure.error,
+                format!("not removed: {}", failure.text),
+            )
+        }
     };
     // Draining changed the queue: the sequence starts from its drained state, and judges it
     // as it was before our own receives (they moved its times).
@@ -222,16 +253,26 @@ fn with_archive(
         Some(_) => check.judge(survey, &o.as_before(&before, true), now, true),
         None => check.judge(survey, o, now, true),
     };
-    let mut item = removal_kinds::remove_object(&mut KindsKernel, object, false, &mut discounted);
+    let mut item =
+        removal_kinds::remove_object(&mut session.kernel(), object, false, &mut discounted);
     if item.outcome == ObjectOutcome::Removed {
-        item.archive = files.last().cloned();
-    } else {
-        // It stays: so do its messages, and the archive would describe nothing removed.
-        if let (Some(taken), Object::Posix(p)) = (&drained, &item.object) {
-            mqueue::send_back(&p.name, taken).ok();
-        }
-        for path in files {
-            std::fs::remove_file(path).ok();
+        item.archive = Some(json);
+        return item;
+    }
+    // It stays: so do its messages, and the archive would describe nothing removed.
+    archive.dir.discard(&json);
+    archive.dir.discard(&json.with_extension("bin"));
+    if let (Some(taken), Object::Posix(p)) = (drained, &item.object) {
+        if let Err(lost) = give_back(archive.dir, &p.name, taken) {
+            let (error, text) = (lost.error, lost.text);
+            let kept = match &item.outcome {
+                ObjectOutcome::Kept(reason) => format!("kept ({}): ", reason.text),
+                _ => String::new(),
+            };
+            item.outcome = ObjectOutcome::Failed {
+                error,
+                text: format!("{kept}{text}"),
+            };
         }
     }
     item
@@ -256,33 +297,64 @@ struct RecordJson<'a> {
     bin: Option<String>,
     object: ObjectJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    messages: Option<Vec<MessageJson>>,
+    messages: Option<&'a [MessageJson]>,
 }
 
-type ArchiveFailure = (SysError, String);
-
-/// The files written (the record last), and a POSIX queue's messages if it was drained.
-type Written = (Vec<PathBuf>, Option<Vec<(u32, Vec<u8>)>>);
-
-fn io_failure(path: &Path, e: std::io::Error) -> ArchiveFailure {
-    (
-        SysError::new("archive", e.raw_os_error().unwrap_or(libc::EIO)),
-        format!("{}: {e}", path.display()),
-    )
+/// Why an object's archive was not written (nothing was removed).
+struct Failure {
+    error: SysError,
+    text: String,
 }
 
-/// Writes `DIR/<kind>-<id or name>…` (`.bin` for bytes, `.json` for the record), created
-/// new, fsynced, the directory fsynced after them. Returns the paths, the record last.
-fn write_archive(archive: &Archive, record: &ObjectRecord) -> Result<Written, ArchiveFailure> {
+impl From<ArchiveError> for Failure {
+    fn from(e: ArchiveError) -> Failure {
+        Failure {
+            error: e.sys(),
+            text: e.text,
+        }
+    }
+}
+
+fn posix_message((priority, body): &(u32, Vec<u8>)) -> MessageJson {
+    MessageJson {
+        mtype: None,
+        priority: Some(*priority),
+        size: body.len(),
+        base64: crate::hexdump::base64(body),
+    }
+}
+
+/// Writes the object's archive; returns the record's path and, for a POSIX queue that was
+/// drained, its messages (which are now only in the archive). If the archive cannot be
+/// written after a drain, the messages go back ([`give_back`]).
+fn write_archive(
+    archive: &Archive,
+    record: &ObjectRecord,
+) -> Result<(std::path::PathBuf, Option<Taken>), Failure> {
     let object = &record.object;
-    let stem = match object {
-        Object::Sem(s) => format!("sem-{}-{}", s.id, crate::model::KeyHex(s.key)),
-        Object::Msg(q) => format!("msg-{}-{}", q.id, crate::model::KeyHex(q.key)),
-        Object::Posix(p) => format!("{}-{}", p.kind, p.name.trim_start_matches('/')),
+    let base = match object {
+        Object::Sem(s) => format!(
+            "sem-{}-{}-{}",
+            s.id,
+            crate::model::KeyHex(s.key),
+            archive::stamp(s.ctime)
+        ),
+        Object::Msg(q) => format!(
+            "msg-{}-{}-{}",
+            q.id,
+            crate::model::KeyHex(q.key),
+            archive::stamp(q.ctime)
+        ),
+        Object::Posix(p) => format!(
+            "{}-{}-{}",
+            p.kind,
+            file_name_part(&p.name),
+            archive::stamp(p.ctime)
+        ),
     };
-    let mut bytes = None;
-    let mut messages = None;
-    let mut drained = None;
+    let mut messages: Option<Vec<MessageJson>> = None;
+    let mut drained: Option<Taken> = None;
+    let mut source: Option<(File, u64)> = None;
     match object {
         Object::Sem(_) => {}
         Object::Msg(q) => {
@@ -290,66 +362,151 @@ fn write_archive(archive: &Archive, record: &ObjectRecord) -> Result<Written, Ar
             let copied = match msg::copy_messages(q.id, max) {
                 Err(e) if msg::is_unsupported(&e) && archive.drain => msg::drain(q.id, max),
                 Err(e) if msg::is_unsupported(&e) => {
-                    return Err((
-                        e,
-                        "this kernel cannot copy a queue's messages (no MSG_COPY): archiving \
-                         would receive them, which --drain allows"
+                    return Err(Failure {
+                        error: e,
+                        text: "this kernel cannot copy a queue's messages (no MSG_COPY): \
+                               archiving would receive them, which --drain allows"
                             .to_string(),
-                    ))
+                    })
                 }
                 other => other,
             };
-            let copied =
-                copied.map_err(|e| (e, format!("reading the messages of msg {}", q.id)))?;
+            let copied = copied.map_err(|e| Failure {
+                error: e,
+                text: format!("reading the messages of msg {}", q.id),
+            })?;
             messages = Some(copied.iter().map(sysv_message).collect());
         }
         Object::Posix(p) if p.kind == Kind::Pmq => {
             let queued = p.queue.map_or(0, |q| q.qsize);
             if queued > 0 && !archive.drain {
-                return Err((
-                    SysError::new("archive", libc::EOPNOTSUPP),
-                    format!(
+                return Err(Failure {
+                    error: SysError::new("archive", libc::EOPNOTSUPP),
+                    text: format!(
                         "{} holds {queued} bytes of messages, which can only be read by \
                          receiving them: archiving drains the queue, which --drain allows",
-                        p.name
+                        crate::render::escape(&p.name)
                     ),
-                ));
+                });
             }
             if queued > 0 {
-                let taken = mqueue::drain(&p.name).map_err(|e| {
-                    (
-                        SysError::new("mq_receive", e.raw_os_error().unwrap_or(libc::EIO)),
-                        format!("draining {}: {e}", p.name),
-                    )
+                let taken = mqueue::drain(&p.name).map_err(|e| Failure {
+                    error: SysError::new("mq_receive", e.raw_os_error().unwrap_or(libc::EIO)),
+                    text: format!("draining {}: {e}", crate::render::escape(&p.name)),
                 })?;
-                messages = Some(
-                    taken
-                        .iter()
-                        .map(|(priority, body)| MessageJson {
-                            mtype: None,
-                            priority: Some(*priority),
-                            size: body.len(),
-                            base64: crate::hexdump::base64(body),
-                        })
-                        .collect(),
-                );
+                messages = Some(taken.iter().map(posix_message).collect());
                 drained = Some(taken);
             } else {
                 messages = Some(Vec::new());
             }
         }
         Object::Posix(p) => {
-            bytes = Some(posix::read_bytes(&p.path, p.size).map_err(|e| io_failure(&p.path, e))?);
+            let (file, meta) = posix::open_for_reading(&p.path)
+                .map_err(|e| Failure::from(ArchiveError::at(&p.path, e)))?;
+            use std::os::unix::fs::MetadataExt;
+            source = Some((file, meta.size()));
         }
     }
-    match write_files(archive.dir, &stem, record, bytes.as_deref(), messages) {
-        Ok(files) => Ok((files, drained)),
+    let mut fill = |out: &File| match &source {
+        Some((file, len)) => archive::copy_file(file, *len, out),
+        None => Ok(()),
+    };
+    let render = |bin: Option<&str>| {
+        let doc = RecordJson {
+            schema_version: crate::render::json::SCHEMA_VERSION,
+            archived_at_unix: sys::now_unix(),
+            bin: bin.map(str::to_string),
+            object: ObjectJson::new(record),
+            messages: messages.as_deref(),
+        };
+        let mut text =
+            serde_json::to_vec_pretty(&doc).map_err(|e| format!("encoding the record: {e}"))?;
+        text.push(b'\n');
+        Ok(text)
+    };
+    let bytes = source.is_some().then_some(&mut fill as &mut archive::Fill);
+    match archive.dir.write(&base, bytes, &render) {
+        Ok(json) => Ok((json, drained)),
         Err(e) => {
-            if let (Some(taken), Object::Posix(p)) = (&drained, object) {
-                // Never lose data: put the received messages back.
-                mqueue::send_back(&p.name, taken).ok();
+            let mut failure = Failure::from(e);
+            if let (Some(taken), Object::Posix(p)) = (drained, object) {
+                // Never lose data: the received messages go back (or into a rescue file).
+                match give_back(archive.dir, &p.name, taken) {
+                    Ok(()) => failure.text.push_str("; its messages were sent back"),
+                    Err(lost) => {
+                        failure.error = lost.error;
+                        failure.text = format!("{}; {}", failure.text, lost.text);
+                    }
+                }
             }
-            Err(e)
+            Err(failure)
+        }
+    }
+}
+
+/// At most this much of a POSIX name goes into a file name (NAME_MAX is 255 in all).
+fn file_name_part(name: &str) -> String {
+    let bare = name.trim_start_matches('/');
+    let mut end = bare.len().min(128);
+    while !bare.is_char_boundary(end) {
+        end -= 1;
+    }
+    bare[..end].to_string()
+}
+
+/// Sends drained messages back to their queue. What cannot be sent back is written to a
+/// rescue file beside the archive; the error says where (and is an error either way: exit 1).
+fn give_back(dir: &ArchiveDir, name: &str, taken: Taken) -> Result<(), Failure> {
+    let (sent, why) = match mqueue::send_back(name, &taken) {
+        Ok(()) => return Ok(()),
+        Err(partial) => partial,
+    };
+    let rest = &taken[sent..];
+    let shown = crate::render::escape(name);
+    let base = format!(
+        "pmq-{}-rescue-{}",
+        file_name_part(name),
+        archive::stamp(sys::now_unix())
+    );
+    let rescue = |_: Option<&str>| {
+        #[derive(Serialize)]
+        struct Rescue<'a> {
+            schema_version: u32,
+            queue: &'a str,
+            why: String,
+            messages: Vec<MessageJson>,
+        }
+        let doc = Rescue {
+            schema_version: crate::render::json::SCHEMA_VERSION,
+            queue: name,
+            why: format!("received to archive the queue, and could not be sent back: {why}"),
+            messages: rest.iter().map(posix_message).collect(),
+        };
+        serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())
+    };
+    let error = SysError::new("mq_send", why.raw_os_error().unwrap_or(libc::EIO));
+    match dir.write(&base, None, &rescue) {
+        Ok(path) => Err(Failure {
+            error,
+            text: format!(
+                "{} message(s) of {shown} could not be sent back ({why}): they are saved in {}",
+                rest.len(),
+                path.display()
+            ),
+        }),
+        Err(e) => {
+            // The last place left: the report itself, so that they can be sent again by hand.
+            let all = rescue(None).map(|t| String::from_utf8_lossy(&t).into_owned());
+            Err(Failure {
+                error,
+                text: format!(
+                    "{} message(s) of {shown} could not be sent back ({why}) nor saved ({}); \
+                     here they are: {}",
+                    rest.len(),
+                    e.text,
+                    all.unwrap_or_default()
+                ),
+            })
         }
     }
 }
@@ -361,65 +518,4 @@ fn sysv_message(m: &Message) -> MessageJson {
         size: m.bytes.len(),
         base64: crate::hexdump::base64(&m.bytes),
     }
-}
-
-fn write_files(
-    dir: &Path,
-    stem: &str,
-    record: &ObjectRecord,
-    bytes: Option<&[u8]>,
-    messages: Option<Vec<MessageJson>>,
-) -> Result<Vec<PathBuf>, ArchiveFailure> {
-    let mut created = Vec::new();
-    let result = (|| {
-        let bin = match bytes {
-            Some(bytes) => {
-                let path = dir.join(format!("{stem}.bin"));
-                write_new(&path, bytes)?;
-                created.push(path);
-                Some(format!("{stem}.bin"))
-            }
-            None => None,
-        };
-        let doc = RecordJson {
-            schema_version: crate::render::json::SCHEMA_VERSION,
-            archived_at_unix: sys::now_unix(),
-            bin,
-            object: ObjectJson::new(record),
-            messages,
-        };
-        let mut text = serde_json::to_vec_pretty(&doc).map_err(|e| {
-            (
-                SysError::new("archive", libc::EIO),
-                format!("encoding the record: {e}"),
-            )
-        })?;
-        text.push(b'\n');
-        let path = dir.join(format!("{stem}.json"));
-        write_new(&path, &text)?;
-        created.push(path);
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_failure(dir, e))
-    })();
-    match result {
-        Ok(()) => Ok(created),
-        Err(e) => {
-            for path in created {
-                std::fs::remove_file(path).ok();
-            }
-            Err(e)
-        }
-    }
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ArchiveFailure> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| io_failure(path, e))?;
-    file.write_all(bytes).map_err(|e| io_failure(path, e))?;
-    file.sync_all().map_err(|e| io_failure(path, e))
 }

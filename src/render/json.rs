@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::{
     self, Attacher, Created, FtokKey, KeyHex, Limits, Reason, SegmentDetail, SegmentRecord, Verdict,
 };
-use crate::removal::{Outcome, Removal};
+use crate::removal::Outcome;
 use crate::units::{Perms, Rfc3339};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -515,6 +515,7 @@ struct RemovalDocument<'a> {
     removed: Vec<Entry<'a, RemovedJson<'a>>>,
     kept: Vec<Entry<'a, KeptJson<'a>>>,
     failed: Vec<Entry<'a, FailedJson<'a>>>,
+    restored: Vec<RestoredJson<'a>>,
 }
 
 /// A segment's entry, or another kind's.
@@ -525,14 +526,28 @@ enum Entry<'a, T> {
     Other(super::objects::ObjectRemovedJson<'a>),
 }
 
-/// The `rm`/`gc` document: every item lands in exactly one of removed, kept, failed.
-pub fn removal(
-    out: &mut dyn Write,
-    dry_run: bool,
-    items: &[Removal],
-    others: &[crate::removal_kinds::ObjectRemoval],
-    unresolved: &[Unresolved],
-) -> Result<()> {
+#[derive(Serialize)]
+struct RestoredJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Option<i32>,
+    key: Option<u32>,
+    key_hex: Option<String>,
+    name: Option<&'a str>,
+    mode: u32,
+    perms: String,
+}
+
+/// The `rm`/`gc` document: every item lands in exactly one of removed, kept, failed; what a
+/// killed run had left at mode 000 is in `restored` (or, when that failed, in `failed`).
+pub fn removal(out: &mut dyn Write, report: &super::Report) -> Result<()> {
+    let super::Report {
+        dry_run,
+        items,
+        others,
+        unresolved,
+        restored,
+    } = *report;
     let gone = Reason::new("gone", "already gone");
     let mut doc = RemovalDocument {
         schema_version: SCHEMA_VERSION,
@@ -540,7 +555,38 @@ pub fn removal(
         removed: vec![],
         kept: vec![],
         failed: vec![],
+        restored: vec![],
     };
+    for r in restored {
+        let e = &r.entry;
+        let sysv = e.id.is_some();
+        match &r.error {
+            None => doc.restored.push(RestoredJson {
+                kind: e.kind.as_str(),
+                id: e.id,
+                key: sysv.then_some(e.key),
+                key_hex: sysv.then(|| model::key_hex(e.key)),
+                name: e.name.as_deref(),
+                mode: e.mode,
+                perms: crate::units::perms_string(e.mode),
+            }),
+            Some(error) => doc.failed.push(Entry::Shm(FailedJson {
+                kind: e.kind.as_str(),
+                selector: e.name.as_deref(),
+                id: e.id,
+                key: sysv.then_some(e.key),
+                key_hex: sysv.then(|| model::key_hex(e.key)),
+                error: ErrorJson {
+                    code: error.code().to_string(),
+                    text: format!(
+                        "left at mode 0000 by an interrupted run; restoring mode {:04o} failed: {}",
+                        e.mode,
+                        error.text()
+                    ),
+                },
+            })),
+        }
+    }
     for item in items {
         let removed = |segment: &model::Segment, marked: bool| RemovedJson {
             kind: "shm",
@@ -587,7 +633,11 @@ pub fn removal(
                 key_hex: segment.as_ref().map(|s| model::key_hex(s.key)),
                 error: ErrorJson {
                     code: error.code().to_string(),
-                    text: format!("{text}: {}", error.text()),
+                    text: if error.is_permission() && error.op != "archive" {
+                        text.clone()
+                    } else {
+                        format!("{text}: {}", error.text())
+                    },
                 },
             })),
         }

@@ -4,6 +4,37 @@ pub mod objects;
 pub mod prometheus;
 pub mod table;
 
+/// What an `rm` or `gc` run did, for the renderers.
+pub struct Report<'a> {
+    pub dry_run: bool,
+    pub items: &'a [crate::removal::Removal],
+    pub others: &'a [crate::removal_kinds::ObjectRemoval],
+    /// Selectors that named nothing (rm).
+    pub unresolved: &'a [json::Unresolved],
+    /// What a killed run had left at mode 000, restored (or not) when this one began.
+    pub restored: &'a [crate::journal::Restored],
+}
+
+/// Text from outside (object names, command lines) made safe to print: control characters
+/// and backslashes escaped as `ls -b` does, so that a name cannot split a line or forge one.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() || c == '\\') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A remark on stderr that is not the command's result (`-q` silences it).
 pub fn note(quiet: bool, text: &str) {
     if !quiet {

@@ -637,7 +637,11 @@ pub fn removal_json<'a>(
         ObjectOutcome::Failed { error, text } => {
             entry.error = Some(ErrorJson {
                 code: error.code().to_string(),
-                text: format!("{text}: {}", error.text()),
+                text: if error.is_permission() && error.op != "archive" {
+                    text.clone()
+                } else {
+                    format!("{text}: {}", error.text())
+                },
             });
             "failed"
         }

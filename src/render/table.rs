@@ -342,14 +342,25 @@ fn evidence_text(item: &Removal) -> String {
 }
 
 /// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
-pub fn removal(
-    out: &mut dyn Write,
-    items: &[Removal],
-    others: &[crate::removal_kinds::ObjectRemoval],
-    view: RemovalView,
-) -> Result<()> {
+pub fn removal(out: &mut dyn Write, report: &super::Report, view: RemovalView) -> Result<()> {
     use crate::removal_kinds::ObjectOutcome;
-    let (mut removed, mut bytes, mut would) = (0, 0, false);
+    let super::Report {
+        dry_run,
+        items,
+        others,
+        restored,
+        ..
+    } = *report;
+    for r in restored.iter().filter(|r| r.error.is_none()) {
+        writeln!(
+            out,
+            "restored {} to mode {:04o}: an interrupted run had left it at 0000",
+            super::escape(&r.entry.label()),
+            r.entry.mode
+        )?;
+    }
+    let (mut removed, mut bytes, mut would) = (0, 0, dry_run);
+    let mut failed = 0;
     let mut kept: Vec<(&str, usize)> = Vec::new();
     let mut count_kept = |code: &'static str| match kept.iter_mut().find(|(c, _)| *c == code) {
         Some((_, n)) => *n += 1,
@@ -419,7 +430,8 @@ pub fn removal(
                 }
             }
             Outcome::Gone { id } if !view.quiet => writeln!(out, "shm {id} already gone")?,
-            Outcome::Gone { .. } | Outcome::Failed { .. } => {}
+            Outcome::Gone { .. } => {}
+            Outcome::Failed { .. } => failed += 1,
         }
     }
     let segments = removed;
@@ -431,9 +443,11 @@ pub fn removal(
                 (removed, bytes, would) = (removed + 1, bytes + item.object.bytes(), true)
             }
             ObjectOutcome::Kept(reason) => count_kept(reason.code),
-            ObjectOutcome::Gone | ObjectOutcome::Failed { .. } => {}
+            ObjectOutcome::Gone => {}
+            ObjectOutcome::Failed { .. } => failed += 1,
         }
     }
+    failed += restored.iter().filter(|r| r.error.is_some()).count();
     if view.summary && !view.quiet {
         let verb = if would { "would remove" } else { "removed" };
         let what = if removed == segments {
@@ -441,11 +455,14 @@ pub fn removal(
         } else {
             "object(s)"
         };
-        let mut line = if removed == 0 {
-            "nothing to remove".to_string()
-        } else {
-            format!("{verb} {removed} {what}, {}", human_size(bytes))
+        let mut line = match (removed, failed) {
+            (0, 0) => "nothing to remove".to_string(),
+            (0, _) => format!("{verb} nothing"),
+            _ => format!("{verb} {removed} {what}, {}", human_size(bytes)),
         };
+        if failed > 0 {
+            line.push_str(&format!("; failed {failed}"));
+        }
         if !kept.is_empty() {
             let total: usize = kept.iter().map(|(_, n)| n).sum();
             let parts: Vec<String> = kept.iter().map(|(code, n)| format!("{code} {n}")).collect();

@@ -54,14 +54,15 @@ pub fn drain(name: &str) -> io::Result<Vec<(u32, Vec<u8>)>> {
     }
 }
 
-/// Sends messages back (after an archive that could not be written), without waiting.
-pub fn send_back(name: &str, messages: &[(u32, Vec<u8>)]) -> io::Result<()> {
-    let q = open(name, libc::O_WRONLY | libc::O_NONBLOCK)?;
-    for (priority, body) in messages {
+/// Sends messages back (after an archive that could not be written), without waiting. On
+/// failure, how many were sent back before it, and why the next one was not.
+pub fn send_back(name: &str, messages: &[(u32, Vec<u8>)]) -> Result<(), (usize, io::Error)> {
+    let q = open(name, libc::O_WRONLY | libc::O_NONBLOCK).map_err(|e| (0, e))?;
+    for (sent, (priority, body)) in messages.iter().enumerate() {
         // SAFETY: `body` is readable for its length.
         let rc = unsafe { libc::mq_send(q.0, body.as_ptr().cast(), body.len(), *priority) };
         if rc != 0 {
-            return Err(io::Error::last_os_error());
+            return Err((sent, io::Error::last_os_error()));
         }
     }
     Ok(())

@@ -291,6 +291,13 @@ pub fn parse_sem_value(bytes: &[u8]) -> Option<SemValue> {
 /// of a tmpfs file raises SIGBUS). Does not follow symlinks, does not block on a FIFO, and
 /// leaves atime alone when allowed to (O_NOATIME needs ownership or CAP_FOWNER).
 pub fn read_bytes(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let (file, meta) = open_for_reading(path)?;
+    read_at_most(&file, max, meta.size())
+}
+
+/// Opens the object's file to read it, as [`read_bytes`] does: never through a link, never
+/// blocking, leaving atime alone when allowed, and only a regular file.
+pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
     let open = |extra: i32| {
         OpenOptions::new()
             .read(true)
@@ -308,7 +315,44 @@ pub fn read_bytes(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             format!("{} is not a regular file", path.display()),
         ));
     }
-    read_at_most(&file, max, meta.size())
+    Ok((file, meta))
+}
+
+/// The next run of data at or after `from` in a file that may have holes: (start, end), or
+/// None when only a hole is left (SEEK_DATA/SEEK_HOLE; a file system without them reports
+/// the whole rest as data).
+pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
+    use std::os::fd::AsRawFd;
+    if from >= len {
+        return Ok(None);
+    }
+    let seek = |offset: u64, whence: i32| -> io::Result<Option<u64>> {
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
+        // SAFETY: lseek on a descriptor we own; it only moves the file offset, which every
+        // read here ignores (they are preads).
+        let at = unsafe { libc::lseek(file.as_raw_fd(), offset, whence) };
+        if at >= 0 {
+            return Ok(Some(at as u64));
+        }
+        match super::errno() {
+            libc::ENXIO => Ok(None),
+            libc::EINVAL => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+            errno => Err(io::Error::from_raw_os_error(errno)),
+        }
+    };
+    let start = match seek(from, libc::SEEK_DATA) {
+        Ok(Some(start)) => start,
+        Ok(None) => return Ok(None),
+        // No SEEK_DATA here: all of it is data.
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(Some((from, len))),
+        Err(e) => return Err(e),
+    };
+    if start >= len {
+        return Ok(None);
+    }
+    let end = seek(start, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+    Ok(Some((start, end.max(start))))
 }
 
 fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
@@ -346,6 +390,41 @@ pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     }
     let through = format!("/proc/self/fd/{}", file.as_raw_fd());
     std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode & 0o7777))
+}
+
+/// What restoring a journalled object's mode found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reopened {
+    /// It was at mode 000 with the same device and inode: its mode is `mode` again.
+    Restored,
+    /// No such file, another file under the name, or not at mode 000: left alone.
+    NotOurs,
+}
+
+/// Gives the file at `path` the permission bits `mode` back if it is still the object
+/// (`dev`, `ino`) and still at mode 000; checked and changed through one O_PATH descriptor.
+pub fn restore_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<Reopened> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reopened::NotOurs),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file()
+        || (meta.dev(), meta.ino()) != (dev, ino)
+        || meta.mode() & 0o777 != 0
+    {
+        return Ok(Reopened::NotOurs);
+    }
+    let through = format!("/proc/self/fd/{}", file.as_raw_fd());
+    std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode & 0o777))?;
+    Ok(Reopened::Restored)
 }
 
 /// Removes the object's name (shm_unlink, sem_unlink and mq_unlink do exactly this);

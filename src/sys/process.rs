@@ -131,6 +131,21 @@ pub fn signal(pid: i32, signal: i32) -> std::io::Result<()> {
     }
 }
 
+/// Capability numbers (linux/capability.h).
+pub const CAP_FOWNER: u32 = 3;
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+/// The effective capability set of this process (`CapEff:` of /proc/self/status).
+pub fn effective_capabilities() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_cap_eff(&status)
+}
+
+pub fn parse_cap_eff(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    u64::from_str_radix(line.trim(), 16).ok()
+}
+
 /// The effective uid of this process.
 pub fn effective_uid() -> u32 {
     // SAFETY: geteuid cannot fail and touches no memory.
@@ -147,6 +162,15 @@ mod tests {
         assert_eq!(parse_start_ticks(stat), Some(987654));
         assert_eq!(parse_start_ticks("garbage"), None);
         assert_eq!(parse_start_ticks("1 (x) S 1 2"), None);
+    }
+
+    #[test]
+    fn capabilities_from_status() {
+        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000200008\n";
+        let caps = parse_cap_eff(status).expect("CapEff");
+        assert_ne!(caps & (1 << CAP_SYS_ADMIN), 0);
+        assert_ne!(caps & (1 << CAP_FOWNER), 0);
+        assert_eq!(parse_cap_eff("Name: x"), None);
     }
 
     #[test]

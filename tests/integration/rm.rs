@@ -146,7 +146,12 @@ fn exit_codes_merge_across_the_batch() {
     let out = ns.shmctl_as(65534, &["rm", "--json", &theirs.to_string()]);
     assert_exit(&out, 4, &["rm as nobody"]);
     let d = doc(&out);
-    assert_eq!(d["failed"][0]["error"]["code"], "EPERM");
+    // Judged in the plan: kept, with whose it is and who may remove it.
+    assert_eq!(d["kept"][0]["reason"]["code"], "not_owner", "{d}");
+    assert_eq!(
+        d["kept"][0]["reason"]["text"],
+        "owned by root (uid 0): only its owner, its creator or root can remove it"
+    );
     let s = ns.segments();
     assert_eq!(
         by_id(&s, theirs)["mode"],

@@ -1,0 +1,380 @@
+//! The removal journal: what a run killed between "mode 000" and "removed or restored"
+//! would otherwise leave closed forever.
+//!
+//! Before the removal sequence sets an object's mode to 000, it appends a `begin` line —
+//! the object's kind, id or path, what identifies it, and its original mode — and fsyncs it;
+//! when the sequence ends (removed, gone, or the mode restored) it appends an `end` line.
+//! Every run that removes (not a dry run) reads the journal right after taking the lock and
+//! restores the mode of each object that a `begin` without `end` names, if that object
+//! still exists, has the same identity and is still at mode 000. The journal lives beside
+//! the lock, in a directory only its user can write, and is emptied when a run ends.
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Segment;
+use crate::objects::{Kind, Object};
+
+/// A journal larger than this is not read whole (it holds two short lines per object of a
+/// killed run; 16 MiB is over 50,000 objects).
+const MAX_BYTES: u64 = 16 << 20;
+
+/// What a `begin` line records: enough to find the object again and to be sure it is the
+/// same one (ids carry a sequence number; keys, creators and sizes do not change; a POSIX
+/// object is its device and inode), and the mode to give back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub kind: Kind,
+    /// SysV: the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i32>,
+    /// POSIX: the file's path, as bytes (a name need not be UTF-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<u8>>,
+    /// POSIX: the name as shown (`/name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub key: u32,
+    #[serde(default)]
+    pub cuid: u32,
+    /// shm: the creator pid.
+    #[serde(default)]
+    pub cpid: i32,
+    /// shm: the size; sem: the number of semaphores.
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub dev: u64,
+    #[serde(default)]
+    pub ino: u64,
+    /// The permission bits to restore.
+    pub mode: u32,
+}
+
+/// What the journal said a killed run had left at mode 000, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    pub entry: Entry,
+    /// Why restoring its mode failed (it is then still at 000, and stays journalled).
+    pub error: Option<crate::sys::SysError>,
+}
+
+/// Which object a line is about (what `end` names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+enum Line {
+    Begin(Entry),
+    End(Target),
+}
+
+impl Entry {
+    pub fn of_segment(s: &Segment) -> Entry {
+        Entry {
+            kind: Kind::Shm,
+            id: Some(s.id),
+            path: None,
+            name: None,
+            key: s.key,
+            cuid: s.cuid,
+            cpid: s.cpid,
+            size: s.size,
+            dev: 0,
+            ino: 0,
+            mode: s.perms(),
+        }
+    }
+
+    pub fn of_object(o: &Object) -> Entry {
+        let blank = Entry {
+            kind: o.kind(),
+            id: None,
+            path: None,
+            name: None,
+            key: 0,
+            cuid: 0,
+            cpid: 0,
+            size: 0,
+            dev: 0,
+            ino: 0,
+            mode: o.mode() & 0o777,
+        };
+        match o {
+            Object::Sem(s) => Entry {
+                id: Some(s.id),
+                key: s.key,
+                cuid: s.cuid,
+                size: s.nsems,
+                ..blank
+            },
+            Object::Msg(q) => Entry {
+                id: Some(q.id),
+                key: q.key,
+                cuid: q.cuid,
+                ..blank
+            },
+            Object::Posix(p) => Entry {
+                path: Some(p.path.as_os_str().as_bytes().to_vec()),
+                name: Some(p.name.clone()),
+                dev: p.dev,
+                ino: p.ino,
+                ..blank
+            },
+        }
+    }
+
+    pub fn target(&self) -> Target {
+        Target {
+            kind: self.kind,
+            id: self.id,
+            path: self.path.clone(),
+        }
+    }
+
+    pub fn path(&self) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStringExt;
+        self.path
+            .clone()
+            .map(|p| PathBuf::from(std::ffi::OsString::from_vec(p)))
+    }
+
+    /// Whether `segment` is the one this entry names.
+    pub fn names_segment(&self, s: &Segment) -> bool {
+        self.kind == Kind::Shm
+            && (self.id, self.key, self.cuid, self.cpid, self.size)
+                == (Some(s.id), s.key, s.cuid, s.cpid, s.size)
+    }
+
+    /// Whether `object` is the one this entry names.
+    pub fn names_object(&self, o: &Object) -> bool {
+        let now = Entry::of_object(o);
+        self.kind == now.kind
+            && (
+                self.id, &self.path, self.key, self.cuid, self.size, self.dev, self.ino,
+            ) == (
+                now.id, &now.path, now.key, now.cuid, now.size, now.dev, now.ino,
+            )
+    }
+
+    /// How reports name it: `shm 5 key 0x00001234`, `pshm /data`.
+    pub fn label(&self) -> String {
+        match (self.id, &self.name) {
+            (Some(id), _) => format!("{} {id} key {}", self.kind, crate::model::KeyHex(self.key)),
+            (None, Some(name)) => format!("{} {name}", self.kind),
+            (None, None) => self.kind.to_string(),
+        }
+    }
+}
+
+impl Target {
+    pub fn of_segment(id: i32) -> Target {
+        Target {
+            kind: Kind::Shm,
+            id: Some(id),
+            path: None,
+        }
+    }
+
+    pub fn of_object(o: &Object) -> Target {
+        Entry::of_object(o).target()
+    }
+}
+
+/// The entries whose sequence did not end, in the order they began.
+pub fn unfinished(text: &str) -> Vec<Entry> {
+    let mut open: Vec<Entry> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // A line cut short by a kill mid-write (or any damage) is skipped, not fatal.
+        match serde_json::from_str::<Line>(line) {
+            Ok(Line::Begin(entry)) => {
+                let target = entry.target();
+                open.retain(|e| e.target() != target);
+                open.push(entry);
+            }
+            Ok(Line::End(target)) => open.retain(|e| e.target() != target),
+            Err(_) => {}
+        }
+    }
+    open
+}
+
+/// The journal file of one IPC namespace, opened by the holder of its lock.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+    pub path: PathBuf,
+    /// Lines were written since it was last emptied.
+    written: bool,
+}
+
+impl Journal {
+    /// Opens (creating) `DIR/ipc-NS.journal`; `dir` is the checked lock directory.
+    pub fn open(dir: &Path, ns: u64) -> Result<Journal, crate::sys::lock::LockError> {
+        let path = dir.join(format!("ipc-{ns}.journal"));
+        let file = crate::sys::lock::open_private(&path)?;
+        Ok(Journal {
+            file,
+            path,
+            written: false,
+        })
+    }
+
+    /// What a killed run left: the entries that began and never ended.
+    pub fn unfinished(&mut self) -> io::Result<Vec<Entry>> {
+        self.file.rewind()?;
+        let mut text = String::new();
+        (&self.file)
+            .take(MAX_BYTES)
+            .read_to_string(&mut text)
+            .or_else(|e| {
+                // Damage (invalid UTF-8) loses what it damaged, not the rest: read it lossily.
+                if e.kind() == io::ErrorKind::InvalidData {
+                    self.file.rewind()?;
+                    let mut bytes = Vec::new();
+                    (&self.file).take(MAX_BYTES).read_to_end(&mut bytes)?;
+                    text = String::from_utf8_lossy(&bytes).into_owned();
+                    Ok(text.len())
+                } else {
+                    Err(e)
+                }
+            })?;
+        Ok(unfinished(&text))
+    }
+
+    fn append(&mut self, line: &Line) -> io::Result<()> {
+        let mut text = serde_json::to_vec(line).map_err(io::Error::other)?;
+        text.push(b'\n');
+        self.file.seek(io::SeekFrom::End(0))?;
+        self.file.write_all(&text)?;
+        self.written = true;
+        Ok(())
+    }
+
+    /// Records that `entry`'s mode is about to become 000; on disk before it returns.
+    pub fn begin(&mut self, entry: &Entry) -> io::Result<()> {
+        self.append(&Line::Begin(entry.clone()))?;
+        self.file.sync_data()
+    }
+
+    /// Records that the sequence on `target` ended (removed, gone or restored). Not synced:
+    /// a lost `end` only makes the next run look at an object that is fine.
+    pub fn end(&mut self, target: &Target) -> io::Result<()> {
+        self.append(&Line::End(target.clone()))
+    }
+
+    /// Empties the journal but for `keep` (entries that still need restoring).
+    pub fn reset(&mut self, keep: &[Entry]) -> io::Result<()> {
+        if !self.written && keep.is_empty() && self.file.metadata()?.len() == 0 {
+            return Ok(());
+        }
+        self.file.set_len(0)?;
+        self.written = false;
+        for entry in keep {
+            self.append(&Line::Begin(entry.clone()))?;
+        }
+        self.file.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(id: i32) -> Segment {
+        Segment {
+            id,
+            key: 0x1234,
+            uid: 0,
+            gid: 0,
+            cuid: 0,
+            cgid: 0,
+            mode: 0o640,
+            size: 4096,
+            nattch: 0,
+            cpid: 77,
+            lpid: 0,
+            atime: 0,
+            dtime: 0,
+            ctime: 1,
+        }
+    }
+
+    #[test]
+    fn a_begin_without_end_is_unfinished() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path(), 1).expect("open");
+        journal
+            .begin(&Entry::of_segment(&segment(5)))
+            .expect("begin");
+        journal
+            .begin(&Entry::of_segment(&segment(6)))
+            .expect("begin");
+        journal.end(&Target::of_segment(5)).expect("end");
+        let mut again = Journal::open(dir.path(), 1).expect("reopen");
+        let open = again.unfinished().expect("read");
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, Some(6));
+        assert_eq!(open[0].mode, 0o640);
+        assert!(open[0].names_segment(&segment(6)));
+        assert!(!open[0].names_segment(&Segment {
+            cpid: 78,
+            ..segment(6)
+        }));
+        again.reset(&open).expect("reset");
+        assert_eq!(again.unfinished().expect("read"), open);
+        again.reset(&[]).expect("reset");
+        assert!(again.unfinished().expect("read").is_empty());
+    }
+
+    #[test]
+    fn damaged_lines_are_skipped() {
+        let text = format!(
+            "{}\n{{\"op\":\"begin\",\"kind\":\"shm\",\"id\"\n\u{fffd}garbage\n",
+            serde_json::to_string(&Line::Begin(Entry::of_segment(&segment(3)))).expect("json")
+        );
+        let open = unfinished(&text);
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, Some(3));
+    }
+
+    #[test]
+    fn a_posix_path_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let object = Object::Posix(crate::objects::PosixObject {
+            kind: Kind::Pshm,
+            name: "/\u{fffd}".into(),
+            path: PathBuf::from(std::ffi::OsStr::from_bytes(b"/dev/shm/\xff")),
+            dev: 1,
+            ino: 2,
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+            size: 0,
+            atime: 0,
+            mtime: 0,
+            ctime: 0,
+            queue: None,
+            semaphore: None,
+        });
+        let line = serde_json::to_string(&Line::Begin(Entry::of_object(&object))).expect("json");
+        let open = unfinished(&line);
+        assert_eq!(open.len(), 1);
+        assert!(open[0].names_object(&object));
+        assert_eq!(
+            open[0].path().expect("path").as_os_str().as_bytes(),
+            b"/dev/shm/\xff"
+        );
+    }
+}
