@@ -10,6 +10,8 @@
  *   lock                   SHM_LOCK current (needs CAP_IPC_LOCK)
  *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
+ *   manysem N              creates N IPC_PRIVATE semaphore sets of one semaphore (mode 0600);
+ *                          prints "created=N"
  *   write TEXT             copies TEXT into the current attachment
  *   hex HEXBYTES           copies the bytes spelled in hex ("0100ff") into the attachment
  *   fill SEED              fills the whole current attachment with bytes from an LCG:
@@ -190,6 +192,12 @@ int main(int argc, char **argv) {
             unsigned long made = 0;
             for (; made < n; made++)
                 if (shmget(IPC_PRIVATE, size, IPC_CREAT | 0600) < 0) die("shmget");
+            printf("created=%lu\n", made);
+        } else if (!strcmp(op, "manysem")) {
+            unsigned long n = num(ARG());
+            unsigned long made = 0;
+            for (; made < n; made++)
+                if (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) < 0) die("semget");
             printf("created=%lu\n", made);
         } else if (!strcmp(op, "write")) {
             const char *text = ARG();

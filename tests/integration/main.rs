@@ -19,4 +19,5 @@ mod schema;
 mod schema_gcc;
 mod stat;
 mod stress;
+mod trust_removal;
 mod unprivileged;
