@@ -94,11 +94,18 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
                 "last_op_dead",
                 format!("last-op pid {pid} dead"),
             )),
+            Liveness::Exited => evidence.push(Reason::new(
+                "last_op_dead",
+                format!("last-op pid {pid} exited (a zombie)"),
+            )),
             Liveness::Reused => evidence.push(Reason::new(
                 "last_op_pid_reused",
                 reuse_text(pid, presence, Some(reference), "its last operation"),
             )),
-            _ => return kept("last_op_alive", format!("last-op pid {pid} alive")),
+            // A pid > 0 is never "never" nor "unknown": alive is what is left.
+            Liveness::Alive | Liveness::Never | Liveness::Unknown => {
+                return kept("last_op_alive", format!("last-op pid {pid} alive"))
+            }
         }
     }
     if let Some(reason) = too_young(policy, now - set.last_activity()) {
@@ -162,6 +169,10 @@ pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64)
                 )
             }
             Liveness::Dead => evidence.push(Reason::new(dead, format!("last {who} {pid} dead"))),
+            Liveness::Exited => evidence.push(Reason::new(
+                dead,
+                format!("last {who} {pid} exited (a zombie)"),
+            )),
             Liveness::Reused => evidence.push(Reason::new(
                 reused,
                 reuse_text(
@@ -337,6 +348,31 @@ mod tests {
             codes(&v),
             ["no_waiters", "last_op_dead", "last_op_pid_reused"]
         );
+    }
+
+    fn zombie(_: i32) -> Presence {
+        Presence::Exited {
+            started: (T - 100) as f64,
+        }
+    }
+
+    #[test]
+    fn zombies_are_dead_last_op_pids_senders_and_receivers() {
+        let s = set(T, vec![sem(0, 7, 0, 0)]);
+        let v = judge_sem(&policy(), &s, &mut zombie, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert_eq!(evidence[1].text, "last-op pid 7 exited (a zombie)");
+        let q = queue(10, T, 11, T + 5);
+        let v = judge_msg(&policy(), &q, &mut zombie, NOW);
+        assert_eq!(codes(&v), ["sender_dead", "receiver_dead"]);
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert_eq!(evidence[0].text, "last sender 10 exited (a zombie)");
+        assert_eq!(evidence[1].text, "last receiver 11 exited (a zombie)");
     }
 
     #[test]

@@ -423,6 +423,7 @@ fn state_text(p: &PidState) -> String {
         Liveness::Never => "never".to_string(),
         Liveness::Unknown => "0: unknown (in another PID namespace)".to_string(),
         Liveness::Reused => format!("{} dead (the pid now belongs to a younger process)", p.pid),
+        Liveness::Exited => format!("{} exited (a zombie, not reaped by its parent)", p.pid),
         state => format!("{} {}", p.pid, state.as_str()),
     }
 }

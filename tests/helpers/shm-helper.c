@@ -48,6 +48,16 @@
  * Anywhere:
  *   pid                    prints "pid=N"
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
+ *   child OPS... exit      forks: the child runs OPS (with this process's current ids), then
+ *                          exits at `exit` without being reaped, a zombie for as long as this
+ *                          process lives (it never waits for it). This process goes on after
+ *                          `exit` with the child's current ids, once the child has exited
+ *                          (waitid WNOWAIT), printing "pid=CHILD" and "zombie". An error in
+ *                          OPS fails this process too. Not nested.
+ *   leaderexit             the operations after it run in a new thread while the main thread
+ *                          (the thread-group leader) calls pthread_exit: /proc then shows the
+ *                          leader as a zombie (state Z) although the process lives. The thread
+ *                          prints "tid=N" once the leader's state is Z (at most 10 s).
  *
  * Every failure prints "error: OP: strerror" and exits 1 (2 for a misused argument list).
  * Build: cc -O2 -Wall -o shm-helper shm-helper.c -pthread -lrt
@@ -57,6 +67,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +80,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +96,20 @@ union semun {
 struct msgbuf_text {
     long mtype;
     char mtext[65536];
+};
+
+/* What the operations work on: the current segment, set, queue and descriptors. Global so
+ * that `leaderexit`'s thread and `child`'s child carry on with them. */
+static int argc_, id = -1, semid = -1, msqid = -1, fd = -1;
+static char **argv_;
+static char *addr = NULL;
+static mqd_t mqd = (mqd_t)-1;
+static struct msgbuf_text msg;
+/* In a `child`: where to report, at `exit`, the position reached and the current ids. */
+static int child_report = -1;
+
+struct child_state {
+    int next, id, semid, msqid;
 };
 
 static void die(const char *op) {
@@ -141,14 +168,45 @@ static void semwait(int semid, unsigned short idx) {
     printf("waiting\n");
 }
 
+static int run_ops(int start);
+
+/* `leaderexit`'s thread: waits until /proc shows the leader as a zombie, then carries on. */
+static void *after_leader(void *arg) {
+    int start = *(int *)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)getpid(), (int)getpid());
+    for (int tries = 0;; tries++) {
+        char buf[512] = {0};
+        FILE *f = fopen(path, "r");
+        if (!f) die("open leader stat");
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        char *paren = n ? strrchr(buf, ')') : NULL;
+        if (paren && paren[1] == ' ' && paren[2] == 'Z') break;
+        if (tries >= 10000) {
+            printf("error: leaderexit: the leader is not a zombie after 10 s\n");
+            exit(1);
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    printf("tid=%ld\n", (long)syscall(SYS_gettid));
+    exit(run_ops(start));
+}
+
 int main(int argc, char **argv) {
-    int id = -1, semid = -1, msqid = -1, fd = -1;
-    char *addr = NULL;
-    mqd_t mqd = (mqd_t)-1;
-    static struct msgbuf_text msg;
     setvbuf(stdout, NULL, _IOLBF, 0);
     umask(0);
-    for (int i = 1; i < argc; i++) {
+    argc_ = argc;
+    argv_ = argv;
+    return run_ops(1);
+}
+
+/* Runs the operations from argv[start]; returns the exit status. */
+static int run_ops(int start) {
+    int argc = argc_;
+    char **argv = argv_;
+    for (int i = start; i < argc; i++) {
         const char *op = argv[i];
 #define ARG() (i + 1 < argc ? argv[++i] : (printf("error: %s needs an argument\n", op), exit(2), ""))
         if (!strcmp(op, "create")) {
@@ -287,6 +345,46 @@ int main(int argc, char **argv) {
         } else if (!strcmp(op, "mqclose")) {
             if (mq_close(mqd) < 0) die("mq_close");
             mqd = (mqd_t)-1;
+        } else if (!strcmp(op, "child")) {
+            int fds[2];
+            if (child_report >= 0) { printf("error: child: not nested\n"); exit(2); }
+            if (pipe(fds) < 0) die("pipe");
+            fflush(stdout);
+            pid_t child = fork();
+            if (child < 0) die("fork");
+            if (child == 0) {
+                close(fds[0]);
+                child_report = fds[1];
+                continue;
+            }
+            close(fds[1]);
+            struct child_state st;
+            ssize_t got = read(fds[0], &st, sizeof st);
+            close(fds[0]);
+            if (got != (ssize_t)sizeof st) {
+                printf("error: child: it failed before `exit`\n");
+                exit(1);
+            }
+            siginfo_t info;
+            if (waitid(P_PID, child, &info, WEXITED | WNOWAIT) < 0) die("waitid");
+            i = st.next;
+            id = st.id;
+            semid = st.semid;
+            msqid = st.msqid;
+            printf("pid=%d\nzombie\n", (int)child);
+        } else if (!strcmp(op, "exit")) {
+            if (child_report < 0) { printf("error: exit without child\n"); exit(2); }
+            struct child_state st = {.next = i, .id = id, .semid = semid, .msqid = msqid};
+            fflush(stdout);
+            if (write(child_report, &st, sizeof st) != (ssize_t)sizeof st) _exit(1);
+            _exit(0);
+        } else if (!strcmp(op, "leaderexit")) {
+            static int next;
+            pthread_t thread;
+            next = i + 1;
+            fflush(stdout);
+            if (pthread_create(&thread, NULL, after_leader, &next) != 0) die("pthread_create");
+            pthread_exit(NULL);
         } else if (!strcmp(op, "pid")) {
             printf("pid=%d\n", (int)getpid());
         } else if (!strcmp(op, "hold")) {

@@ -20,3 +20,4 @@ mod schema_gcc;
 mod stat;
 mod stress;
 mod unprivileged;
+mod zombies;
