@@ -6,7 +6,9 @@
 //! it), and the evidence is what each kind does record.
 //! - A semaphore set: nobody waits on it, and every last-op pid is dead (or it was never
 //!   operated on).
-//! - A message queue: its last sender and last receiver are dead (or it was never used).
+//! - A message queue: no task is blocked on it (in msgrcv or msgsnd), and its last sender
+//!   and last receiver are dead (or it was never used). A task whose system call cannot be
+//!   read might be blocked on it: that keeps the queue unless --include-unknown.
 //! - A POSIX object: no process maps it or holds a descriptor on it. A process whose maps
 //!   or descriptors cannot be read might: that keeps the object unless --include-unknown.
 use std::collections::BTreeSet;
@@ -14,7 +16,7 @@ use std::collections::BTreeSet;
 use crate::gc::{reuse_text, too_young, Owners, Policy};
 use crate::liveness;
 use crate::model::{key_hex, Liveness, Presence, Reason, Verdict};
-use crate::objects::{Hold, Holder, MsgQueue, PosixObject, SemSet};
+use crate::objects::{Hold, Holder, MsgQueue, PosixObject, SemSet, Waiter};
 
 impl Owners {
     /// Whether an object with this owner and creator uid is considered.
@@ -29,6 +31,39 @@ impl Owners {
 
 /// Probes a pid (kill 0 and its start time); injected so that the rules stay pure.
 pub type Probe<'a> = dyn FnMut(i32) -> Presence + 'a;
+
+/// What the scan of every task says about one queue or set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiterFacts {
+    /// The tasks blocked on it.
+    pub waiters: Vec<Waiter>,
+    /// Tasks whose system call could not be read, any of which may be blocked on it; None
+    /// when /proc could not be read at all.
+    pub uninspected: Option<usize>,
+}
+
+/// Scans the tasks (once per run) when a verdict needs it; injected like [`Probe`].
+pub type Waiters<'a> = dyn FnMut() -> WaiterFacts + 'a;
+
+/// "pid 123 (app) is blocked in msgrcv on it (thread 124) and 2 more".
+fn waiter_text(waiters: &[Waiter]) -> Option<String> {
+    let first = waiters.first()?;
+    let thread = if first.tid == first.pid {
+        String::new()
+    } else {
+        format!(" (thread {})", first.tid)
+    };
+    let more = match waiters.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(format!(
+        "pid {} ({}) is blocked in {} on it{thread}{more}",
+        first.pid,
+        first.comm,
+        first.call.as_str()
+    ))
+}
 
 fn kept(code: &'static str, text: String) -> Verdict {
     Verdict::Kept(Reason::new(code, text))
@@ -53,7 +88,17 @@ fn filters(policy: &Policy, key: u32, uid: u32, cuid: u32) -> Option<Verdict> {
 /// A semaphore set. The set records one time of last semop (otime) and, per semaphore,
 /// the pid of the last operation (semop, SETVAL, SETALL): a process that started after the
 /// later of otime and ctime cannot be the one recorded.
-pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> Verdict {
+///
+/// The kernel's semncnt and semzcnt count the tasks waiting; a task the task scan finds in
+/// semop on the set (one entering the call, not yet counted) keeps it too. Tasks the scan
+/// could not read do not: the kernel's counts are the authority.
+pub fn judge_sem(
+    policy: &Policy,
+    set: &SemSet,
+    probe: &mut Probe,
+    waiters: &mut Waiters,
+    now: i64,
+) -> Verdict {
     if let Some(verdict) = filters(policy, set.key, set.uid, set.cuid) {
         return verdict;
     }
@@ -64,9 +109,12 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
                 .to_string(),
         );
     };
-    let waiters = set.waiters().unwrap_or(0);
-    if waiters > 0 {
-        return kept("waiters", format!("{waiters} process(es) waiting on it"));
+    let counted = set.waiters().unwrap_or(0);
+    if counted > 0 {
+        return kept("waiters", format!("{counted} process(es) waiting on it"));
+    }
+    if let Some(text) = waiter_text(&waiters().waiters) {
+        return kept("waiters", text);
     }
     let mut evidence = vec![Reason::new("no_waiters", "nobody waits on it")];
     let pids: BTreeSet<i32> = sems.iter().map(|s| s.pid).filter(|&p| p > 0).collect();
@@ -114,12 +162,40 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
     Verdict::Orphan { evidence }
 }
 
-/// A message queue: its last sender (lspid, at stime) and last receiver (lrpid, at rtime).
-pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64) -> Verdict {
+/// A message queue: the tasks blocked on it, its last sender (lspid, at stime) and last
+/// receiver (lrpid, at rtime). A queue counts no waiters, so the task scan is the only
+/// evidence of a receiver that waits for a first message, or of a sender that waits for
+/// room after the last one to send died. The first reason to keep it wins: waiters, the
+/// sender's and the receiver's, waiters_unknown, too_young.
+pub fn judge_msg(
+    policy: &Policy,
+    queue: &MsgQueue,
+    probe: &mut Probe,
+    waiters: &mut Waiters,
+    now: i64,
+) -> Verdict {
     if let Some(verdict) = filters(policy, queue.key, queue.uid, queue.cuid) {
         return verdict;
     }
-    let mut evidence = Vec::new();
+    let facts = waiters();
+    if let Some(text) = waiter_text(&facts.waiters) {
+        return kept("waiters", text);
+    }
+    let unknown = match facts.uninspected {
+        Some(0) => None,
+        Some(n) => Some(format!("{n} task(s) could not be inspected")),
+        None => Some("/proc could not be read".to_string()),
+    };
+    let mut evidence = vec![match &unknown {
+        None => Reason::new(
+            "no_waiters",
+            "no task is blocked on it (in msgrcv or msgsnd)",
+        ),
+        Some(text) => Reason::new(
+            "waiters_unknown",
+            format!("{text}, included by --include-unknown"),
+        ),
+    }];
     // (who, pid, time, verb, codes: alive, dead, reused, unknown, never)
     let sides = [
         (
@@ -184,6 +260,12 @@ pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64)
             )),
             Liveness::Alive => return kept(alive, format!("last {who} {pid} alive")),
         }
+    }
+    if let (Some(text), false) = (unknown, policy.include_unknown) {
+        return kept(
+            "waiters_unknown",
+            format!("{text}: any may be blocked on it"),
+        );
     }
     if let Some(reason) = too_young(policy, now - queue.last_activity()) {
         return Verdict::Kept(reason);
@@ -250,7 +332,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::objects::{Kind, Semaphore};
+    use crate::objects::{IpcCall, Kind, Semaphore};
 
     const T: i64 = 1_800_000_000;
     const NOW: i64 = T + 7200;
@@ -294,6 +376,13 @@ mod tests {
         }
     }
 
+    fn nobody() -> WaiterFacts {
+        WaiterFacts {
+            waiters: Vec::new(),
+            uninspected: Some(0),
+        }
+    }
+
     fn absent(_: i32) -> Presence {
         Presence::Absent
     }
@@ -307,10 +396,10 @@ mod tests {
     #[test]
     fn sem_never_operated_is_an_orphan_when_old() {
         let s = set(0, vec![sem(1, 0, 0, 0)]);
-        let v = judge_sem(&policy(), &s, &mut absent, NOW);
+        let v = judge_sem(&policy(), &s, &mut absent, &mut nobody, NOW);
         assert_eq!(codes(&v), ["no_waiters", "never_operated"]);
         assert!(v.is_orphan());
-        let v = judge_sem(&policy(), &s, &mut absent, T + 60);
+        let v = judge_sem(&policy(), &s, &mut absent, &mut nobody, T + 60);
         assert_eq!(codes(&v), ["too_young"]);
     }
 
@@ -318,18 +407,18 @@ mod tests {
     fn sem_waiter_or_live_pid_keeps_it() {
         let s = set(T, vec![sem(0, 7, 1, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, &mut absent, &mut nobody, NOW)),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 0, 0, 1)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, &mut absent, &mut nobody, NOW)),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 7, 0, 0), sem(1, 8, 0, 0)]);
         let mut probe = |pid| if pid == 8 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut probe, NOW)),
+            codes(&judge_sem(&policy(), &s, &mut probe, &mut nobody, NOW)),
             ["last_op_alive"]
         );
     }
@@ -343,7 +432,7 @@ mod tests {
             },
             _ => Presence::Absent,
         };
-        let v = judge_sem(&policy(), &s, &mut probe, NOW);
+        let v = judge_sem(&policy(), &s, &mut probe, &mut nobody, NOW);
         assert_eq!(
             codes(&v),
             ["no_waiters", "last_op_dead", "last_op_pid_reused"]
@@ -359,34 +448,34 @@ mod tests {
     #[test]
     fn zombies_are_dead_last_op_pids_senders_and_receivers() {
         let s = set(T, vec![sem(0, 7, 0, 0)]);
-        let v = judge_sem(&policy(), &s, &mut zombie, NOW);
+        let v = judge_sem(&policy(), &s, &mut zombie, &mut nobody, NOW);
         assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
         let Verdict::Orphan { evidence } = v else {
             unreachable!()
         };
         assert_eq!(evidence[1].text, "last-op pid 7 exited (a zombie)");
         let q = queue(10, T, 11, T + 5);
-        let v = judge_msg(&policy(), &q, &mut zombie, NOW);
-        assert_eq!(codes(&v), ["sender_dead", "receiver_dead"]);
+        let v = judge_msg(&policy(), &q, &mut zombie, &mut nobody, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "sender_dead", "receiver_dead"]);
         let Verdict::Orphan { evidence } = v else {
             unreachable!()
         };
-        assert_eq!(evidence[0].text, "last sender 10 exited (a zombie)");
-        assert_eq!(evidence[1].text, "last receiver 11 exited (a zombie)");
+        assert_eq!(evidence[1].text, "last sender 10 exited (a zombie)");
+        assert_eq!(evidence[2].text, "last receiver 11 exited (a zombie)");
     }
 
     #[test]
     fn sem_pid_zero_after_an_operation_is_unknown() {
         let s = set(T, vec![sem(0, 0, 0, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, &mut absent, &mut nobody, NOW)),
             ["last_op_unknown"]
         );
         let p = Policy {
             include_unknown: true,
             ..policy()
         };
-        assert!(judge_sem(&p, &s, &mut absent, NOW).is_orphan());
+        assert!(judge_sem(&p, &s, &mut absent, &mut nobody, NOW).is_orphan());
     }
 
     #[test]
@@ -394,19 +483,25 @@ mod tests {
         let mut s = set(0, vec![]);
         s.sems = None;
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, &mut absent, NOW)),
+            codes(&judge_sem(&policy(), &s, &mut absent, &mut nobody, NOW)),
             ["unreadable"]
         );
         let p = Policy {
             owners: Owners::Caller(1001),
             ..policy()
         };
-        assert_eq!(codes(&judge_sem(&p, &s, &mut absent, NOW)), ["not_owner"]);
+        assert_eq!(
+            codes(&judge_sem(&p, &s, &mut absent, &mut nobody, NOW)),
+            ["not_owner"]
+        );
         let p = Policy {
             exclude_keys: vec![0x51],
             ..policy()
         };
-        assert_eq!(codes(&judge_sem(&p, &s, &mut absent, NOW)), ["excluded"]);
+        assert_eq!(
+            codes(&judge_sem(&p, &s, &mut absent, &mut nobody, NOW)),
+            ["excluded"]
+        );
     }
 
     fn queue(lspid: i32, stime: i64, lrpid: i32, rtime: i64) -> MsgQueue {
@@ -433,34 +528,169 @@ mod tests {
     fn msg_rules() {
         let q = queue(0, 0, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
-            ["never_sent", "never_received"]
+            codes(&judge_msg(&policy(), &q, &mut absent, &mut nobody, NOW)),
+            ["no_waiters", "never_sent", "never_received"]
         );
         let q = queue(10, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
-            ["sender_dead", "never_received"]
+            codes(&judge_msg(&policy(), &q, &mut absent, &mut nobody, NOW)),
+            ["no_waiters", "sender_dead", "never_received"]
         );
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut alive, NOW)),
+            codes(&judge_msg(&policy(), &q, &mut alive, &mut nobody, NOW)),
             ["sender_alive"]
         );
         let q = queue(10, T, 11, T + 5);
         let mut probe = |pid| if pid == 11 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut probe, NOW)),
+            codes(&judge_msg(&policy(), &q, &mut probe, &mut nobody, NOW)),
             ["receiver_alive"]
         );
         let q = queue(0, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, &mut absent, &mut nobody, NOW)),
             ["sender_unknown"]
         );
         let q = queue(10, NOW - 10, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, &mut absent, NOW)),
+            codes(&judge_msg(&policy(), &q, &mut absent, &mut nobody, NOW)),
             ["too_young"]
         );
+    }
+
+    fn waiter(pid: i32, tid: i32, call: IpcCall) -> Waiter {
+        Waiter {
+            pid,
+            tid,
+            comm: "app".into(),
+            call,
+        }
+    }
+
+    fn scanned(waiters: Vec<Waiter>, uninspected: Option<usize>) -> WaiterFacts {
+        WaiterFacts {
+            waiters,
+            uninspected,
+        }
+    }
+
+    #[test]
+    fn msg_waiters_keep_a_queue_whatever_its_pids_say() {
+        // Never used, or its last sender dead: a blocked receiver or sender keeps it.
+        for q in [queue(0, 0, 0, 0), queue(10, T, 0, 0)] {
+            let mut one = || scanned(vec![waiter(12, 12, IpcCall::Msgrcv)], Some(0));
+            let v = judge_msg(&policy(), &q, &mut absent, &mut one, NOW);
+            assert_eq!(
+                v,
+                Verdict::Kept(Reason::new(
+                    "waiters",
+                    "pid 12 (app) is blocked in msgrcv on it"
+                ))
+            );
+        }
+        // A thread, among others; even with unreadable tasks and --include-unknown.
+        let q = queue(10, T, 0, 0);
+        let mut two = || {
+            scanned(
+                vec![
+                    waiter(12, 14, IpcCall::Msgsnd),
+                    waiter(13, 13, IpcCall::Msgsnd),
+                ],
+                Some(3),
+            )
+        };
+        let p = Policy {
+            include_unknown: true,
+            ..policy()
+        };
+        let Verdict::Kept(reason) = judge_msg(&p, &q, &mut absent, &mut two, NOW) else {
+            panic!("kept")
+        };
+        assert_eq!(
+            reason.text,
+            "pid 12 (app) is blocked in msgsnd on it (thread 14) and 1 more"
+        );
+    }
+
+    #[test]
+    fn msg_unreadable_tasks_keep_a_queue_unless_included() {
+        let q = queue(10, T, 0, 0);
+        let mut some = || scanned(Vec::new(), Some(2));
+        let v = judge_msg(&policy(), &q, &mut absent, &mut some, NOW);
+        assert_eq!(
+            v,
+            Verdict::Kept(Reason::new(
+                "waiters_unknown",
+                "2 task(s) could not be inspected: any may be blocked on it"
+            ))
+        );
+        let mut none = || scanned(Vec::new(), None);
+        let Verdict::Kept(reason) = judge_msg(&policy(), &q, &mut absent, &mut none, NOW) else {
+            panic!("kept")
+        };
+        assert_eq!(reason.code, "waiters_unknown");
+        assert!(reason.text.starts_with("/proc could not be read"));
+        let p = Policy {
+            include_unknown: true,
+            ..policy()
+        };
+        let v = judge_msg(&p, &q, &mut absent, &mut some, NOW);
+        assert_eq!(
+            codes(&v),
+            ["waiters_unknown", "sender_dead", "never_received"]
+        );
+        // Proven use says more than doubt: a live sender is the reason given.
+        assert_eq!(
+            codes(&judge_msg(&policy(), &q, &mut alive, &mut some, NOW)),
+            ["sender_alive"]
+        );
+        // And the age filter still applies after it.
+        let young = queue(10, NOW - 10, 0, 0);
+        assert_eq!(
+            codes(&judge_msg(&p, &young, &mut absent, &mut some, NOW)),
+            ["too_young"]
+        );
+    }
+
+    #[test]
+    fn the_task_scan_is_made_only_when_a_verdict_needs_it() {
+        let scans = std::cell::Cell::new(0);
+        let mut counting = || {
+            scans.set(scans.get() + 1);
+            nobody()
+        };
+        let q = queue(0, 0, 0, 0);
+        let p = Policy {
+            owners: Owners::Caller(0),
+            ..policy()
+        };
+        judge_msg(&p, &q, &mut absent, &mut counting, NOW);
+        let s = set(T, vec![sem(0, 7, 1, 0)]);
+        judge_sem(&policy(), &s, &mut absent, &mut counting, NOW);
+        assert_eq!(
+            scans.get(),
+            0,
+            "not_owner, and a set the kernel counts waiters on"
+        );
+        judge_msg(&policy(), &q, &mut absent, &mut counting, NOW);
+        assert_eq!(scans.get(), 1);
+    }
+
+    #[test]
+    fn sem_task_scan_is_evidence_but_not_doubt() {
+        let s = set(T, vec![sem(1, 7, 0, 0)]);
+        let mut entering = || scanned(vec![waiter(9, 9, IpcCall::Semtimedop)], Some(0));
+        assert_eq!(
+            judge_sem(&policy(), &s, &mut absent, &mut entering, NOW),
+            Verdict::Kept(Reason::new(
+                "waiters",
+                "pid 9 (app) is blocked in semtimedop on it"
+            ))
+        );
+        // Unreadable tasks: semncnt and semzcnt are the authority.
+        let mut unreadable = || scanned(Vec::new(), Some(5));
+        let v = judge_sem(&policy(), &s, &mut absent, &mut unreadable, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
     }
 
     fn posix(ctime: i64) -> PosixObject {

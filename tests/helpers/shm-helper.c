@@ -8,7 +8,8 @@
  *   chmod MODE             IPC_SET mode
  *   rmid                   IPC_RMID current
  *   lock                   SHM_LOCK current (needs CAP_IPC_LOCK)
- *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid)
+ *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid), staying dumpable as a
+ *                          process started as UID would be (its /proc files are UID's)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
  *   write TEXT             copies TEXT into the current attachment
  *   hex HEXBYTES           copies the bytes spelled in hex ("0100ff") into the attachment
@@ -31,6 +32,17 @@
  *   msguse ID              makes queue ID current
  *   msgsend TYPE TEXT      msgsnd of TEXT (without a NUL) with mtype TYPE (> 0), flags 0
  *   msgrecv                msgrcv of any type, IPC_NOWAIT; prints "received=TEXT"
+ *   msgfill                fills the current queue with 512-byte messages (IPC_NOWAIT) until it
+ *                          holds no more (msg_qbytes); prints "filled=N"
+ *   msgwaitrecv            forks a child that blocks in msgrcv (any type) on the current queue;
+ *   msgwaitsend            ... or in msgsnd of a 512-byte message (on a full queue). Prints
+ *                          "pid=CHILD", then "waiting" once /proc/CHILD/syscall shows the call
+ *                          on the queue's id (at most 10 s). The child dies with this process
+ *                          (PR_SET_PDEATHSIG SIGKILL), exits silently once the call returns.
+ *   msgwaitrecvthread      starts a thread of this process that blocks in msgrcv on the current
+ *                          queue, again after each message it gets, until the queue goes;
+ *                          prints "tid=N", then "waiting" once /proc/self/task/N/syscall shows
+ *                          it (at most 10 s)
  *
  * POSIX objects (NAME with its leading slash, "/test1"; the umask is 0, so MODE is exact):
  *   pshm NAME SIZE MODE    shm_open(O_CREAT|O_RDWR, MODE) + ftruncate(SIZE); keeps the fd open
@@ -170,6 +182,70 @@ static void semwait(int semid, unsigned short idx) {
 
 static int run_ops(int start);
 
+/* Waits until the task whose syscall file is `path` sits in system call `nr` with `id` as
+ * its first argument (at most 10 s). */
+static void wait_blocked(const char *path, long nr, int id, const char *what) {
+    for (int tries = 0;; tries++) {
+        char buf[256] = {0};
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            long got_nr, got_id;
+            if (n && sscanf(buf, "%ld 0x%lx", &got_nr, &got_id) == 2 && got_nr == nr &&
+                (int)got_id == id)
+                break;
+        }
+        if (tries >= 10000) {
+            printf("error: %s: not blocked after 10 s (%s: %s)\n", what, path, buf);
+            exit(1);
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+/* A child blocked in msgrcv (receive) or msgsnd (!receive) on `queue`. */
+static void msgwait(int queue, int receive) {
+    pid_t parent = getpid();
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) _exit(1);
+        if (getppid() != parent) _exit(1); /* the parent died before prctl */
+        static struct msgbuf_text buf;
+        if (receive) {
+            msgrcv(queue, &buf, sizeof buf.mtext, 0, 0);
+        } else {
+            buf.mtype = 1;
+            memset(buf.mtext, 'w', 512);
+            msgsnd(queue, &buf, 512, 0);
+        }
+        _exit(0);
+    }
+    printf("pid=%d\n", (int)child);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)child);
+    wait_blocked(path, receive ? SYS_msgrcv : SYS_msgsnd, queue, receive ? "msgwaitrecv" : "msgwaitsend");
+    printf("waiting\n");
+}
+
+static void *receive_forever(void *arg) {
+    int queue = *(int *)arg;
+    static struct msgbuf_text buf;
+    while (msgrcv(queue, &buf, sizeof buf.mtext, 0, 0) >= 0 || errno == EINTR) {}
+    return NULL;
+}
+
+/* `msgwaitrecvthread`: the thread's tid, passed back through this. */
+static volatile long receiver_tid;
+
+static void *receive_forever_named(void *arg) {
+    receiver_tid = syscall(SYS_gettid);
+    return receive_forever(arg);
+}
+
 /* `leaderexit`'s thread: waits until /proc shows the leader as a zombie, then carries on. */
 static void *after_leader(void *arg) {
     int start = *(int *)arg;
@@ -242,6 +318,7 @@ static int run_ops(int start) {
             if (setgroups(0, NULL) < 0) die("setgroups");
             if (setgid(gid) < 0) die("setgid");
             if (setuid(uid) < 0) die("setuid");
+            if (prctl(PR_SET_DUMPABLE, 1) < 0) die("PR_SET_DUMPABLE");
         } else if (!strcmp(op, "many")) {
             unsigned long n = num(ARG());
             size_t size = num(ARG());
@@ -307,6 +384,33 @@ static int run_ops(int start) {
             ssize_t len = msgrcv(msqid, &msg, sizeof msg.mtext, 0, IPC_NOWAIT);
             if (len < 0) die("msgrcv");
             printf("received=%.*s\n", (int)len, msg.mtext);
+        } else if (!strcmp(op, "msgfill")) {
+            unsigned long sent = 0;
+            msg.mtype = 1;
+            memset(msg.mtext, 'f', 512);
+            while (msgsnd(msqid, &msg, 512, IPC_NOWAIT) == 0) sent++;
+            if (errno != EAGAIN) die("msgsnd");
+            printf("filled=%lu\n", sent);
+        } else if (!strcmp(op, "msgwaitrecv")) {
+            msgwait(msqid, 1);
+        } else if (!strcmp(op, "msgwaitsend")) {
+            msgwait(msqid, 0);
+        } else if (!strcmp(op, "msgwaitrecvthread")) {
+            static int queue;
+            pthread_t thread;
+            queue = msqid;
+            receiver_tid = 0;
+            if (pthread_create(&thread, NULL, receive_forever_named, &queue) != 0)
+                die("pthread_create");
+            while (!receiver_tid) {
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+            }
+            printf("tid=%ld\n", receiver_tid);
+            char path[96];
+            snprintf(path, sizeof path, "/proc/%d/task/%ld/syscall", (int)getpid(), receiver_tid);
+            wait_blocked(path, SYS_msgrcv, msqid, "msgwaitrecvthread");
+            printf("waiting\n");
         } else if (!strcmp(op, "pshm")) {
             const char *name = ARG();
             off_t size = (off_t)num(ARG());

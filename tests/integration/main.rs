@@ -20,4 +20,5 @@ mod schema_gcc;
 mod stat;
 mod stress;
 mod unprivileged;
+mod waiters;
 mod zombies;
