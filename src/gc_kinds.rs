@@ -37,9 +37,10 @@ pub type Probe<'a> = dyn FnMut(i32) -> Presence + 'a;
 pub struct WaiterFacts {
     /// The tasks blocked on it.
     pub waiters: Vec<Waiter>,
-    /// Tasks whose system call could not be read, any of which may be blocked on it; None
-    /// when /proc could not be read at all.
-    pub uninspected: Option<usize>,
+    /// Tasks whose system call could not be read, any of which may be blocked on it.
+    pub uninspected: usize,
+    /// Why some tasks could not even be seen (/proc unreadable, hidepid), if so.
+    pub unseen: Option<&'static str>,
 }
 
 /// Scans the tasks (once per run) when a verdict needs it; injected like [`Probe`].
@@ -181,10 +182,11 @@ pub fn judge_msg(
     if let Some(text) = waiter_text(&facts.waiters) {
         return kept("waiters", text);
     }
-    let unknown = match facts.uninspected {
-        Some(0) => None,
-        Some(n) => Some(format!("{n} task(s) could not be inspected")),
-        None => Some("/proc could not be read".to_string()),
+    let unknown = match (facts.uninspected, facts.unseen) {
+        (0, None) => None,
+        (n, None) => Some(format!("{n} task(s) could not be inspected")),
+        (0, Some(why)) => Some(why.to_string()),
+        (n, Some(why)) => Some(format!("{n} task(s) could not be inspected and {why}")),
     };
     let mut evidence = vec![match &unknown {
         None => Reason::new(
@@ -379,7 +381,8 @@ mod tests {
     fn nobody() -> WaiterFacts {
         WaiterFacts {
             waiters: Vec::new(),
-            uninspected: Some(0),
+            uninspected: 0,
+            unseen: None,
         }
     }
 
@@ -567,10 +570,11 @@ mod tests {
         }
     }
 
-    fn scanned(waiters: Vec<Waiter>, uninspected: Option<usize>) -> WaiterFacts {
+    fn scanned(waiters: Vec<Waiter>, uninspected: usize) -> WaiterFacts {
         WaiterFacts {
             waiters,
             uninspected,
+            unseen: None,
         }
     }
 
@@ -578,7 +582,7 @@ mod tests {
     fn msg_waiters_keep_a_queue_whatever_its_pids_say() {
         // Never used, or its last sender dead: a blocked receiver or sender keeps it.
         for q in [queue(0, 0, 0, 0), queue(10, T, 0, 0)] {
-            let mut one = || scanned(vec![waiter(12, 12, IpcCall::Msgrcv)], Some(0));
+            let mut one = || scanned(vec![waiter(12, 12, IpcCall::Msgrcv)], 0);
             let v = judge_msg(&policy(), &q, &mut absent, &mut one, NOW);
             assert_eq!(
                 v,
@@ -596,7 +600,7 @@ mod tests {
                     waiter(12, 14, IpcCall::Msgsnd),
                     waiter(13, 13, IpcCall::Msgsnd),
                 ],
-                Some(3),
+                3,
             )
         };
         let p = Policy {
@@ -615,7 +619,7 @@ mod tests {
     #[test]
     fn msg_unreadable_tasks_keep_a_queue_unless_included() {
         let q = queue(10, T, 0, 0);
-        let mut some = || scanned(Vec::new(), Some(2));
+        let mut some = || scanned(Vec::new(), 2);
         let v = judge_msg(&policy(), &q, &mut absent, &mut some, NOW);
         assert_eq!(
             v,
@@ -624,12 +628,31 @@ mod tests {
                 "2 task(s) could not be inspected: any may be blocked on it"
             ))
         );
-        let mut none = || scanned(Vec::new(), None);
-        let Verdict::Kept(reason) = judge_msg(&policy(), &q, &mut absent, &mut none, NOW) else {
+        let mut hidden = || WaiterFacts {
+            unseen: Some("/proc hides other users' processes (hidepid)"),
+            ..scanned(Vec::new(), 0)
+        };
+        let Verdict::Kept(reason) = judge_msg(&policy(), &q, &mut absent, &mut hidden, NOW) else {
             panic!("kept")
         };
         assert_eq!(reason.code, "waiters_unknown");
-        assert!(reason.text.starts_with("/proc could not be read"));
+        assert_eq!(
+            reason.text,
+            "/proc hides other users' processes (hidepid): any may be blocked on it"
+        );
+        let mut both = || WaiterFacts {
+            unseen: Some("/proc could not be read"),
+            ..scanned(Vec::new(), 1)
+        };
+        let Verdict::Kept(reason) = judge_msg(&policy(), &q, &mut absent, &mut both, NOW) else {
+            panic!("kept")
+        };
+        assert!(
+            reason
+                .text
+                .starts_with("1 task(s) could not be inspected and /proc could not"),
+            "{reason:?}"
+        );
         let p = Policy {
             include_unknown: true,
             ..policy()
@@ -679,7 +702,7 @@ mod tests {
     #[test]
     fn sem_task_scan_is_evidence_but_not_doubt() {
         let s = set(T, vec![sem(1, 7, 0, 0)]);
-        let mut entering = || scanned(vec![waiter(9, 9, IpcCall::Semtimedop)], Some(0));
+        let mut entering = || scanned(vec![waiter(9, 9, IpcCall::Semtimedop)], 0);
         assert_eq!(
             judge_sem(&policy(), &s, &mut absent, &mut entering, NOW),
             Verdict::Kept(Reason::new(
@@ -688,7 +711,7 @@ mod tests {
             ))
         );
         // Unreadable tasks: semncnt and semzcnt are the authority.
-        let mut unreadable = || scanned(Vec::new(), Some(5));
+        let mut unreadable = || scanned(Vec::new(), 5);
         let v = judge_sem(&policy(), &s, &mut absent, &mut unreadable, NOW);
         assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
     }

@@ -168,7 +168,7 @@ impl Survey {
     /// The scan of every task, made once per run when a set's or a queue's verdict first
     /// needs it.
     fn tasks(tasks: &mut Option<WaiterScan>) -> &WaiterScan {
-        tasks.get_or_insert_with(|| sys::waiters::scan().unwrap_or_else(|_| WaiterScan::unwalked()))
+        tasks.get_or_insert_with(|| sys::waiters::scan().unwrap_or_else(|_| WaiterScan::failed()))
     }
 
     fn waiter_facts(tasks: &mut Option<WaiterScan>, object: &Object) -> WaiterFacts {
@@ -180,7 +180,8 @@ impl Survey {
         };
         WaiterFacts {
             waiters: waiters.to_vec(),
-            uninspected: scan.uninspected_count(),
+            uninspected: scan.uninspected.len(),
+            unseen: scan.unseen,
         }
     }
 

@@ -222,14 +222,17 @@ pub struct WaiterScan {
     /// Tasks (by tid) in our IPC namespace, or perhaps in it, whose system call could not be
     /// read: any of them may be blocked on any object. Sorted, without repeats.
     pub uninspected: Vec<i32>,
-    /// False when /proc itself could not be read: nothing is known.
-    pub walked: bool,
+    /// Why some tasks could not even be seen (/proc unreadable, or mounted with hidepid).
+    pub unseen: Option<&'static str>,
 }
 
 impl WaiterScan {
     /// A scan that could not be made.
-    pub fn unwalked() -> WaiterScan {
-        WaiterScan::default()
+    pub fn failed() -> WaiterScan {
+        WaiterScan {
+            unseen: Some("/proc could not be read"),
+            ..WaiterScan::default()
+        }
     }
 
     /// The tasks blocked in msgsnd or msgrcv on queue `id`.
@@ -242,14 +245,9 @@ impl WaiterScan {
         self.sets.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// How many tasks could not be inspected; None when nothing could be.
-    pub fn uninspected_count(&self) -> Option<usize> {
-        self.walked.then_some(self.uninspected.len())
-    }
-
     /// True when every task could be looked at.
     pub fn complete(&self) -> bool {
-        self.walked && self.uninspected.is_empty()
+        self.unseen.is_none() && self.uninspected.is_empty()
     }
 }
 
@@ -273,14 +271,48 @@ fn classify(e: &io::Error) -> Missed {
 /// Reads every task of every process once (but our own process).
 pub fn scan() -> io::Result<WaiterScan> {
     let ours = super::ipc_namespace_of("self")?;
-    scan_proc(Path::new("/proc"), ours, std::process::id() as i32)
+    let mut result = scan_proc(Path::new("/proc"), ours, std::process::id() as i32)?;
+    let hidden = std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| proc_hides_processes(&m))
+        .unwrap_or(true);
+    if hidden && !may_ptrace_all() {
+        result.unseen = Some("/proc hides other users' processes (hidepid)");
+    }
+    Ok(result)
+}
+
+/// Whether the proc filesystem on /proc hides processes we may not ptrace: a `hidepid=`
+/// other than `0`/`off` among its options (the last mount on /proc is the one seen).
+fn proc_hides_processes(mountinfo: &str) -> bool {
+    let Some(options) = mountinfo.lines().rev().find_map(|line| {
+        // `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPEROPTIONS`
+        let (mount, fs) = line.split_once(" - ")?;
+        let point = mount.split(' ').nth(4)?;
+        let mut fs = fs.split(' ');
+        (point == "/proc" && fs.next()? == "proc").then(|| fs.nth(1).unwrap_or(""))
+    }) else {
+        return false;
+    };
+    options
+        .split(',')
+        .filter_map(|o| o.strip_prefix("hidepid="))
+        .any(|value| value != "0" && value != "off")
+}
+
+/// CAP_SYS_PTRACE in our effective set: hidepid hides nothing from us then.
+fn may_ptrace_all() -> bool {
+    const CAP_SYS_PTRACE: u32 = 19;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+            u64::from_str_radix(hex.trim(), 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0)
 }
 
 fn scan_proc(proc: &Path, our_ns: u64, skip: i32) -> io::Result<WaiterScan> {
-    let mut result = WaiterScan {
-        walked: true,
-        ..WaiterScan::default()
-    };
+    let mut result = WaiterScan::default();
     for entry in std::fs::read_dir(proc)? {
         let Ok(entry) = entry else { continue };
         let Some(pid) = number(&entry.file_name()) else {
@@ -450,6 +482,27 @@ mod tests {
         assert_eq!(elf_machine(b"#!/bin/sh\nexec true\n"), None);
         assert_eq!(abi_of(None), Abi::Foreign);
         assert_eq!(abi_of(Some(0xfffe)), Abi::Foreign);
+    }
+
+    #[test]
+    fn hidepid_in_mountinfo() {
+        let plain = "22 27 0:21 / /proc rw,relatime shared:12 - proc proc rw\n";
+        assert!(!proc_hides_processes(plain));
+        let hidden = "22 27 0:21 / /proc rw,nosuid - proc proc rw,hidepid=invisible\n";
+        assert!(proc_hides_processes(hidden));
+        assert!(proc_hides_processes(
+            "1 0 0:5 / /proc rw - proc proc rw,gid=4,hidepid=2"
+        ));
+        assert!(!proc_hides_processes(
+            "1 0 0:5 / /proc rw - proc proc rw,hidepid=0"
+        ));
+        // The last mount on /proc is the one seen; other mount points do not count.
+        let remounted =
+            format!("{hidden}40 22 0:50 / /proc rw master:3 - proc proc rw,hidepid=off\n");
+        assert!(!proc_hides_processes(&remounted));
+        let elsewhere = "50 27 0:60 / /mnt/proc rw - proc proc rw,hidepid=2\n";
+        assert!(!proc_hides_processes(&format!("{plain}{elsewhere}")));
+        assert!(!proc_hides_processes(""));
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -648,10 +701,8 @@ mod tests {
         assert_eq!(on(scan.on_queue(7)), [(30, 32, IpcCall::Msgsnd)]);
         assert!(scan.on_queue(6).is_empty() && scan.on_set(7).is_empty());
         assert_eq!(scan.uninspected, [40, 70]);
-        assert_eq!(scan.uninspected_count(), Some(2));
         assert!(!scan.complete());
-        assert!(!WaiterScan::unwalked().complete());
-        assert_eq!(WaiterScan::unwalked().uninspected_count(), None);
+        assert!(!WaiterScan::failed().complete());
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -328,3 +328,50 @@ fn gc_keeps_a_queue_it_cannot_vouch_for() {
 fn text_of(out: &std::process::Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
 }
+
+/// With /proc mounted `hidepid=2`, an ordinary user does not even see another user's
+/// processes: a scan that finds no waiter proves nothing then.
+#[test]
+fn hidepid_hides_a_blocked_receiver_and_gc_says_so() {
+    let Some(ns) = Ns::with_pid_namespace() else {
+        return;
+    };
+    if root_only(&ns, "needs two real uids") {
+        return;
+    }
+    // The namespace's own /proc (a proc instance of its PID namespace, in its mount
+    // namespace): the host's is not touched.
+    let out = ns
+        .command("mount")
+        .args(["-n", "-o", "remount,hidepid=2", "/proc"])
+        .output()
+        .expect("mount");
+    assert_success(&out, &["mount -o remount,hidepid=2 /proc"]);
+    let id = ns.run_helper(&["setuid", "4321", "4321", "msgcreate", "0x7b05", "0666"])[0];
+    let _receiver = ns.spawn_helper(&[
+        "setuid",
+        "1234",
+        "1234",
+        "msguse",
+        &id.to_string(),
+        "msgwaitrecv",
+    ]);
+    let args = [
+        "gc",
+        "--type",
+        "msg",
+        "--older-than",
+        "0s",
+        "--yes",
+        "--json",
+    ];
+    let out = ns.shmctl_as(4321, &args);
+    assert_success(&out, &args);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(kept_code(&doc, id), "waiters_unknown", "{doc}");
+    let why = doc["kept"][0]["reason"]["text"].as_str().expect("text");
+    assert!(why.contains("hidepid"), "{why}");
+    // Root sees through hidepid.
+    let doc = gc_msg(&ns, &[]);
+    assert_eq!(kept_code(&doc, id), "waiters");
+}
