@@ -375,3 +375,107 @@ fn hidepid_hides_a_blocked_receiver_and_gc_says_so() {
     let doc = gc_msg(&ns, &[]);
     assert_eq!(kept_code(&doc, id), "waiters");
 }
+
+/// tests/helpers/ipc32.c built for i386 (no libc needed), or None with a note where this
+/// toolchain cannot build one.
+#[cfg(target_arch = "x86_64")]
+fn ipc32_path() -> Option<&'static std::path::Path> {
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let name = format!("ipc32-{}", std::process::id());
+        let dir = [
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+            std::env::temp_dir(),
+        ]
+        .into_iter()
+        .find(|dir| {
+            std::fs::write(
+                dir.join(format!("{name}.c")),
+                include_str!("../helpers/ipc32.c"),
+            )
+            .is_ok()
+        })?;
+        let source = dir.join(format!("{name}.c"));
+        let out = dir.join(&name);
+        let built = std::process::Command::new("cc")
+            .args([
+                "-m32",
+                "-nostdlib",
+                "-static",
+                "-fno-pie",
+                "-no-pie",
+                "-O1",
+                "-o",
+            ])
+            .arg(&out)
+            .arg(&source)
+            .output();
+        std::fs::remove_file(&source).ok();
+        match built {
+            Ok(o) if o.status.success() => Some(out),
+            Ok(o) => {
+                eprintln!(
+                    "SKIPPED: cc -m32 cannot build an i386 program here: {}",
+                    text(&o.stderr)
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("SKIPPED: no cc: {e}");
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// An i386 program's task numbers its system calls from i386's table: blocked in msgrcv it
+/// shows `ipc` (117) or msgrcv 401, numbers that mean other calls to an x86-64 task.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn an_i386_program_blocked_in_msgrcv_keeps_its_queue() {
+    let Some(ns) = Ns::with_pid_namespace() else {
+        return;
+    };
+    let Some(program) = ipc32_path() else { return };
+    for (mode, key) in [("i", "0x7b06"), ("d", "0x7b07")] {
+        let mut child = ns
+            .command(program)
+            .args([mode, key])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ipc32");
+        let hex = format!("0x{:08x}", i64::from_str_radix(&key[2..], 16).expect("hex"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let q = loop {
+            let doc = ns.json(&["ls", "--type", "msg", "--json"]);
+            let found = doc["message_queues"]
+                .as_array()
+                .expect("queues")
+                .iter()
+                .find(|q| q["key_hex"] == hex.as_str())
+                .cloned();
+            if let Some(q) =
+                found.filter(|q| q["waiters"].as_array().is_some_and(|w| !w.is_empty()))
+            {
+                break q;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mode {mode}: never seen blocked: {doc}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(q["waiters"][0]["syscall"], "msgrcv", "{q}");
+        assert_eq!(q["kept"]["code"], "waiters", "{q}");
+        let id = q["id"].as_i64().expect("id") as i32;
+        assert_eq!(kept_code(&gc_msg(&ns, &[]), id), "waiters");
+        ns.kill(q["waiters"][0]["pid"].as_i64().expect("pid") as i32);
+        child.wait().ok();
+        until_no_waiter(&ns, id);
+        assert_eq!(removed_ids(&gc_msg(&ns, &[])), [i64::from(id)]);
+    }
+}
