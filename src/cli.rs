@@ -383,7 +383,7 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             (
                 "shmctl ls",
-                "every segment, with its creator's state (alive, dead, reused, unknown)",
+                "every segment, with its creator's state (alive, dead, exited, reused, unknown)",
             ),
             (
                 "shmctl ls --orphans",

@@ -171,7 +171,8 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
         }
     };
     note(&|| Reason::new("nattch_zero", "nattch 0: nothing attached"));
-    match liveness::creator(s, facts.creator) {
+    let creator = liveness::creator(s, facts.creator);
+    match creator {
         Liveness::Alive => return kept("creator_alive", format!("creator {} alive", s.cpid)),
         Liveness::Unknown if !policy.include_unknown => {
             return kept(
@@ -191,11 +192,18 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
                 reuse_text(s.cpid, facts.creator, s.creation_bound(), "the segment"),
             )
         }),
+        Liveness::Exited => note(&|| {
+            Reason::new(
+                "creator_exited",
+                format!("creator {} exited (a zombie: it holds no mapping)", s.cpid),
+            )
+        }),
         Liveness::Dead | Liveness::Never => {
             note(&|| Reason::new("creator_dead", format!("creator {} dead", s.cpid)))
         }
     }
-    match liveness::last_user(s, facts.last_user) {
+    let last_user = liveness::last_user(s, facts.last_user);
+    match last_user {
         Liveness::Never => note(&|| Reason::new("never_attached", "never attached")),
         Liveness::Alive => return kept("last_user_alive", format!("last user {} alive", s.lpid)),
         Liveness::Unknown if !policy.include_unknown => {
@@ -223,10 +231,20 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
                 Reason::new("last_user_dead", text)
             });
         }
-        Liveness::Dead if s.lpid == s.cpid => {} // the creator's evidence says it
+        // The creator's evidence says it.
+        Liveness::Dead | Liveness::Exited if s.lpid == s.cpid && last_user == creator => {}
         Liveness::Dead => {
             note(&|| Reason::new("last_user_dead", format!("last user {} dead", s.lpid)))
         }
+        Liveness::Exited => note(&|| {
+            Reason::new(
+                "last_user_dead",
+                format!(
+                    "last user {} exited (a zombie: it holds no mapping)",
+                    s.lpid
+                ),
+            )
+        }),
     }
 
     if let Some(reason) = too_young(policy, facts.now - s.last_activity()) {
@@ -256,8 +274,8 @@ pub(crate) fn reuse_text(
     reference: Option<i64>,
     what: &str,
 ) -> String {
-    match (presence, reference) {
-        (Presence::Present { started: Some(started) }, Some(reference)) => {
+    match (presence.started(), reference) {
+        (Some(started), Some(reference)) => {
             let later = (started - reference as f64).round() as i64;
             format!("pid {pid} now belongs to a process started {} after {what}", human_duration(later))
         }
@@ -405,6 +423,56 @@ mod tests {
         assert_eq!(codes(&v), ["nattch_zero", "creator_dead", "last_user_dead"]);
         let v = verdict(&Policy::default(), &s, GONE, started(T as f64 + 50.0));
         assert_eq!(codes(&v), ["last_user_alive"]);
+    }
+
+    #[test]
+    fn a_zombie_creator_or_last_user_has_exited() {
+        let zombie = Presence::Exited {
+            started: T as f64 - 100.0,
+        };
+        let p = Policy::default();
+        let v = verdict(&p, &seg(), zombie, GONE);
+        assert_eq!(
+            codes(&v),
+            ["nattch_zero", "creator_exited", "never_attached"]
+        );
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert_eq!(
+            evidence[1].text,
+            "creator 4242 exited (a zombie: it holds no mapping)"
+        );
+        // The creator attached last and exited: its one piece of evidence says so.
+        let s = Segment {
+            lpid: 4242,
+            atime: T + 1,
+            dtime: T + 60,
+            ..seg()
+        };
+        assert_eq!(
+            codes(&verdict(&p, &s, zombie, zombie)),
+            ["nattch_zero", "creator_exited"]
+        );
+        // Another last user, a zombie: last_user_dead, saying it exited.
+        let s = Segment { lpid: 4243, ..s };
+        let v = verdict(&p, &s, GONE, zombie);
+        assert_eq!(codes(&v), ["nattch_zero", "creator_dead", "last_user_dead"]);
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert!(
+            evidence[2].text.contains("exited (a zombie"),
+            "{evidence:?}"
+        );
+        // A zombie that started after the segment existed is a reused pid.
+        let young = Presence::Exited {
+            started: T as f64 + 10.0,
+        };
+        assert_eq!(
+            codes(&verdict(&p, &seg(), young, GONE)),
+            ["nattch_zero", "creator_pid_reused", "never_attached"]
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! it), and the evidence is what each kind does record.
 //! - A semaphore set: nobody waits on it, and every last-op pid is dead (or it was never
 //!   operated on).
-//! - A message queue: its last sender and last receiver are dead (or it was never used).
+//! - A message queue: no task is blocked on it (in msgrcv or msgsnd), and its last sender
+//!   and last receiver are dead (or it was never used). A task whose system call cannot be
+//!   read might be blocked on it: that keeps the queue unless --include-unknown.
 //! - A POSIX object: no process maps it or holds a descriptor on it. A process whose maps
 //!   or descriptors cannot be read might: that keeps the object unless --include-unknown.
 use std::collections::BTreeSet;
@@ -14,7 +16,7 @@ use std::collections::BTreeSet;
 use crate::gc::{reuse_text, too_young, Owners, Policy};
 use crate::liveness;
 use crate::model::{key_hex, Liveness, Presence, Reason, Verdict};
-use crate::objects::{Hold, Holder, MsgQueue, PosixObject, SemSet};
+use crate::objects::{Hold, Holder, MsgQueue, PosixObject, SemSet, Waiter};
 
 impl Owners {
     /// Whether an object with this owner and creator uid is considered.
@@ -29,6 +31,40 @@ impl Owners {
 
 /// Probes a pid (kill 0 and its start time); injected so that the rules stay pure.
 pub type Probe<'a> = dyn FnMut(i32) -> Presence + 'a;
+
+/// What the scan of every task says about one queue or set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiterFacts {
+    /// The tasks blocked on it.
+    pub waiters: Vec<Waiter>,
+    /// Tasks whose system call could not be read, any of which may be blocked on it.
+    pub uninspected: usize,
+    /// Why some tasks could not even be seen (/proc unreadable, hidepid), if so.
+    pub unseen: Option<&'static str>,
+}
+
+/// Scans the tasks (once per run) when a verdict needs it; injected like [`Probe`].
+pub type Waiters<'a> = dyn FnMut() -> WaiterFacts + 'a;
+
+/// "pid 123 (app) is blocked in msgrcv on it (thread 124) and 2 more".
+fn waiter_text(waiters: &[Waiter]) -> Option<String> {
+    let first = waiters.first()?;
+    let thread = if first.tid == first.pid {
+        String::new()
+    } else {
+        format!(" (thread {})", first.tid)
+    };
+    let more = match waiters.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(format!(
+        "pid {} ({}) is blocked in {} on it{thread}{more}",
+        first.pid,
+        first.comm,
+        first.call.as_str()
+    ))
+}
 
 fn kept(code: &'static str, text: String) -> Verdict {
     Verdict::Kept(Reason::new(code, text))
@@ -66,11 +102,16 @@ fn filters(policy: &Policy, o: Ownership) -> Option<Verdict> {
 /// A semaphore set. The set records one time of last semop (otime) and, per semaphore,
 /// the pid of the last operation (semop, SETVAL, SETALL): a process that started after the
 /// later of otime and ctime cannot be the one recorded.
+///
+/// The kernel's semncnt and semzcnt count the tasks waiting; a task the task scan finds in
+/// semop on the set (one entering the call, not yet counted) keeps it too. Tasks the scan
+/// could not read do not: the kernel's counts are the authority.
 pub fn judge_sem(
     policy: &Policy,
     set: &SemSet,
     owner_name: Option<&str>,
     probe: &mut Probe,
+    waiters: &mut Waiters,
     now: i64,
 ) -> Verdict {
     let ownership = Ownership {
@@ -90,9 +131,12 @@ pub fn judge_sem(
                 .to_string(),
         );
     };
-    let waiters = set.waiters().unwrap_or(0);
-    if waiters > 0 {
-        return kept("waiters", format!("{waiters} process(es) waiting on it"));
+    let counted = set.waiters().unwrap_or(0);
+    if counted > 0 {
+        return kept("waiters", format!("{counted} process(es) waiting on it"));
+    }
+    if let Some(text) = waiter_text(&waiters().waiters) {
+        return kept("waiters", text);
     }
     let mut evidence = vec![Reason::new("no_waiters", "nobody waits on it")];
     let pids: BTreeSet<i32> = sems.iter().map(|s| s.pid).filter(|&p| p > 0).collect();
@@ -120,11 +164,18 @@ pub fn judge_sem(
                 "last_op_dead",
                 format!("last-op pid {pid} dead"),
             )),
+            Liveness::Exited => evidence.push(Reason::new(
+                "last_op_dead",
+                format!("last-op pid {pid} exited (a zombie)"),
+            )),
             Liveness::Reused => evidence.push(Reason::new(
                 "last_op_pid_reused",
                 reuse_text(pid, presence, Some(reference), "its last operation"),
             )),
-            _ => return kept("last_op_alive", format!("last-op pid {pid} alive")),
+            // A pid > 0 is never "never" nor "unknown": alive is what is left.
+            Liveness::Alive | Liveness::Never | Liveness::Unknown => {
+                return kept("last_op_alive", format!("last-op pid {pid} alive"))
+            }
         }
     }
     if let Some(reason) = too_young(policy, now - set.last_activity()) {
@@ -133,12 +184,17 @@ pub fn judge_sem(
     Verdict::Orphan { evidence }
 }
 
-/// A message queue: its last sender (lspid, at stime) and last receiver (lrpid, at rtime).
+/// A message queue: the tasks blocked on it, its last sender (lspid, at stime) and last
+/// receiver (lrpid, at rtime). A queue counts no waiters, so the task scan is the only
+/// evidence of a receiver that waits for a first message, or of a sender that waits for
+/// room after the last one to send died. The first reason to keep it wins: waiters, the
+/// sender's and the receiver's, waiters_unknown, too_young.
 pub fn judge_msg(
     policy: &Policy,
     queue: &MsgQueue,
     owner_name: Option<&str>,
     probe: &mut Probe,
+    waiters: &mut Waiters,
     now: i64,
 ) -> Verdict {
     let ownership = Ownership {
@@ -151,7 +207,26 @@ pub fn judge_msg(
     if let Some(verdict) = filters(policy, ownership) {
         return verdict;
     }
-    let mut evidence = Vec::new();
+    let facts = waiters();
+    if let Some(text) = waiter_text(&facts.waiters) {
+        return kept("waiters", text);
+    }
+    let unknown = match (facts.uninspected, facts.unseen) {
+        (0, None) => None,
+        (n, None) => Some(format!("{n} task(s) could not be inspected")),
+        (0, Some(why)) => Some(why.to_string()),
+        (n, Some(why)) => Some(format!("{n} task(s) could not be inspected and {why}")),
+    };
+    let mut evidence = vec![match &unknown {
+        None => Reason::new(
+            "no_waiters",
+            "no task is blocked on it (in msgrcv or msgsnd)",
+        ),
+        Some(text) => Reason::new(
+            "waiters_unknown",
+            format!("{text}, included by --include-unknown"),
+        ),
+    }];
     // (who, pid, time, verb, codes: alive, dead, reused, unknown, never)
     let sides = [
         (
@@ -201,6 +276,10 @@ pub fn judge_msg(
                 )
             }
             Liveness::Dead => evidence.push(Reason::new(dead, format!("last {who} {pid} dead"))),
+            Liveness::Exited => evidence.push(Reason::new(
+                dead,
+                format!("last {who} {pid} exited (a zombie)"),
+            )),
             Liveness::Reused => evidence.push(Reason::new(
                 reused,
                 reuse_text(
@@ -212,6 +291,12 @@ pub fn judge_msg(
             )),
             Liveness::Alive => return kept(alive, format!("last {who} {pid} alive")),
         }
+    }
+    if let (Some(text), false) = (unknown, policy.include_unknown) {
+        return kept(
+            "waiters_unknown",
+            format!("{text}: any may be blocked on it"),
+        );
     }
     if let Some(reason) = too_young(policy, now - queue.last_activity()) {
         return Verdict::Kept(reason);
@@ -291,7 +376,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::objects::{Kind, Semaphore};
+    use crate::objects::{IpcCall, Kind, Semaphore};
 
     const T: i64 = 1_800_000_000;
     const NOW: i64 = T + 7200;
@@ -335,6 +420,14 @@ mod tests {
         }
     }
 
+    fn nobody() -> WaiterFacts {
+        WaiterFacts {
+            waiters: Vec::new(),
+            uninspected: 0,
+            unseen: None,
+        }
+    }
+
     fn absent(_: i32) -> Presence {
         Presence::Absent
     }
@@ -348,10 +441,10 @@ mod tests {
     #[test]
     fn sem_never_operated_is_an_orphan_when_old() {
         let s = set(0, vec![sem(1, 0, 0, 0)]);
-        let v = judge_sem(&policy(), &s, None, &mut absent, NOW);
+        let v = judge_sem(&policy(), &s, None, &mut absent, &mut nobody, NOW);
         assert_eq!(codes(&v), ["no_waiters", "never_operated"]);
         assert!(v.is_orphan());
-        let v = judge_sem(&policy(), &s, None, &mut absent, T + 60);
+        let v = judge_sem(&policy(), &s, None, &mut absent, &mut nobody, T + 60);
         assert_eq!(codes(&v), ["too_young"]);
     }
 
@@ -359,18 +452,39 @@ mod tests {
     fn sem_waiter_or_live_pid_keeps_it() {
         let s = set(T, vec![sem(0, 7, 1, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
+            codes(&judge_sem(
+                &policy(),
+                &s,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 0, 0, 1)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
+            codes(&judge_sem(
+                &policy(),
+                &s,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["waiters"]
         );
         let s = set(T, vec![sem(0, 7, 0, 0), sem(1, 8, 0, 0)]);
         let mut probe = |pid| if pid == 8 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, None, &mut probe, NOW)),
+            codes(&judge_sem(
+                &policy(),
+                &s,
+                None,
+                &mut probe,
+                &mut nobody,
+                NOW
+            )),
             ["last_op_alive"]
         );
     }
@@ -384,25 +498,57 @@ mod tests {
             },
             _ => Presence::Absent,
         };
-        let v = judge_sem(&policy(), &s, None, &mut probe, NOW);
+        let v = judge_sem(&policy(), &s, None, &mut probe, &mut nobody, NOW);
         assert_eq!(
             codes(&v),
             ["no_waiters", "last_op_dead", "last_op_pid_reused"]
         );
     }
 
+    fn zombie(_: i32) -> Presence {
+        Presence::Exited {
+            started: (T - 100) as f64,
+        }
+    }
+
+    #[test]
+    fn zombies_are_dead_last_op_pids_senders_and_receivers() {
+        let s = set(T, vec![sem(0, 7, 0, 0)]);
+        let v = judge_sem(&policy(), &s, None, &mut zombie, &mut nobody, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert_eq!(evidence[1].text, "last-op pid 7 exited (a zombie)");
+        let q = queue(10, T, 11, T + 5);
+        let v = judge_msg(&policy(), &q, None, &mut zombie, &mut nobody, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "sender_dead", "receiver_dead"]);
+        let Verdict::Orphan { evidence } = v else {
+            unreachable!()
+        };
+        assert_eq!(evidence[1].text, "last sender 10 exited (a zombie)");
+        assert_eq!(evidence[2].text, "last receiver 11 exited (a zombie)");
+    }
+
     #[test]
     fn sem_pid_zero_after_an_operation_is_unknown() {
         let s = set(T, vec![sem(0, 0, 0, 0)]);
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
+            codes(&judge_sem(
+                &policy(),
+                &s,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["last_op_unknown"]
         );
         let p = Policy {
             include_unknown: true,
             ..policy()
         };
-        assert!(judge_sem(&p, &s, None, &mut absent, NOW).is_orphan());
+        assert!(judge_sem(&p, &s, None, &mut absent, &mut nobody, NOW).is_orphan());
     }
 
     #[test]
@@ -410,7 +556,14 @@ mod tests {
         let mut s = set(0, vec![]);
         s.sems = None;
         assert_eq!(
-            codes(&judge_sem(&policy(), &s, None, &mut absent, NOW)),
+            codes(&judge_sem(
+                &policy(),
+                &s,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["unreadable"]
         );
         let p = Policy {
@@ -418,7 +571,7 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            codes(&judge_sem(&p, &s, None, &mut absent, NOW)),
+            codes(&judge_sem(&p, &s, None, &mut absent, &mut nobody, NOW)),
             ["not_owner"]
         );
         let p = Policy {
@@ -426,7 +579,7 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            codes(&judge_sem(&p, &s, None, &mut absent, NOW)),
+            codes(&judge_sem(&p, &s, None, &mut absent, &mut nobody, NOW)),
             ["excluded"]
         );
     }
@@ -455,34 +608,233 @@ mod tests {
     fn msg_rules() {
         let q = queue(0, 0, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
-            ["never_sent", "never_received"]
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
+            ["no_waiters", "never_sent", "never_received"]
         );
         let q = queue(10, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
-            ["sender_dead", "never_received"]
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
+            ["no_waiters", "sender_dead", "never_received"]
         );
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut alive, NOW)),
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut alive,
+                &mut nobody,
+                NOW
+            )),
             ["sender_alive"]
         );
         let q = queue(10, T, 11, T + 5);
         let mut probe = |pid| if pid == 11 { alive(pid) } else { absent(pid) };
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut probe, NOW)),
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut probe,
+                &mut nobody,
+                NOW
+            )),
             ["receiver_alive"]
         );
         let q = queue(0, T, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["sender_unknown"]
         );
         let q = queue(10, NOW - 10, 0, 0);
         assert_eq!(
-            codes(&judge_msg(&policy(), &q, None, &mut absent, NOW)),
+            codes(&judge_msg(
+                &policy(),
+                &q,
+                None,
+                &mut absent,
+                &mut nobody,
+                NOW
+            )),
             ["too_young"]
         );
+    }
+
+    fn waiter(pid: i32, tid: i32, call: IpcCall) -> Waiter {
+        Waiter {
+            pid,
+            tid,
+            comm: "app".into(),
+            call,
+        }
+    }
+
+    fn scanned(waiters: Vec<Waiter>, uninspected: usize) -> WaiterFacts {
+        WaiterFacts {
+            waiters,
+            uninspected,
+            unseen: None,
+        }
+    }
+
+    #[test]
+    fn msg_waiters_keep_a_queue_whatever_its_pids_say() {
+        // Never used, or its last sender dead: a blocked receiver or sender keeps it.
+        for q in [queue(0, 0, 0, 0), queue(10, T, 0, 0)] {
+            let mut one = || scanned(vec![waiter(12, 12, IpcCall::Msgrcv)], 0);
+            let v = judge_msg(&policy(), &q, None, &mut absent, &mut one, NOW);
+            assert_eq!(
+                v,
+                Verdict::Kept(Reason::new(
+                    "waiters",
+                    "pid 12 (app) is blocked in msgrcv on it"
+                ))
+            );
+        }
+        // A thread, among others; even with unreadable tasks and --include-unknown.
+        let q = queue(10, T, 0, 0);
+        let mut two = || {
+            scanned(
+                vec![
+                    waiter(12, 14, IpcCall::Msgsnd),
+                    waiter(13, 13, IpcCall::Msgsnd),
+                ],
+                3,
+            )
+        };
+        let p = Policy {
+            include_unknown: true,
+            ..policy()
+        };
+        let Verdict::Kept(reason) = judge_msg(&p, &q, None, &mut absent, &mut two, NOW) else {
+            panic!("kept")
+        };
+        assert_eq!(
+            reason.text,
+            "pid 12 (app) is blocked in msgsnd on it (thread 14) and 1 more"
+        );
+    }
+
+    #[test]
+    fn msg_unreadable_tasks_keep_a_queue_unless_included() {
+        let q = queue(10, T, 0, 0);
+        let mut some = || scanned(Vec::new(), 2);
+        let v = judge_msg(&policy(), &q, None, &mut absent, &mut some, NOW);
+        assert_eq!(
+            v,
+            Verdict::Kept(Reason::new(
+                "waiters_unknown",
+                "2 task(s) could not be inspected: any may be blocked on it"
+            ))
+        );
+        let mut hidden = || WaiterFacts {
+            unseen: Some("/proc hides other users' processes (hidepid)"),
+            ..scanned(Vec::new(), 0)
+        };
+        let Verdict::Kept(reason) = judge_msg(&policy(), &q, None, &mut absent, &mut hidden, NOW)
+        else {
+            panic!("kept")
+        };
+        assert_eq!(reason.code, "waiters_unknown");
+        assert_eq!(
+            reason.text,
+            "/proc hides other users' processes (hidepid): any may be blocked on it"
+        );
+        let mut both = || WaiterFacts {
+            unseen: Some("/proc could not be read"),
+            ..scanned(Vec::new(), 1)
+        };
+        let Verdict::Kept(reason) = judge_msg(&policy(), &q, None, &mut absent, &mut both, NOW)
+        else {
+            panic!("kept")
+        };
+        assert!(
+            reason
+                .text
+                .starts_with("1 task(s) could not be inspected and /proc could not"),
+            "{reason:?}"
+        );
+        let p = Policy {
+            include_unknown: true,
+            ..policy()
+        };
+        let v = judge_msg(&p, &q, None, &mut absent, &mut some, NOW);
+        assert_eq!(
+            codes(&v),
+            ["waiters_unknown", "sender_dead", "never_received"]
+        );
+        // Proven use says more than doubt: a live sender is the reason given.
+        assert_eq!(
+            codes(&judge_msg(&policy(), &q, None, &mut alive, &mut some, NOW)),
+            ["sender_alive"]
+        );
+        // And the age filter still applies after it.
+        let young = queue(10, NOW - 10, 0, 0);
+        assert_eq!(
+            codes(&judge_msg(&p, &young, None, &mut absent, &mut some, NOW)),
+            ["too_young"]
+        );
+    }
+
+    #[test]
+    fn the_task_scan_is_made_only_when_a_verdict_needs_it() {
+        let scans = std::cell::Cell::new(0);
+        let mut counting = || {
+            scans.set(scans.get() + 1);
+            nobody()
+        };
+        let q = queue(0, 0, 0, 0);
+        let p = Policy {
+            owners: Owners::Caller(0),
+            ..policy()
+        };
+        judge_msg(&p, &q, None, &mut absent, &mut counting, NOW);
+        let s = set(T, vec![sem(0, 7, 1, 0)]);
+        judge_sem(&policy(), &s, None, &mut absent, &mut counting, NOW);
+        assert_eq!(
+            scans.get(),
+            0,
+            "not_owner, and a set the kernel counts waiters on"
+        );
+        judge_msg(&policy(), &q, None, &mut absent, &mut counting, NOW);
+        assert_eq!(scans.get(), 1);
+    }
+
+    #[test]
+    fn sem_task_scan_is_evidence_but_not_doubt() {
+        let s = set(T, vec![sem(1, 7, 0, 0)]);
+        let mut entering = || scanned(vec![waiter(9, 9, IpcCall::Semtimedop)], 0);
+        assert_eq!(
+            judge_sem(&policy(), &s, None, &mut absent, &mut entering, NOW),
+            Verdict::Kept(Reason::new(
+                "waiters",
+                "pid 9 (app) is blocked in semtimedop on it"
+            ))
+        );
+        // Unreadable tasks: semncnt and semzcnt are the authority.
+        let mut unreadable = || scanned(Vec::new(), 5);
+        let v = judge_sem(&policy(), &s, None, &mut absent, &mut unreadable, NOW);
+        assert_eq!(codes(&v), ["no_waiters", "last_op_dead"]);
     }
 
     fn posix(ctime: i64) -> PosixObject {

@@ -43,18 +43,25 @@ pub fn recorded(pid: i32, at: i64, presence: Presence) -> Liveness {
 }
 
 /// A non-zero pid's state: dead when absent; reused when the process now behind it started
-/// more than the margin after `reference` (the latest time the recorded process acted).
+/// more than the margin after `reference` (the latest time the recorded process acted) —
+/// a zombie too, which is checked first; otherwise exited when it is a zombie.
 pub fn judge(presence: Presence, reference: Option<i64>) -> Liveness {
+    let younger = |started: f64| {
+        reference.is_some_and(|reference| started > reference as f64 + REUSE_MARGIN_SECS)
+    };
     match presence {
         Presence::Absent => Liveness::Dead,
         Presence::Present {
             started: Some(started),
-        } => match reference {
-            Some(reference) if started > reference as f64 + REUSE_MARGIN_SECS => Liveness::Reused,
-            _ => Liveness::Alive,
-        },
+        }
+        | Presence::Exited { started }
+            if younger(started) =>
+        {
+            Liveness::Reused
+        }
+        Presence::Exited { .. } => Liveness::Exited,
         // Unreadable start time (hidden process, no /proc): keep.
-        Presence::Present { started: None } => Liveness::Alive,
+        Presence::Present { .. } => Liveness::Alive,
     }
 }
 
@@ -124,6 +131,19 @@ mod tests {
         let present = Presence::Present { started: None };
         assert_eq!(creator(&seg(42, 0, T, 0, 0), present), Liveness::Alive);
         assert_eq!(last_user(&seg(42, 43, T, T, 0), present), Liveness::Alive);
+    }
+
+    #[test]
+    fn a_zombie_has_exited_unless_its_pid_was_reused() {
+        let s = seg(42, 43, T, T + 10, T + 100);
+        let zombie = |t: f64| Presence::Exited { started: t };
+        assert_eq!(creator(&s, zombie(T as f64 - 100.0)), Liveness::Exited);
+        assert_eq!(creator(&s, zombie(T as f64 + 2.0)), Liveness::Exited);
+        assert_eq!(creator(&s, zombie(T as f64 + 2.5)), Liveness::Reused);
+        assert_eq!(last_user(&s, zombie(T as f64 + 50.0)), Liveness::Exited);
+        assert_eq!(last_user(&s, zombie(T as f64 + 103.0)), Liveness::Reused);
+        assert_eq!(recorded(7, T, zombie(T as f64)), Liveness::Exited);
+        assert_eq!(recorded(7, 0, zombie(T as f64)), Liveness::Exited);
     }
 
     #[test]

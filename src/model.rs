@@ -118,6 +118,20 @@ pub enum Presence {
     Absent,
     /// A process has this pid; its start time (Unix seconds) when it could be read.
     Present { started: Option<f64> },
+    /// The pid is a zombie: its process has exited (every thread of it) and waits for its
+    /// parent to reap it. It holds no memory: it can neither attach nor be attached.
+    Exited { started: f64 },
+}
+
+impl Presence {
+    /// The start time of the process behind the pid, when known.
+    pub fn started(self) -> Option<f64> {
+        match self {
+            Presence::Absent => None,
+            Presence::Present { started } => started,
+            Presence::Exited { started } => Some(started),
+        }
+    }
 }
 
 /// What a segment's cpid or lpid says about the process behind it.
@@ -126,6 +140,8 @@ pub enum Presence {
 pub enum Liveness {
     Alive,
     Dead,
+    /// A zombie: it exited and its parent has not reaped it yet. As good as dead.
+    Exited,
     /// The pid now belongs to a process started after the segment: the original is dead.
     Reused,
     /// pid 0 with evidence of use: a process in another PID namespace.
@@ -139,6 +155,7 @@ impl Liveness {
         match self {
             Liveness::Alive => "alive",
             Liveness::Dead => "dead",
+            Liveness::Exited => "exited",
             Liveness::Reused => "reused",
             Liveness::Unknown => "unknown",
             Liveness::Never => "never",

@@ -285,6 +285,46 @@ pub struct Holder {
     pub how: Hold,
 }
 
+/// A system call in which a task waits on a queue or a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpcCall {
+    /// Waits for room in a full queue.
+    Msgsnd,
+    /// Waits for a message.
+    Msgrcv,
+    /// Waits for a semaphore to increase, or to become zero.
+    Semop,
+    Semtimedop,
+}
+
+impl IpcCall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpcCall::Msgsnd => "msgsnd",
+            IpcCall::Msgrcv => "msgrcv",
+            IpcCall::Semop => "semop",
+            IpcCall::Semtimedop => "semtimedop",
+        }
+    }
+
+    /// Its first argument names a message queue (else a semaphore set).
+    pub fn on_queue(self) -> bool {
+        matches!(self, IpcCall::Msgsnd | IpcCall::Msgrcv)
+    }
+}
+
+/// A task blocked in one of those calls (`/proc/PID/task/TID/syscall`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiter {
+    pub pid: i32,
+    /// The blocked thread; the pid itself for a single-threaded process.
+    pub tid: i32,
+    /// The process's command name.
+    pub comm: String,
+    pub call: IpcCall,
+}
+
 /// One object of a kind other than shm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Object {

@@ -5,13 +5,13 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::gc::Policy;
-use crate::gc_kinds::{self, HolderFacts};
+use crate::gc_kinds::{self, HolderFacts, WaiterFacts};
 use crate::liveness;
 use crate::model::{Liveness, Verdict};
-use crate::objects::{Holder, Kind, MsgQueue, Object, PosixObject, SemSet};
+use crate::objects::{Holder, Kind, MsgQueue, Object, PosixObject, SemSet, Waiter};
 use crate::removal_kinds::ObjectControl;
 use crate::select::Selector;
-use crate::sys::{self, holders::HolderScan, msg, posix, sem, SysError};
+use crate::sys::{self, holders::HolderScan, msg, posix, sem, waiters::WaiterScan, SysError};
 
 use super::Facts;
 
@@ -36,14 +36,20 @@ pub struct ObjectRecord {
     pub holders: Vec<Holder>,
     /// POSIX: false when some processes could not be inspected.
     pub holders_complete: bool,
+    /// A queue: the tasks blocked on it (in msgrcv or msgsnd).
+    pub waiters: Vec<Waiter>,
+    /// A queue: false when some tasks could not be inspected.
+    pub waiters_complete: bool,
     pub verdict: Verdict,
 }
 
-/// What one run learns once: names, processes, and (for POSIX kinds) who holds what.
+/// What one run learns once: names, processes, (for POSIX kinds) who holds what, and (for
+/// sets and queues) which tasks are blocked on which id.
 #[derive(Default)]
 pub struct Survey {
     facts: Facts,
     scan: Option<HolderScan>,
+    tasks: Option<WaiterScan>,
 }
 
 fn sys_error(what: String) -> impl FnOnce(SysError) -> Error {
@@ -142,9 +148,41 @@ impl Survey {
         self.scan.as_ref()
     }
 
-    /// Scans again: the removal sequence judges on fresh facts.
-    pub fn refresh_holders(&mut self) {
-        self.scan = rescan();
+    /// Forgets what `kind`'s verdict reads from /proc (the holders of POSIX objects, the
+    /// blocked tasks of sets and queues): the removal sequence judges on fresh facts, read
+    /// again when next needed.
+    pub fn refresh(&mut self, kind: Kind) {
+        if kind.is_posix() {
+            self.scan = None;
+        } else {
+            self.tasks = None;
+        }
+    }
+
+    /// [`Survey::refresh`] for every kind.
+    pub fn refresh_all(&mut self) {
+        self.scan = None;
+        self.tasks = None;
+    }
+
+    /// The scan of every task, made once per run when a set's or a queue's verdict first
+    /// needs it.
+    fn tasks(tasks: &mut Option<WaiterScan>) -> &WaiterScan {
+        tasks.get_or_insert_with(|| sys::waiters::scan().unwrap_or_else(|_| WaiterScan::failed()))
+    }
+
+    fn waiter_facts(tasks: &mut Option<WaiterScan>, object: &Object) -> WaiterFacts {
+        let scan = Self::tasks(tasks);
+        let waiters = match object {
+            Object::Sem(set) => scan.on_set(set.id),
+            Object::Msg(queue) => scan.on_queue(queue.id),
+            Object::Posix(_) => &[],
+        };
+        WaiterFacts {
+            waiters: waiters.to_vec(),
+            uninspected: scan.uninspected.len(),
+            unseen: scan.unseen,
+        }
     }
 
     fn holder_facts<'a>(scan: Option<&'a HolderScan>, object: &PosixObject) -> HolderFacts<'a> {
@@ -166,13 +204,25 @@ impl Survey {
         let owner = self.facts.user_name(object.owner().0);
         let owner = owner.as_deref();
         let facts = &mut self.facts;
+        let tasks = &mut self.tasks;
+        let mut waiters = || Self::waiter_facts(tasks, object);
         match object {
-            Object::Sem(set) => {
-                gc_kinds::judge_sem(policy, set, owner, &mut |pid| facts.presence(pid), now)
-            }
-            Object::Msg(queue) => {
-                gc_kinds::judge_msg(policy, queue, owner, &mut |pid| facts.presence(pid), now)
-            }
+            Object::Sem(set) => gc_kinds::judge_sem(
+                policy,
+                set,
+                owner,
+                &mut |pid| facts.presence(pid),
+                &mut waiters,
+                now,
+            ),
+            Object::Msg(queue) => gc_kinds::judge_msg(
+                policy,
+                queue,
+                owner,
+                &mut |pid| facts.presence(pid),
+                &mut waiters,
+                now,
+            ),
             Object::Posix(p) => {
                 let scan = self.scan();
                 gc_kinds::judge_posix(policy, p, owner, Self::holder_facts(scan, p), now)
@@ -213,6 +263,13 @@ impl Survey {
             },
             _ => (Vec::new(), true),
         };
+        let (waiters, waiters_complete) = match &object {
+            Object::Msg(queue) => {
+                let scan = Self::tasks(&mut self.tasks);
+                (scan.on_queue(queue.id).to_vec(), scan.complete())
+            }
+            _ => (Vec::new(), true),
+        };
         ObjectRecord {
             owner_name: self.facts.user_name(uid),
             group_name: self.facts.group_name(gid),
@@ -220,6 +277,8 @@ impl Survey {
             pids,
             holders,
             holders_complete,
+            waiters,
+            waiters_complete,
             verdict,
         }
     }

@@ -42,7 +42,8 @@ const IN_USE: &[&str] = &[
 ];
 
 impl Check {
-    /// Judges fresh facts; `rescan`: scan the processes again first (for a POSIX object).
+    /// Judges fresh facts; `rescan`: scan the processes again first (their holders of a
+    /// POSIX object, their tasks blocked on a set or a queue).
     fn judge(
         &self,
         survey: &mut Survey,
@@ -50,8 +51,8 @@ impl Check {
         now: i64,
         rescan: bool,
     ) -> Result<(), Reason> {
-        if rescan && object.kind().is_posix() {
-            survey.refresh_holders();
+        if rescan {
+            survey.refresh(object.kind());
         }
         match self {
             Check::Rm { force, caller } => {
@@ -90,10 +91,11 @@ pub struct Archive<'a> {
 /// Removes each planned object (with its gc evidence) in the run's session, stopping between
 /// two objects on SIGINT/SIGTERM (the count of those not reached is returned with the signal).
 ///
-/// POSIX objects are closed (mode 000) one by one, then judged again on one fresh scan of
-/// every process's maps and descriptors, made after the last of them was closed: the same
-/// guarantee as a scan per object, which would cost a walk of /proc per object. With
-/// `--archive` each object goes through the whole sequence on its own.
+/// Objects are closed (mode 000) one by one, then judged again on one fresh scan of /proc
+/// (every process's maps and descriptors for POSIX objects, every task's system call for
+/// sets and queues), made after the last of them was closed: the same guarantee as a scan
+/// per object, which would cost a walk of /proc per object. With `--archive` each object
+/// goes through the whole sequence on its own.
 pub fn remove_objects(
     session: &mut Session,
     planned: Vec<(Object, Vec<Reason>)>,
@@ -112,7 +114,7 @@ pub fn remove_objects(
             interrupted = Some((signal, total - items.len() - closed.len()));
             break;
         }
-        let batched = !dry_run && archive.is_none() && object.kind().is_posix();
+        let batched = !dry_run && archive.is_none();
         let mut item = match &archive {
             _ if batched => {
                 // The first check may use the plan's scan: the one that counts comes after
@@ -142,7 +144,7 @@ pub fn remove_objects(
     }
     // Every closed object is finished (removed or its mode restored), interrupted or not.
     if !closed.is_empty() {
-        survey.refresh_holders();
+        survey.refresh_all();
         for (fresh, evidence) in closed {
             let mut judge = |o: &Object| check.judge(survey, o, now, false);
             let mut item = removal_kinds::finish(&mut session.kernel(), fresh, &mut judge);

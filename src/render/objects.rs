@@ -7,7 +7,9 @@ use serde::Serialize;
 use crate::cmd::kinds::{ObjectRecord, PidState};
 use crate::error::Result;
 use crate::model::{KeyHex, Liveness, Reason, Verdict};
-use crate::objects::{Hold, Holder, Kind, Object, PosixObject, QueueState, SemValue};
+use crate::objects::{
+    Hold, Holder, IpcCall, Kind, Object, PosixObject, QueueState, SemValue, Waiter,
+};
 use crate::removal_kinds::{ObjectOutcome, ObjectRemoval};
 use crate::units::{human_duration, human_size, perms_string, Perms};
 
@@ -236,6 +238,25 @@ impl<'a> From<&'a Holder> for HolderJson<'a> {
     }
 }
 
+#[derive(Serialize)]
+struct WaiterJson<'a> {
+    pid: i32,
+    tid: i32,
+    comm: &'a str,
+    syscall: IpcCall,
+}
+
+impl<'a> From<&'a Waiter> for WaiterJson<'a> {
+    fn from(w: &'a Waiter) -> Self {
+        WaiterJson {
+            pid: w.pid,
+            tid: w.tid,
+            comm: &w.comm,
+            syscall: w.call,
+        }
+    }
+}
+
 /// The kind's own fields.
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -274,6 +295,8 @@ enum KindJson<'a> {
         rtime: Rfc3339Pair,
         #[serde(flatten)]
         ctime: Rfc3339Pair,
+        waiters: Vec<WaiterJson<'a>>,
+        waiters_complete: bool,
     },
     Posix {
         name: &'a str,
@@ -371,6 +394,8 @@ impl<'a> ObjectJson<'a> {
                 stime: Rfc3339Pair::new("stime", q.stime),
                 rtime: Rfc3339Pair::new("rtime", q.rtime),
                 ctime: Rfc3339Pair::new("ctime", q.ctime),
+                waiters: r.waiters.iter().map(WaiterJson::from).collect(),
+                waiters_complete: r.waiters_complete,
             },
             Object::Posix(p) => posix_fields(r, p),
         };
@@ -423,6 +448,7 @@ fn state_text(p: &PidState) -> String {
         Liveness::Never => "never".to_string(),
         Liveness::Unknown => "0: unknown (in another PID namespace)".to_string(),
         Liveness::Reused => format!("{} dead (the pid now belongs to a younger process)", p.pid),
+        Liveness::Exited => format!("{} exited (a zombie, not reaped by its parent)", p.pid),
         state => format!("{} {}", p.pid, state.as_str()),
     }
 }
@@ -496,6 +522,26 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
             time_line(out, "last sent", q.stime, now)?;
             time_line(out, "last received", q.rtime, now)?;
             time_line(out, "changed", q.ctime, now)?;
+            let complete = if r.waiters_complete {
+                ""
+            } else {
+                " (incomplete: some tasks could not be read)"
+            };
+            label_line(
+                out,
+                "blocked on it",
+                &format!("{} task(s){complete}", r.waiters.len()),
+            )?;
+            for w in &r.waiters {
+                writeln!(
+                    out,
+                    "    pid {} tid {} ({}) in {}",
+                    w.pid,
+                    w.tid,
+                    w.comm,
+                    w.call.as_str()
+                )?;
+            }
         }
         Object::Posix(p) => {
             label_line(out, "path", &p.path.display().to_string())?;

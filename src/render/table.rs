@@ -135,6 +135,7 @@ fn pid_line(
     let meaning = match state {
         Liveness::Alive => "alive",
         Liveness::Dead => "dead",
+        Liveness::Exited => "exited (a zombie: it holds no mapping)",
         Liveness::Reused => "dead (the pid now belongs to a younger process)",
         Liveness::Unknown => "unknown (pid 0: in another PID namespace)",
         Liveness::Never => "never attached",

@@ -19,6 +19,7 @@ pub mod shm;
 pub mod slots;
 pub mod sysvproc;
 pub mod users;
+pub mod waiters;
 
 pub use error::SysError;
 

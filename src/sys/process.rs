@@ -15,12 +15,45 @@ fn exists(pid: i32) -> bool {
     rc == 0 || super::errno() != libc::ESRCH
 }
 
-/// Field 22 of /proc/PID/stat (start time in clock ticks since boot). The command name in
-/// field 2 may contain spaces and parentheses, so fields are counted after the *last* `)`.
-pub fn parse_start_ticks(stat: &str) -> Option<u64> {
+/// What one read of /proc/PID/stat says about a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskStat {
+    /// Field 3: `R`, `S`, `D`, `Z` (zombie), `X` (being reaped), …
+    pub state: char,
+    /// Field 20: the threads of its process (the thread group) not yet released.
+    pub threads: u64,
+    /// Field 22: the start time in clock ticks since boot.
+    pub start_ticks: u64,
+}
+
+impl TaskStat {
+    /// Its whole process has exited and awaits its parent's wait (a zombie): no task of it
+    /// runs, it has no memory, it can neither hold nor attach anything. A thread-group
+    /// leader that called pthread_exit is in state Z too while its other threads run on:
+    /// `threads` counts them, and that process is alive.
+    pub fn exited(&self) -> bool {
+        matches!(self.state, 'Z' | 'X') && self.threads <= 1
+    }
+}
+
+/// Parses /proc/PID/stat. The command name in field 2 may contain spaces and parentheses,
+/// so fields are counted after the *last* `)`.
+pub fn parse_stat(stat: &str) -> Option<TaskStat> {
     let rest = &stat[stat.rfind(')')? + 1..];
-    // After ")" come field 3 (state) onwards: field 22 is the 20th of them.
-    rest.split_ascii_whitespace().nth(19)?.parse().ok()
+    // After ")" come field 3 (state) onwards: field 20 is the 18th of them, 22 the 20th.
+    let fields: Vec<&str> = rest.split_ascii_whitespace().take(20).collect();
+    let mut state = fields.first()?.chars();
+    let (Some(letter), None) = (state.next(), state.next()) else {
+        return None;
+    };
+    if !letter.is_ascii_alphabetic() {
+        return None;
+    }
+    Some(TaskStat {
+        state: letter,
+        threads: fields.get(17)?.parse().ok()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
 }
 
 /// Converts boot-relative ticks to Unix time: start = (REALTIME − BOOTTIME) + ticks / HZ.
@@ -83,19 +116,27 @@ impl ProcessTable {
     }
 }
 
+/// One look at a pid: kill(pid, 0), then one read of /proc/PID/stat for both its start
+/// time and its state. The pid may be a thread's id (a queue's lrpid can be): its stat is
+/// that thread's, with its process's thread count.
 fn probe(pid: i32, clock: &Clock) -> Presence {
     if !exists(pid) {
         return Presence::Absent;
     }
-    let started = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| parse_start_ticks(&stat))
-        .map(|ticks| clock.unix_time(ticks));
-    if started.is_none() && !exists(pid) {
-        // It exited between the two looks.
-        return Presence::Absent;
+        .and_then(|stat| parse_stat(&stat));
+    match stat {
+        Some(stat) if stat.exited() => Presence::Exited {
+            started: clock.unix_time(stat.start_ticks),
+        },
+        Some(stat) => Presence::Present {
+            started: Some(clock.unix_time(stat.start_ticks)),
+        },
+        // It exited (and was reaped) between the two looks.
+        None if !exists(pid) => Presence::Absent,
+        None => Presence::Present { started: None },
     }
-    Presence::Present { started }
 }
 
 /// The command line, arguments joined by spaces (control characters escaped, so that one
@@ -157,11 +198,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_ticks_after_last_paren() {
+    fn stat_fields_after_last_paren() {
         let stat = "4242 (evil) name) (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 50";
-        assert_eq!(parse_start_ticks(stat), Some(987654));
-        assert_eq!(parse_start_ticks("garbage"), None);
-        assert_eq!(parse_start_ticks("1 (x) S 1 2"), None);
+        assert_eq!(
+            parse_stat(stat),
+            Some(TaskStat {
+                state: 'S',
+                threads: 1,
+                start_ticks: 987654
+            })
+        );
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("1 (x) S 1 2"), None);
+        let no_state = "1 (x)  1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20";
+        assert_eq!(parse_stat(no_state), None);
+        let long_state = "1 (x) SZ 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654";
+        assert_eq!(parse_stat(long_state), None);
+    }
+
+    /// Lines as this kernel (6.18) prints them: a zombie; a thread-group leader that called
+    /// pthread_exit while another thread runs (Z, 2 threads); that other thread, looked up
+    /// by its tid; a process being reaped.
+    #[test]
+    fn zombies_and_leaders_that_left_early() {
+        let zombie = "16204 (z) Z 16202 16202 8658 0 -1 4227148 96 0 0 0 0 0 0 0 20 0 1 0 879012 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        let zombie = parse_stat(zombie).expect("parses");
+        assert!(zombie.exited());
+        assert_eq!(zombie.start_ticks, 879012);
+        let leader = "16037 (z) Z 1 16022 8658 0 -1 4227084 129 0 0 0 0 0 0 0 20 0 2 0 878934 0 0 18446744073709551615";
+        assert!(!parse_stat(leader).expect("parses").exited());
+        let thread = "16039 (z) S 1 16022 8658 0 -1 4194368 129 0 0 0 0 0 0 0 20 0 2 0 879034 9437184 222 18446744073709551615";
+        assert!(!parse_stat(thread).expect("parses").exited());
+        let reaped = "77 (a b) X 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000";
+        assert!(parse_stat(reaped).expect("parses").exited());
+        let running = "77 (a) R 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000";
+        assert!(!parse_stat(running).expect("parses").exited());
     }
 
     #[test]

@@ -8,7 +8,8 @@
  *   chmod MODE             IPC_SET mode
  *   rmid                   IPC_RMID current
  *   lock                   SHM_LOCK current (needs CAP_IPC_LOCK)
- *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid)
+ *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid), staying dumpable as a
+ *                          process started as UID would be (its /proc files are UID's)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
  *   manysem N              creates N IPC_PRIVATE semaphore sets of one semaphore (mode 0600);
  *                          prints "created=N"
@@ -33,6 +34,17 @@
  *   msguse ID              makes queue ID current
  *   msgsend TYPE TEXT      msgsnd of TEXT (without a NUL) with mtype TYPE (> 0), flags 0
  *   msgrecv                msgrcv of any type, IPC_NOWAIT; prints "received=TEXT"
+ *   msgfill                fills the current queue with 512-byte messages (IPC_NOWAIT) until it
+ *                          holds no more (msg_qbytes); prints "filled=N"
+ *   msgwaitrecv            forks a child that blocks in msgrcv (any type) on the current queue;
+ *   msgwaitsend            ... or in msgsnd of a 512-byte message (on a full queue). Prints
+ *                          "pid=CHILD", then "waiting" once /proc/CHILD/syscall shows the call
+ *                          on the queue's id (at most 10 s). The child dies with this process
+ *                          (PR_SET_PDEATHSIG SIGKILL), exits silently once the call returns.
+ *   msgwaitrecvthread      starts a thread of this process that blocks in msgrcv on the current
+ *                          queue, again after each message it gets, until the queue goes;
+ *                          prints "tid=N", then "waiting" once /proc/self/task/N/syscall shows
+ *                          it (at most 10 s)
  *
  * POSIX objects (NAME with its leading slash, "/test1"; the umask is 0, so MODE is exact):
  *   pshm NAME SIZE MODE    shm_open(O_CREAT|O_RDWR, MODE) + ftruncate(SIZE); keeps the fd open
@@ -50,6 +62,16 @@
  * Anywhere:
  *   pid                    prints "pid=N"
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
+ *   child OPS... exit      forks: the child runs OPS (with this process's current ids), then
+ *                          exits at `exit` without being reaped, a zombie for as long as this
+ *                          process lives (it never waits for it). This process goes on after
+ *                          `exit` with the child's current ids, once the child has exited
+ *                          (waitid WNOWAIT), printing "pid=CHILD" and "zombie". An error in
+ *                          OPS fails this process too. Not nested.
+ *   leaderexit             the operations after it run in a new thread while the main thread
+ *                          (the thread-group leader) calls pthread_exit: /proc then shows the
+ *                          leader as a zombie (state Z) although the process lives. The thread
+ *                          prints "tid=N" once the leader's state is Z (at most 10 s).
  *
  * Every failure prints "error: OP: strerror" and exits 1 (2 for a misused argument list).
  * Build: cc -O2 -Wall -o shm-helper shm-helper.c -pthread -lrt
@@ -59,6 +81,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +94,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +110,20 @@ union semun {
 struct msgbuf_text {
     long mtype;
     char mtext[65536];
+};
+
+/* What the operations work on: the current segment, set, queue and descriptors. Global so
+ * that `leaderexit`'s thread and `child`'s child carry on with them. */
+static int argc_, id = -1, semid = -1, msqid = -1, fd = -1;
+static char **argv_;
+static char *addr = NULL;
+static mqd_t mqd = (mqd_t)-1;
+static struct msgbuf_text msg;
+/* In a `child`: where to report, at `exit`, the position reached and the current ids. */
+static int child_report = -1;
+
+struct child_state {
+    int next, id, semid, msqid;
 };
 
 static void die(const char *op) {
@@ -143,14 +182,109 @@ static void semwait(int semid, unsigned short idx) {
     printf("waiting\n");
 }
 
+static int run_ops(int start);
+
+/* Waits until the task whose syscall file is `path` sits in system call `nr` with `id` as
+ * its first argument (at most 10 s). */
+static void wait_blocked(const char *path, long nr, int id, const char *what) {
+    for (int tries = 0;; tries++) {
+        char buf[256] = {0};
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            long got_nr, got_id;
+            if (n && sscanf(buf, "%ld 0x%lx", &got_nr, &got_id) == 2 && got_nr == nr &&
+                (int)got_id == id)
+                break;
+        }
+        if (tries >= 10000) {
+            printf("error: %s: not blocked after 10 s (%s: %s)\n", what, path, buf);
+            exit(1);
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+/* A child blocked in msgrcv (receive) or msgsnd (!receive) on `queue`. */
+static void msgwait(int queue, int receive) {
+    pid_t parent = getpid();
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) _exit(1);
+        if (getppid() != parent) _exit(1); /* the parent died before prctl */
+        static struct msgbuf_text buf;
+        if (receive) {
+            msgrcv(queue, &buf, sizeof buf.mtext, 0, 0);
+        } else {
+            buf.mtype = 1;
+            memset(buf.mtext, 'w', 512);
+            msgsnd(queue, &buf, 512, 0);
+        }
+        _exit(0);
+    }
+    printf("pid=%d\n", (int)child);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)child);
+    wait_blocked(path, receive ? SYS_msgrcv : SYS_msgsnd, queue, receive ? "msgwaitrecv" : "msgwaitsend");
+    printf("waiting\n");
+}
+
+static void *receive_forever(void *arg) {
+    int queue = *(int *)arg;
+    static struct msgbuf_text buf;
+    while (msgrcv(queue, &buf, sizeof buf.mtext, 0, 0) >= 0 || errno == EINTR) {}
+    return NULL;
+}
+
+/* `msgwaitrecvthread`: the thread's tid, passed back through this. */
+static volatile long receiver_tid;
+
+static void *receive_forever_named(void *arg) {
+    receiver_tid = syscall(SYS_gettid);
+    return receive_forever(arg);
+}
+
+/* `leaderexit`'s thread: waits until /proc shows the leader as a zombie, then carries on. */
+static void *after_leader(void *arg) {
+    int start = *(int *)arg;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)getpid(), (int)getpid());
+    for (int tries = 0;; tries++) {
+        char buf[512] = {0};
+        FILE *f = fopen(path, "r");
+        if (!f) die("open leader stat");
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        char *paren = n ? strrchr(buf, ')') : NULL;
+        if (paren && paren[1] == ' ' && paren[2] == 'Z') break;
+        if (tries >= 10000) {
+            printf("error: leaderexit: the leader is not a zombie after 10 s\n");
+            exit(1);
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    printf("tid=%ld\n", (long)syscall(SYS_gettid));
+    exit(run_ops(start));
+}
+
 int main(int argc, char **argv) {
-    int id = -1, semid = -1, msqid = -1, fd = -1;
-    char *addr = NULL;
-    mqd_t mqd = (mqd_t)-1;
-    static struct msgbuf_text msg;
     setvbuf(stdout, NULL, _IOLBF, 0);
     umask(0);
-    for (int i = 1; i < argc; i++) {
+    argc_ = argc;
+    argv_ = argv;
+    return run_ops(1);
+}
+
+/* Runs the operations from argv[start]; returns the exit status. */
+static int run_ops(int start) {
+    int argc = argc_;
+    char **argv = argv_;
+    for (int i = start; i < argc; i++) {
         const char *op = argv[i];
 #define ARG() (i + 1 < argc ? argv[++i] : (printf("error: %s needs an argument\n", op), exit(2), ""))
         if (!strcmp(op, "create")) {
@@ -186,6 +320,7 @@ int main(int argc, char **argv) {
             if (setgroups(0, NULL) < 0) die("setgroups");
             if (setgid(gid) < 0) die("setgid");
             if (setuid(uid) < 0) die("setuid");
+            if (prctl(PR_SET_DUMPABLE, 1) < 0) die("PR_SET_DUMPABLE");
         } else if (!strcmp(op, "many")) {
             unsigned long n = num(ARG());
             size_t size = num(ARG());
@@ -257,6 +392,33 @@ int main(int argc, char **argv) {
             ssize_t len = msgrcv(msqid, &msg, sizeof msg.mtext, 0, IPC_NOWAIT);
             if (len < 0) die("msgrcv");
             printf("received=%.*s\n", (int)len, msg.mtext);
+        } else if (!strcmp(op, "msgfill")) {
+            unsigned long sent = 0;
+            msg.mtype = 1;
+            memset(msg.mtext, 'f', 512);
+            while (msgsnd(msqid, &msg, 512, IPC_NOWAIT) == 0) sent++;
+            if (errno != EAGAIN) die("msgsnd");
+            printf("filled=%lu\n", sent);
+        } else if (!strcmp(op, "msgwaitrecv")) {
+            msgwait(msqid, 1);
+        } else if (!strcmp(op, "msgwaitsend")) {
+            msgwait(msqid, 0);
+        } else if (!strcmp(op, "msgwaitrecvthread")) {
+            static int queue;
+            pthread_t thread;
+            queue = msqid;
+            receiver_tid = 0;
+            if (pthread_create(&thread, NULL, receive_forever_named, &queue) != 0)
+                die("pthread_create");
+            while (!receiver_tid) {
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+            }
+            printf("tid=%ld\n", receiver_tid);
+            char path[96];
+            snprintf(path, sizeof path, "/proc/%d/task/%ld/syscall", (int)getpid(), receiver_tid);
+            wait_blocked(path, SYS_msgrcv, msqid, "msgwaitrecvthread");
+            printf("waiting\n");
         } else if (!strcmp(op, "pshm")) {
             const char *name = ARG();
             off_t size = (off_t)num(ARG());
@@ -295,6 +457,46 @@ int main(int argc, char **argv) {
         } else if (!strcmp(op, "mqclose")) {
             if (mq_close(mqd) < 0) die("mq_close");
             mqd = (mqd_t)-1;
+        } else if (!strcmp(op, "child")) {
+            int fds[2];
+            if (child_report >= 0) { printf("error: child: not nested\n"); exit(2); }
+            if (pipe(fds) < 0) die("pipe");
+            fflush(stdout);
+            pid_t child = fork();
+            if (child < 0) die("fork");
+            if (child == 0) {
+                close(fds[0]);
+                child_report = fds[1];
+                continue;
+            }
+            close(fds[1]);
+            struct child_state st;
+            ssize_t got = read(fds[0], &st, sizeof st);
+            close(fds[0]);
+            if (got != (ssize_t)sizeof st) {
+                printf("error: child: it failed before `exit`\n");
+                exit(1);
+            }
+            siginfo_t info;
+            if (waitid(P_PID, child, &info, WEXITED | WNOWAIT) < 0) die("waitid");
+            i = st.next;
+            id = st.id;
+            semid = st.semid;
+            msqid = st.msqid;
+            printf("pid=%d\nzombie\n", (int)child);
+        } else if (!strcmp(op, "exit")) {
+            if (child_report < 0) { printf("error: exit without child\n"); exit(2); }
+            struct child_state st = {.next = i, .id = id, .semid = semid, .msqid = msqid};
+            fflush(stdout);
+            if (write(child_report, &st, sizeof st) != (ssize_t)sizeof st) _exit(1);
+            _exit(0);
+        } else if (!strcmp(op, "leaderexit")) {
+            static int next;
+            pthread_t thread;
+            next = i + 1;
+            fflush(stdout);
+            if (pthread_create(&thread, NULL, after_leader, &next) != 0) die("pthread_create");
+            pthread_exit(NULL);
         } else if (!strcmp(op, "pid")) {
             printf("pid=%d\n", (int)getpid());
         } else if (!strcmp(op, "hold")) {

@@ -36,9 +36,14 @@ fn report<'a>(doc: &'a Value, list: &str, kind: &str) -> Vec<&'a Value> {
 
 #[test]
 fn crashed_users_leave_orphaned_sets_and_queues() {
-    let Some(ns) = Ns::with_mounts() else { return };
+    // A private PID namespace: its /proc holds only our processes, so the scan for tasks
+    // blocked on a queue is complete (the host's may have tasks even root cannot read).
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
     // Made and used by processes that are alive (the objects are kept), then killed.
     let setter = ns.spawn_helper(&[
+        "pid",
         "semcreate",
         "0x51",
         "2",
@@ -51,6 +56,7 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
         "1",
     ]);
     let sender = ns.spawn_helper(&[
+        "pid",
         "msgcreate",
         "0x61",
         "0644",
@@ -62,13 +68,18 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
         "world",
     ]);
     let (sem, msg) = (setter.id(), sender.id());
+    // Their pids in the namespace (`Helper::pid` is nsenter's, outside).
+    let (setter_pid, sender_pid) = (
+        pids(&setter.lines.join("\n"))[0],
+        pids(&sender.lines.join("\n"))[0],
+    );
     let sets = listed(&ns, "sem", "semaphore_sets");
     assert_eq!(sets[0]["kept"]["code"], "last_op_alive");
-    assert_eq!(sets[0]["last_op_pids"][0]["pid"], setter.pid);
+    assert_eq!(sets[0]["last_op_pids"][0]["pid"], setter_pid);
     let queues = listed(&ns, "msg", "message_queues");
     assert_eq!(queues[0]["kept"]["code"], "sender_alive");
-    setter.crash();
-    sender.crash();
+    ns.kill(setter_pid);
+    ns.kill(sender_pid);
     let sets = listed(&ns, "sem,msg", "semaphore_sets");
     let set = sets.iter().find(|s| s["id"] == sem).expect("the set");
     assert_eq!(set["type"], "sem");
@@ -87,7 +98,10 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
     );
     assert_eq!(queue["lspid_state"], "dead");
     assert_eq!(queue["lrpid_state"], "never");
-    assert_eq!(codes(queue, "evidence"), ["sender_dead", "never_received"]);
+    assert_eq!(
+        codes(queue, "evidence"),
+        ["no_waiters", "sender_dead", "never_received"]
+    );
 
     // None of these kinds records its creator: gc demands an age.
     let out = ns.shmctl(&["gc", "--type", "sem", "--yes"]);

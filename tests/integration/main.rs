@@ -21,3 +21,5 @@ mod stat;
 mod stress;
 mod trust_removal;
 mod unprivileged;
+mod waiters;
+mod zombies;

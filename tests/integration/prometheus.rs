@@ -80,7 +80,11 @@ fn metrics_parse_and_count_orphans_per_owner() {
 
 #[test]
 fn metrics_cover_the_other_kinds_when_listed() {
-    let Some(ns) = Ns::with_mounts() else { return };
+    // A private PID namespace: every task in its /proc can be read, so a queue nobody waits
+    // on is an orphan (on the host's, an unreadable task would make it waiters_unknown).
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
     ns.run_helper(&["semcreate", "0x56", "1", "0600", "semop", "0", "1"]); // an orphan
     ns.run_helper(&["msgcreate", "0x67", "0600", "msgsend", "1", "12345"]); // an orphan
     let _held = ns.spawn_helper(&["pshm", "/metrics", "300", "0600"]);

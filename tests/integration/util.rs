@@ -376,6 +376,31 @@ impl Ns {
         }
     }
 
+    /// SIGKILL to a process by its pid inside the namespace (its PID namespace, if any: a
+    /// [`Helper::pid`] there is nsenter's, outside); waits until it has gone or is a zombie.
+    pub fn kill(&self, pid: i32) {
+        let status = self
+            .command("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -KILL {pid}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self
+                .command("cat")
+                .arg(format!("/proc/{pid}/stat"))
+                .output()
+                .expect("cat");
+            let stat = text(&out.stdout);
+            if stat.is_empty() || stat.rsplit(')').next().is_some_and(|s| s.starts_with(" Z")) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{pid} outlived SIGKILL");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sets a sysctl of this IPC namespace (root only).
     pub fn sysctl(&self, name: &str, value: &str) {
         let path = format!("/proc/sys/{}", name.replace('.', "/"));
