@@ -104,7 +104,7 @@ fn scan_proc(proc: &Path, devices: &[u64], skip: i32) -> io::Result<HolderScan> 
         if pid == skip {
             continue;
         }
-        let dir = entry.path();
+        let dir = super::process::live_task_dir(&entry.path(), pid);
         let mut found: Vec<((u64, u64), Hold)> = Vec::new();
         let mut denied = false;
         match scan_maps(&dir, devices, &mut found) {

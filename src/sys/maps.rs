@@ -59,9 +59,12 @@ pub fn scan() -> io::Result<AttachScan> {
         let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        let pid_dir = name.to_string_lossy();
-        let ns = exited_is_none(super::ipc_namespace_of(&pid_dir));
-        let maps = exited_is_none(std::fs::read_to_string(format!("/proc/{pid}/maps")));
+        // A leader that called pthread_exit has neither ns links nor maps: a live thread has.
+        let dir = super::process::live_task_dir(&entry.path(), pid);
+        let ns = exited_is_none(
+            std::fs::metadata(dir.join("ns/ipc")).map(|m| std::os::unix::fs::MetadataExt::ino(&m)),
+        );
+        let maps = exited_is_none(std::fs::read_to_string(dir.join("maps")));
         match (ns, maps) {
             (Ok(Some(ns)), Ok(Some(maps))) if ns == our_ns => {
                 let mut comm = None;

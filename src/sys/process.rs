@@ -56,6 +56,33 @@ pub fn parse_stat(stat: &str) -> Option<TaskStat> {
     })
 }
 
+/// The directory to read a process's maps and descriptors from (`dir` is `/proc/PID`): its
+/// own, unless its main thread called pthread_exit while other threads run on. That
+/// thread's maps and fd are then empty (it released them), though the process still maps
+/// and holds everything: a live thread's `/proc/PID/task/TID/` shows it.
+pub fn live_task_dir(dir: &std::path::Path, pid: i32) -> std::path::PathBuf {
+    let leader_left = std::fs::read_to_string(dir.join("stat"))
+        .ok()
+        .and_then(|stat| parse_stat(&stat))
+        .is_some_and(|t| matches!(t.state, 'Z' | 'X') && t.threads > 1);
+    if leader_left {
+        let tasks = dir.join("task");
+        if let Ok(entries) = std::fs::read_dir(&tasks) {
+            for entry in entries.flatten() {
+                let tid = entry.file_name();
+                if tid
+                    .to_str()
+                    .and_then(|t| t.parse::<i32>().ok())
+                    .is_some_and(|t| t != pid)
+                {
+                    return tasks.join(tid);
+                }
+            }
+        }
+    }
+    dir.to_path_buf()
+}
+
 /// Converts boot-relative ticks to Unix time: start = (REALTIME − BOOTTIME) + ticks / HZ.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {

@@ -228,3 +228,62 @@ fn a_sender_and_receiver_whose_leader_exited_are_alive() {
     assert_eq!(queue["lrpid_state"], "alive", "{queue}");
     assert_eq!(queue["kept"]["code"], "sender_alive", "{queue}");
 }
+
+#[test]
+fn what_a_process_whose_leader_exited_maps_or_holds_open_is_seen() {
+    // Its leader's /proc/PID/maps and fd are empty (the leader released them); a live
+    // thread's show the mapping and the descriptor. Reading the leader's only would call a
+    // mapped POSIX object not held (and gc would remove it), and miss a segment's attacher.
+    // In a PID namespace of its own every process can be inspected (here the host's pid 1
+    // cannot be, which would keep every POSIX object as holders_unknown).
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    let mapper = ns.spawn_helper(&[
+        "pid",
+        "pshm",
+        "/mapped",
+        "4096",
+        "0600",
+        "pshmmap",
+        "leaderexit",
+    ]);
+    let opener = ns.spawn_helper(&["pid", "pshm", "/open", "4096", "0600", "leaderexit"]);
+    let attacher = ns.spawn_helper(&[
+        "pid",
+        "create",
+        "0x7a09",
+        "4096",
+        "0600",
+        "attach",
+        "leaderexit",
+    ]);
+    // Their pids as the namespace sees them.
+    let pid_of = |h: &Helper| pids(&h.lines.join("\n"))[0];
+    for helper in [&mapper, &opener, &attacher] {
+        assert_eq!(proc_state(&ns, pid_of(helper)), "Z");
+    }
+    let doc = ns.json(&[
+        "gc",
+        "--type",
+        "pshm",
+        "--older-than",
+        "0s",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(doc["removed"], serde_json::json!([]), "{doc}");
+    let out = ns.shmctl(&["ls", "--type", "pshm", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for entry in listed["posix_shm"].as_array().expect("list") {
+        assert_eq!(entry["kept"]["code"], "held", "{entry}");
+    }
+    let stat = ns.json(&["stat", "--json", &attacher.id().to_string()]);
+    let segment = &stat["segments"][0];
+    assert_eq!(
+        segment["attached"][0]["pid"],
+        pid_of(&attacher),
+        "{segment}"
+    );
+    assert_eq!(segment["attached_complete"], true);
+}
