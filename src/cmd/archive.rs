@@ -104,7 +104,7 @@ impl ArchiveDir {
             .map_err(|e| Error::io(format!("reading {shown}"), e))?;
         let me = sys::process::effective_uid();
         if meta.uid() != me && meta.uid() != 0 {
-            return Err(Error::Failed(format!(
+            return Err(Error::Denied(format!(
                 "refusing the archive directory {shown}: it is owned by uid {}, not by you \
                  (uid {me}) or root",
                 meta.uid()
@@ -112,7 +112,7 @@ impl ArchiveDir {
         }
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o022 != 0 {
-            return Err(Error::Failed(format!(
+            return Err(Error::Denied(format!(
                 "refusing the archive directory {shown}: mode {mode:04o} lets others write \
                  in it (use a directory only you can write)"
             )));

@@ -19,6 +19,7 @@ mod schema;
 mod schema_gcc;
 mod stat;
 mod stress;
+mod trust_archive;
 mod trust_removal;
 mod unprivileged;
 mod waiters;
