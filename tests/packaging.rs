@@ -235,7 +235,9 @@ fn systemd_units_are_hardened_but_see_the_host() {
         ("MemoryDenyWriteExecute", "yes"),
         ("RestrictRealtime", "yes"),
         ("SystemCallArchitectures", "native"),
-        ("ReadWritePaths", "/run/lock"),
+        ("RuntimeDirectory", "shmctl"),
+        ("RuntimeDirectoryMode", "0755"),
+        ("RuntimeDirectoryPreserve", "yes"),
         (
             "CapabilityBoundingSet",
             "CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_IPC_OWNER CAP_DAC_READ_SEARCH CAP_FOWNER",
