@@ -168,13 +168,15 @@ pub fn remove_segment(
         let what = change
             .or(recheck.map(|r| r.text.into_owned()))
             .unwrap_or_default();
-        let note = restore_note(ctl, &after, &before);
+        let (note, left_closed) = restore(ctl, &after, &before);
+        let text = format!("changed during removal ({what}); {note}");
+        // Left at mode 000 is not "kept": it is a failure (journalled for the next run).
+        if let Some(error) = left_closed {
+            return failed(Some(after), error, text);
+        }
         return Outcome::Kept {
             segment: after,
-            reason: Reason::new(
-                "changed",
-                format!("changed during removal ({what}); {note}"),
-            ),
+            reason: Reason::new("changed", text),
         };
     }
     match ctl.remove(id) {
@@ -221,12 +223,25 @@ fn attached(segment: &Segment, request: Request) -> Reason {
 
 /// Puts the original permission bits back; says whether that worked.
 fn restore_note(ctl: &mut dyn SegmentControl, current: &Segment, original: &Segment) -> String {
+    restore(ctl, current, original).0
+}
+
+/// Puts the original permission bits back: what to say, and the error when the segment is
+/// left at mode 000.
+fn restore(
+    ctl: &mut dyn SegmentControl,
+    current: &Segment,
+    original: &Segment,
+) -> (String, Option<SysError>) {
     match ctl.set_mode(current, original.perms()) {
-        Ok(()) => format!("mode restored to {:04o}", original.perms()),
-        Err(e) if e.is_gone() => "it is gone now".to_string(),
-        Err(e) => format!(
-            "restoring mode {:04o} failed, it is left at 0000: {e}",
-            original.perms()
+        Ok(()) => (format!("mode restored to {:04o}", original.perms()), None),
+        Err(e) if e.is_gone() => ("it is gone now".to_string(), None),
+        Err(e) => (
+            format!(
+                "restoring mode {:04o} failed, it is left at 0000 (the next run tries again): {e}",
+                original.perms()
+            ),
+            Some(e),
         ),
     }
 }
@@ -277,6 +292,8 @@ mod tests {
         log: Vec<String>,
         on_set_mode: Option<Interference>,
         fail_remove: Option<i32>,
+        /// Setting any mode but 000 fails with this errno (a restore that cannot be done).
+        fail_restore: Option<i32>,
     }
 
     impl FakeKernel {
@@ -286,6 +303,7 @@ mod tests {
                 log: Vec::new(),
                 on_set_mode: None,
                 fail_remove: None,
+                fail_restore: None,
             }
         }
     }
@@ -300,6 +318,9 @@ mod tests {
         }
         fn set_mode(&mut self, _: &Segment, mode: u32) -> Result<(), SysError> {
             self.log.push(format!("set {mode:o}"));
+            if let Some(errno) = self.fail_restore.filter(|_| mode != 0) {
+                return Err(SysError::new("set", errno));
+            }
             let seg = self
                 .segment
                 .as_mut()
@@ -537,6 +558,24 @@ mod tests {
         };
         let out = run(&mut k, Request::default(), &check);
         assert!(matches!(out, Outcome::Removed { .. }), "{out:?}");
+    }
+
+    #[test]
+    fn a_restore_that_fails_is_a_failure_not_a_kept_segment() {
+        let mut k = FakeKernel::new(segment());
+        k.on_set_mode = Some(Box::new(|s: &mut Segment| {
+            if s.perms() == 0 {
+                s.nattch = 1;
+            }
+        }));
+        k.fail_restore = Some(libc::EPERM);
+        let out = run(&mut k, Request::default(), &accept);
+        let Outcome::Failed { error, text, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(error.errno, libc::EPERM);
+        assert!(text.contains("left at 0000"), "{text}");
+        assert_eq!(k.segment.expect("still there").perms(), 0);
     }
 
     #[test]

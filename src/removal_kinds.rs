@@ -123,34 +123,48 @@ pub fn finish(
 ) -> ObjectRemoval {
     let label = fresh.label();
     let mode = fresh.mode();
-    let restore = |ctl: &mut dyn ObjectControl, object: &Object| ctl.set_mode(object, mode).ok();
-    let (object, outcome) = 'sequence: {
+    let (object, outcome, restore_on) = 'sequence: {
         let again = match ctl.stat(&fresh) {
             Ok(again) => again,
             Err(e) => {
-                restore(ctl, &fresh);
-                break 'sequence (fresh, failed(e, &format!("reading {label} again")));
+                let outcome = failed(e, &format!("reading {label} again"));
+                break 'sequence (fresh.clone(), outcome, Some(fresh));
             }
         };
         if !fresh.same_identity(&again) {
-            restore(ctl, &fresh);
-            break 'sequence (
-                fresh,
-                ObjectOutcome::Kept(changed("while it was being removed")),
-            );
+            let outcome = ObjectOutcome::Kept(changed("while it was being removed"));
+            break 'sequence (fresh.clone(), outcome, Some(fresh));
         }
         // Judged as others see it: our mode 000 moved its ctime, which is no one's activity.
         if let Err(reason) = check(&again.as_before(&fresh, false)) {
-            restore(ctl, &again);
-            break 'sequence (again, ObjectOutcome::Kept(reason));
+            break 'sequence (again.clone(), ObjectOutcome::Kept(reason), Some(again));
         }
         match ctl.remove(&again) {
-            Ok(()) => (again, ObjectOutcome::Removed),
+            Ok(()) => (again, ObjectOutcome::Removed, None),
             Err(e) => {
-                restore(ctl, &again);
-                (again, failed(e, &format!("removing {label}")))
+                let outcome = failed(e, &format!("removing {label}"));
+                (again.clone(), outcome, Some(again))
             }
         }
+    };
+    // Whatever kept it, it gets its mode back; if even that fails, the object is left closed
+    // (and journalled, so the next run tries again): that is a failure, said as one.
+    let outcome = match restore_on.map(|target| ctl.set_mode(&target, mode)) {
+        Some(Err(e)) if !e.is_gone() => {
+            let why = match &outcome {
+                ObjectOutcome::Kept(reason) => format!("kept ({}), but ", reason.text),
+                ObjectOutcome::Failed { text, .. } => format!("{text}; "),
+                _ => String::new(),
+            };
+            ObjectOutcome::Failed {
+                error: e,
+                text: format!(
+                    "{why}restoring {label}'s mode {mode:04o} failed: it is left at 0000 (the \
+                     next run tries again)"
+                ),
+            }
+        }
+        _ => outcome,
     };
     ObjectRemoval {
         object,
@@ -191,6 +205,8 @@ mod tests {
         stats: usize,
         on_second_stat: Option<fn(&mut Object)>,
         log: Vec<String>,
+        /// Setting any mode but 000 fails (a restore that cannot be done).
+        fail_restore: bool,
     }
 
     impl ObjectControl for Fake {
@@ -207,6 +223,9 @@ mod tests {
         }
         fn set_mode(&mut self, _: &Object, mode: u32) -> Result<(), SysError> {
             self.log.push(format!("mode {mode:o}"));
+            if self.fail_restore && mode != 0 {
+                return Err(SysError::new("msgctl(IPC_SET)", libc::EPERM));
+            }
             if let Some(Object::Msg(q)) = &mut self.object {
                 q.mode = mode;
                 q.ctime += 1; // IPC_SET moves ctime
@@ -226,6 +245,7 @@ mod tests {
             stats: 0,
             on_second_stat,
             log: vec![],
+            fail_restore: false,
         }
     }
 
@@ -248,6 +268,22 @@ mod tests {
         let r = remove_object(&mut ctl, queue(), false, &mut |_| Ok(()));
         assert!(matches!(r.outcome, ObjectOutcome::Kept(ref reason) if reason.code == "changed"));
         assert_eq!(ctl.log, ["mode 0", "mode 640"]);
+    }
+
+    #[test]
+    fn a_restore_that_fails_is_reported_as_a_failure() {
+        let mut ctl = fake(Some(|o| {
+            if let Object::Msg(q) = o {
+                q.messages = 1;
+            }
+        }));
+        ctl.fail_restore = true;
+        let r = remove_object(&mut ctl, queue(), false, &mut |_| Ok(()));
+        let ObjectOutcome::Failed { error, text } = r.outcome else {
+            panic!("{:?}", r.outcome)
+        };
+        assert_eq!(error.errno, libc::EPERM);
+        assert!(text.contains("left at 0000"), "{text}");
     }
 
     #[test]
