@@ -86,40 +86,9 @@ impl ArchiveDir {
                 ))
             }
         }
-        let dir = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ENOTDIR) => {
-                    Error::Usage(format!("--archive {shown} is not a directory"))
-                }
-                _ => refusal(
-                    format!("cannot open the archive directory {shown}: {e}"),
-                    &e,
-                ),
-            })?;
-        let meta = dir
-            .metadata()
-            .map_err(|e| Error::io(format!("reading {shown}"), e))?;
-        let me = sys::process::effective_uid();
-        if meta.uid() != me && meta.uid() != 0 {
-            return Err(Error::Denied(format!(
-                "refusing the archive directory {shown}: it is owned by uid {}, not by you \
-                 (uid {me}) or root",
-                meta.uid()
-            )));
-        }
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o022 != 0 {
-            return Err(Error::Denied(format!(
-                "refusing the archive directory {shown}: mode {mode:04o} lets others write \
-                 in it (use a directory only you can write)"
-            )));
-        }
         let archive = ArchiveDir {
             path: path.to_path_buf(),
-            dir,
+            dir: open_checked(path)?,
         };
         // Writable, here and now (a read-only file system, a full disk, no permission).
         tempfile::tempfile_in(archive.inside()).map_err(|e| {
@@ -129,6 +98,29 @@ impl ArchiveDir {
             )
         })?;
         Ok(archive)
+    }
+
+    /// What a dry run can say without changing anything: the directory is refused as
+    /// [`ArchiveDir::prepare`] would refuse it (a missing one only needs a parent).
+    pub fn check(path: &Path) -> Result<()> {
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let parent = match path.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                if parent.is_dir() {
+                    Ok(())
+                } else {
+                    Err(Error::Failed(format!(
+                        "cannot create the archive directory {}: {} is not a directory",
+                        path.display(),
+                        parent.display()
+                    )))
+                }
+            }
+            _ => open_checked(path).map(drop),
+        }
     }
 
     /// The checked directory itself, whatever its path names by now.
@@ -234,6 +226,41 @@ impl ArchiveDir {
     }
 }
 
+/// Opens an existing archive directory and checks whose it is and who may write it.
+fn open_checked(path: &Path) -> Result<File> {
+    let shown = path.display();
+    let dir = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENOTDIR) => Error::Usage(format!("--archive {shown} is not a directory")),
+            _ => refusal(
+                format!("cannot open the archive directory {shown}: {e}"),
+                &e,
+            ),
+        })?;
+    let meta = dir
+        .metadata()
+        .map_err(|e| Error::io(format!("reading {shown}"), e))?;
+    let me = sys::process::effective_uid();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(Error::Denied(format!(
+            "refusing the archive directory {shown}: it is owned by uid {}, not by you \
+             (uid {me}) or root",
+            meta.uid()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(Error::Denied(format!(
+            "refusing the archive directory {shown}: mode {mode:04o} lets others write \
+             in it (use a directory only you can write)"
+        )));
+    }
+    Ok(dir)
+}
+
 /// An archive directory that cannot be used stops the run before it changes anything: for
 /// want of permission exit 4, otherwise 1 (a missing parent is not a missing target).
 fn refusal(text: String, e: &io::Error) -> Error {
@@ -329,12 +356,15 @@ pub fn remove_with_archive(
     if !request.force && seg.nattch != 0 {
         return Removal::from(removal::remove_segment(ctl, seg.clone(), request, check));
     }
-    if shm_rmid_forced == Some(1) {
+    // Unknown is treated as 1: a detach after a failed archive must never destroy it.
+    if shm_rmid_forced != Some(0) {
+        let setting = shm_rmid_forced.map_or("unreadable".to_string(), |v| v.to_string());
         return failed(
             SysError::new("archive", libc::EOPNOTSUPP),
-            "not archived: archiving attaches, and with kernel.shm_rmid_forced=1 detaching would \
-             destroy the segment even if the archive failed"
-                .to_string(),
+            format!(
+                "not archived: archiving attaches, and with kernel.shm_rmid_forced={setting} \
+                 detaching could destroy the segment even if the archive failed"
+            ),
         );
     }
     let attachment = match Attachment::new(seg.id, seg.size, Access::ReadOnly) {

@@ -20,7 +20,11 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     // Everything that can be checked is checked before anything changes.
     let archive_dir = match &args.archive {
         Some(dir) if !args.dry_run => Some(ArchiveDir::prepare(dir)?),
-        _ => None,
+        Some(dir) => {
+            ArchiveDir::check(dir)?;
+            None
+        }
+        None => None,
     };
     let mut session = if args.dry_run {
         Session::dry()?

@@ -84,6 +84,20 @@ fn the_archive_directory_is_checked_before_anything_is_attached() {
         0,
         "nothing written through the link"
     );
+    // A dry run refuses what the real run would refuse (and creates nothing).
+    for (dir, code, _) in &bad {
+        let out = ns.shmctl(&["gc", "--dry-run", "--archive", dir]);
+        assert_exit(&out, *code, &["gc --dry-run --archive", dir]);
+    }
+    let fresh = tmp.path().join("not-yet");
+    let out = ns.shmctl(&[
+        "gc",
+        "--dry-run",
+        "--archive",
+        fresh.to_str().expect("utf-8"),
+    ]);
+    assert_success(&out, &["a dry run into a directory to be made"]);
+    assert!(!fresh.exists(), "a dry run makes no directory");
 }
 
 #[test]
