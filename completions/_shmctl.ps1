@@ -63,7 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
         'shmctl;ls' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid)')
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort the shm table by a column (its header name, case-insensitive)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
             [CompletionResult]::new('--columns', '--columns', [CompletionResultType]::ParameterName, 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
@@ -156,7 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Decode N consecutive records (an array of the type)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)')
-            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('--no-squeeze', '--no-squeeze', [CompletionResultType]::ParameterName, 'Show identical lines instead of squeezing them to `*`')
@@ -195,7 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             break
         }
         'shmctl;gc' {
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default')
             [CompletionResult]::new('--exclude-key', '--exclude-key', [CompletionResultType]::ParameterName, 'Never remove the segment with this key (repeatable)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than')

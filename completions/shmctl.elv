@@ -58,7 +58,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
         &'shmctl;ls'= {
             cand --type 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)'
             cand --user 'Only segments owned by USER (a name or a uid)'
-            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)'
+            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)'
             cand --sort 'Sort the shm table by a column (its header name, case-insensitive)'
             cand -o 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
             cand --columns 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY'
@@ -147,7 +147,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --type 'The type to decode the segment as (with --schema)'
             cand --count 'Decode N consecutive records (an array of the type)'
             cand --expect 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)'
-            cand --follow 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
+            cand --follow 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
             cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --no-squeeze 'Show identical lines instead of squeezing them to `*`'
@@ -184,7 +184,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;gc'= {
-            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)'
+            cand --older-than 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)'
             cand --user 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default'
             cand --exclude-key 'Never remove the segment with this key (repeatable)'
             cand --type 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than'

@@ -56,7 +56,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s h -l help -d 
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l type -d 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only segments owned by USER (a name or a uid)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort the shm table by a column (its header name, case-insensitive)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
@@ -126,7 +126,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -153,7 +153,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l type -d 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than' -r

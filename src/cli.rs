@@ -104,9 +104,10 @@ pub struct LsArgs {
     /// Only segments owned by USER (a name or a uid)
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
+    /// at most 36525d, 100 years)
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<u64>,
+    pub older_than: Option<units::Age>,
     /// Sort the shm table by a column (its header name, case-insensitive)
     #[arg(long, value_name = "COLUMN")]
     pub sort: Option<String>,
@@ -201,9 +202,10 @@ pub struct GcArgs {
     /// Remove without asking (needed when there is no terminal to ask on)
     #[arg(long, short)]
     pub yes: bool,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
+    /// at most 36525d, 100 years)
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<u64>,
+    pub older_than: Option<units::Age>,
     /// Only segments owned by USER (a name or a uid); an ordinary user gets its own by default
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -278,8 +280,8 @@ pub struct DumpArgs {
     /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment
     #[arg(long)]
     pub force: bool,
-    /// Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or
-    /// fields with --schema), until SIGINT/SIGTERM
+    /// Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex
+    /// lines, or fields with --schema), until SIGINT/SIGTERM
     #[arg(long, value_name = "INTERVAL", value_parser = units::parse_interval, conflicts_with = "expect")]
     pub follow: Option<std::time::Duration>,
 }

@@ -101,7 +101,7 @@ pub fn judge_sem(policy: &Policy, set: &SemSet, probe: &mut Probe, now: i64) -> 
             _ => return kept("last_op_alive", format!("last-op pid {pid} alive")),
         }
     }
-    if let Some(reason) = too_young(policy, now - set.last_activity()) {
+    if let Some(reason) = too_young(policy, set.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -174,7 +174,7 @@ pub fn judge_msg(policy: &Policy, queue: &MsgQueue, probe: &mut Probe, now: i64)
             Liveness::Alive => return kept(alive, format!("last {who} {pid} alive")),
         }
     }
-    if let Some(reason) = too_young(policy, now - queue.last_activity()) {
+    if let Some(reason) = too_young(policy, queue.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -228,7 +228,7 @@ pub fn judge_posix(policy: &Policy, object: &PosixObject, facts: HolderFacts, no
             ),
         );
     }
-    if let Some(reason) = too_young(policy, now - object.last_activity()) {
+    if let Some(reason) = too_young(policy, object.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -246,7 +246,7 @@ mod tests {
 
     fn policy() -> Policy {
         Policy {
-            older_than: Some(3600),
+            older_than: crate::units::Age::from_secs(3600),
             ..Policy::default()
         }
     }

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::model::{KeyHex, Liveness, Reason, Verdict};
 use crate::objects::{Hold, Holder, Kind, Object, PosixObject, QueueState, SemValue};
 use crate::removal_kinds::{ObjectOutcome, ObjectRemoval};
-use crate::units::{human_duration, human_size, perms_string, Perms};
+use crate::units::{elapsed, human_duration, human_size, perms_string, Perms};
 
 use super::json::{ErrorJson, Rfc3339Pair};
 use super::table::time_line;
@@ -85,7 +85,7 @@ fn orphan_text(verdict: &Verdict) -> String {
 }
 
 fn cells(r: &ObjectRecord, now: i64, why: bool) -> Vec<String> {
-    let idle = human_duration(now - r.object.last_activity());
+    let idle = human_duration(elapsed(now, r.object.last_activity()));
     let mut row = match &r.object {
         Object::Sem(s) => {
             let last: Vec<String> = r.pids.iter().map(pid_text).collect();

@@ -7,7 +7,7 @@ use crate::column::Column;
 use crate::error::Result;
 use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, SegmentRecord};
 use crate::removal::{Outcome, Removal};
-use crate::units::{human_duration, human_size, local_time, perms_string, rfc3339_utc};
+use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
 
 fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_string())
@@ -54,8 +54,8 @@ fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
         Column::Creator => record.creator_state.as_str().to_string(),
         Column::Lpid => s.lpid.to_string(),
         Column::Last => record.last_state.as_str().to_string(),
-        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(now - t))),
-        Column::Idle => human_duration(now - s.last_activity()),
+        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(elapsed(now, t)))),
+        Column::Idle => human_duration(elapsed(now, s.last_activity())),
         Column::Ctime => short_time(s.ctime),
         Column::Atime => short_time(s.atime),
         Column::Dtime => short_time(s.dtime),
@@ -114,7 +114,7 @@ pub(super) fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -
     if unix == 0 {
         writeln!(out, "  {label:<14} never")?;
     } else {
-        let ago = human_duration(now - unix);
+        let ago = human_duration(elapsed(now, unix));
         writeln!(
             out,
             "  {label:<14} {}  ({}, {ago} ago)",

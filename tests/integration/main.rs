@@ -5,6 +5,7 @@ mod attach;
 mod cli;
 mod create;
 mod dump;
+mod durations;
 mod examples;
 mod gc;
 mod generated;
