@@ -136,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Stay attached until SIGINT or SIGTERM, then detach (the default)')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Stay attached while the command after `--` runs; exit with its status')
             [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Attach read-write (read-only otherwise)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the detach')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')

@@ -128,6 +128,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --hold 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
             cand --exec 'Stay attached while the command after `--` runs; exit with its status'
             cand --rw 'Attach read-write (read-only otherwise)'
+            cand --force 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the detach'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'

@@ -111,6 +111,7 @@ never\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l hold -d 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l exec -d 'Stay attached while the command after `--` runs; exit with its status'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l rw -d 'Attach read-write (read-only otherwise)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l force -d 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the detach'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'

@@ -313,6 +313,10 @@ pub struct AttachArgs {
     /// their NUL, true/false, enum names. Nothing is written unless every value fits.
     #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
     pub set: Vec<String>,
+    /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the
+    /// detach
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
