@@ -62,7 +62,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Co
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), e.g. into node_exporter\'s textfile directory' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into node_exporter\'s textfile directory. FILE must be a regular file or absent: a symbolic link, device, FIFO, socket or directory is refused' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''

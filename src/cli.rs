@@ -123,8 +123,9 @@ pub struct LsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to FILE atomically (a temporary file renamed into place), e.g. into
-    /// node_exporter's textfile directory
+    /// Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into
+    /// node_exporter's textfile directory. FILE must be a regular file or absent: a symbolic
+    /// link, device, FIFO, socket or directory is refused
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -185,6 +185,10 @@ fn run_kinds(
 }
 
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
+    // A target that would be followed or replaced is refused before anything is computed.
+    if let Some(path) = &args.output {
+        super::output::check_target(path)?;
+    }
     let user = args.user.as_deref().map(parse_user).transpose()?;
     let json = ctx.json || args.format == Format::Json;
     let kinds = if args.all {
@@ -226,7 +230,6 @@ fn emit(
     };
     let mut buffered = Vec::new();
     write(&mut buffered)?;
-    render::write_atomically(path, &buffered)
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    super::output::write_atomically(path, &buffered)?;
     Ok(Exit::Success)
 }

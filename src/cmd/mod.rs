@@ -21,6 +21,7 @@ mod key;
 pub mod kinds;
 mod limits;
 mod ls;
+mod output;
 mod read;
 mod rm;
 mod rm_kinds;

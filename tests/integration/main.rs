@@ -14,6 +14,7 @@ mod kinds;
 mod kinds_smoke;
 mod ls;
 mod lsipc;
+mod output_file;
 mod prometheus;
 mod rm;
 mod schema;
