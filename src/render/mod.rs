@@ -1,22 +1,51 @@
-//! Output: tables and text for people, JSON for scripts. Nothing else prints.
+//! Output: tables and text for people, JSON for scripts. Nothing else prints. Every text
+//! that came from outside (names, process names, command lines, paths) is shown through
+//! [`escape`].
+mod escape;
 pub mod json;
 pub mod objects;
 pub mod prometheus;
 pub mod table;
 
+pub use escape::{escape, escape_owned};
+
+use crate::error::Error;
+use crate::schema::SchemaError;
+
 /// A remark on stderr that is not the command's result (`-q` silences it).
 pub fn note(quiet: bool, text: &str) {
     if !quiet {
-        eprintln!("shmctl: note: {text}");
+        eprintln!("shmctl: note: {}", escape(text));
     }
 }
 
-/// An error on stderr, with its causes.
-pub fn error(err: &dyn std::error::Error) {
-    eprintln!("shmctl: error: {err}");
-    let mut source = err.source();
+/// An error on stderr, with its causes; one line each (a schema error adds the offending
+/// line of the header and a caret).
+pub fn error(err: &Error) {
+    let text = match err {
+        Error::Schema(e) => schema_error(e),
+        e => escape_owned(e.to_string()),
+    };
+    eprintln!("shmctl: error: {text}");
+    let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", escape(&cause.to_string()));
         source = cause.source();
     }
+}
+
+/// `file:line:column: message`, then the header's line and a caret under the column, each
+/// escaped (the caret counts the escaped text).
+fn schema_error(e: &SchemaError) -> String {
+    let mut text = escape_owned(format!("{}:{}:{}: {}", e.file, e.line, e.col, e.message));
+    if !e.source_line.is_empty() {
+        let before: String = e
+            .source_line
+            .chars()
+            .take(e.col.saturating_sub(1) as usize)
+            .collect();
+        let caret = " ".repeat(escape(&before).chars().count());
+        text.push_str(&format!("\n  {}\n  {caret}^", escape(&e.source_line)));
+    }
+    text
 }

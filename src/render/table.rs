@@ -9,6 +9,8 @@ use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, Segm
 use crate::removal::{Outcome, Removal};
 use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
 
+use super::{escape, escape_owned};
+
 fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_string())
 }
@@ -93,7 +95,8 @@ pub fn ls(
         table.set_header(columns.iter().map(|c| c.header()));
     }
     for record in records {
-        table.add_row(columns.iter().map(|&c| cell(c, record, now)));
+        // Escaped before the table measures its columns.
+        table.add_row(columns.iter().map(|&c| escape_owned(cell(c, record, now))));
     }
     for (i, c) in columns.iter().enumerate() {
         if let Some(col) = table.column_mut(i) {
@@ -140,7 +143,7 @@ fn pid_line(
         Liveness::Never => "never attached",
     };
     match cmdline {
-        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {cmd}")?,
+        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {}", escape(cmd))?,
         None => writeln!(out, "  {label:<14} {pid} {meaning}")?,
     }
     Ok(())
@@ -161,7 +164,7 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
             model::key_hex(s.key),
             s.key
         )?;
-        let name = |n: &Option<std::rc::Rc<str>>| n.as_deref().unwrap_or("?").to_string();
+        let name = |n: &Option<std::rc::Rc<str>>| escape(n.as_deref().unwrap_or("?")).into_owned();
         writeln!(
             out,
             "  {:<14} {} (uid {}), group {} (gid {})",
@@ -234,7 +237,10 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
             writeln!(
                 out,
                 "    pid {} ({}) at {:#x}, {} bytes, {rw}",
-                a.pid, a.comm, a.address, a.length
+                a.pid,
+                escape(&a.comm),
+                a.address,
+                a.length
             )?;
         }
         match d.shm_rmid_forced {
@@ -338,7 +344,7 @@ fn evidence_text(item: &Removal) -> String {
     if let Some(archive) = &item.archive {
         text.push_str(&format!(" (archived: {})", archive.display()));
     }
-    text
+    escape_owned(text)
 }
 
 /// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
@@ -413,7 +419,7 @@ pub fn removal(
                         "kept shm {} key {}: {} ({})",
                         s.id,
                         model::key_hex(s.key),
-                        reason.text,
+                        escape(&reason.text),
                         reason.code
                     )?
                 }

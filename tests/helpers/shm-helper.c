@@ -47,6 +47,7 @@
  *
  * Anywhere:
  *   pid                    prints "pid=N"
+ *   name COMM              prctl(PR_SET_NAME): the process's comm (at most 15 bytes kept)
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
  *
  * Every failure prints "error: OP: strerror" and exits 1 (2 for a misused argument list).
@@ -289,6 +290,8 @@ int main(int argc, char **argv) {
             mqd = (mqd_t)-1;
         } else if (!strcmp(op, "pid")) {
             printf("pid=%d\n", (int)getpid());
+        } else if (!strcmp(op, "name")) {
+            if (prctl(PR_SET_NAME, ARG(), 0, 0, 0) < 0) die("prctl(PR_SET_NAME)");
         } else if (!strcmp(op, "hold")) {
             printf("ready\n");
             char buf[64];

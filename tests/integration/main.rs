@@ -6,6 +6,7 @@ mod cli;
 mod create;
 mod dump;
 mod durations;
+mod escaping;
 mod examples;
 mod gc;
 mod generated;
