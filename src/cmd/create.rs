@@ -5,7 +5,8 @@ use crate::error::{Error, Exit, Result};
 use crate::model::{key_hex, Created};
 use crate::render;
 use crate::sys::shm::{Access, Attachment};
-use crate::sys::{ftok, shm, SysError};
+use crate::sys::{ftok, shm, users::Names, SysError};
+use crate::units::perms_string;
 
 use super::Context;
 
@@ -79,12 +80,19 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
             created: true,
         }),
         Err(e) if e.errno == libc::EEXIST && !exclusive => {
-            // As shmget does without IPC_EXCL: the existing segment, if it is large enough.
-            let id = shm::get(key, size, 0).map_err(|e| match e.errno {
+            // As shmget does without IPC_EXCL: the existing segment, if it is large enough and
+            // the caller has the access it asks for. The kernel checks the permission bits
+            // given in the flags; with none it checks nothing, so mode 0 asks for read.
+            let access = match mode & 0o777 {
+                0 => 0o400,
+                bits => bits,
+            };
+            let id = shm::get(key, size, access as i32).map_err(|e| match e.errno {
                 libc::EINVAL => Error::Failed(format!(
                     "a segment with key {} exists but is smaller than {size} bytes",
                     key_hex(key)
                 )),
+                libc::EACCES => not_yours(key, mode, access, e),
                 _ => explain(key, size, e),
             })?;
             let size = shm::stat(id).map(|s| s.size).unwrap_or(size);
@@ -97,6 +105,42 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
         }
         Err(e) => Err(explain(key, size, e)),
     }
+}
+
+/// EACCES on an existing key: whose segment it is, and what was asked for.
+fn not_yours(key: u32, mode: u32, access: u32, e: SysError) -> Error {
+    let owner = shm::enumerate()
+        .ok()
+        .and_then(|(segments, _)| segments.into_iter().find(|s| s.key == key))
+        .map_or_else(
+            || "another user".to_string(),
+            |s| {
+                let name = Names::default().user(s.uid);
+                let name = name
+                    .as_deref()
+                    .map_or_else(|| s.uid.to_string(), String::from);
+                format!(
+                    "{name} (uid {}) with mode {:04o} {}",
+                    s.uid,
+                    s.perms(),
+                    perms_string(s.perms())
+                )
+            },
+        );
+    let asked = if mode & 0o777 == 0 {
+        "the least any use needs".to_string()
+    } else {
+        format!("from --mode {mode:04o}")
+    };
+    Error::sys(
+        format!(
+            "a segment with key {} exists, owned by {owner}, and this user lacks the access \
+             asked for ({}, {asked})",
+            key_hex(key),
+            perms_string(access),
+        ),
+        e,
+    )
 }
 
 fn explain(key: u32, size: u64, e: SysError) -> Error {
