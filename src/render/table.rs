@@ -226,12 +226,23 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
         time_line(out, "ctime", s.ctime, now)?;
         time_line(out, "atime", s.atime, now)?;
         time_line(out, "dtime", s.dtime, now)?;
-        let complete = if d.attached_complete {
-            ""
+        if d.attached_complete {
+            writeln!(out, "  {:<14} {}", "attached", d.attachers.len())?;
         } else {
-            " (incomplete: some processes could not be read)"
-        };
-        writeln!(out, "  {:<14} {}{complete}", "attached", d.attachers.len())?;
+            let others = if d.maps_readable {
+                "the others are in processes this PID namespace cannot see"
+            } else {
+                "the others are in processes whose maps could not be read (run as root), or \
+                 that this PID namespace cannot see"
+            };
+            writeln!(
+                out,
+                "  {:<14} {} ({} found: {others})",
+                "attached",
+                s.nattch,
+                d.attachers.len()
+            )?;
+        }
         for a in &d.attachers {
             let rw = if a.writable { "rw" } else { "ro" };
             writeln!(
