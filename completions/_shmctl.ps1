@@ -108,7 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--ftok', '--ftok', [CompletionResultType]::ParameterName, 'Create with the key ftok(PATH, PROJ) gives')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Permission bits, octal')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Permission bits, octal')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Fill a new segment with this file''s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error')
             [CompletionResult]::new('--from-archive', '--from-archive', [CompletionResultType]::ParameterName, 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
@@ -127,7 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             break
         }
         'shmctl;attach' {
-            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set; at most 16 MiB, exit 1 beyond)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits')
@@ -152,7 +152,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start at this offset (suffixes K, M …)')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'At most this many bytes (hex and raw)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'hex (the default), raw, or with --schema table (the default) or json')
-            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Decode N consecutive records (an array of the type)')

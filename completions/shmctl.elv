@@ -101,7 +101,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --ftok 'Create with the key ftok(PATH, PROJ) gives'
             cand -m 'Permission bits, octal'
             cand --mode 'Permission bits, octal'
-            cand --from 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)'
+            cand --from 'Fill a new segment with this file''s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error'
             cand --from-archive 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)'
             cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
@@ -119,7 +119,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;attach'= {
-            cand --schema 'The C header declaring the segment''s type (for --set)'
+            cand --schema 'The C header declaring the segment''s type (for --set; at most 16 MiB, exit 1 beyond)'
             cand -t 'The segment''s type (for --set)'
             cand --type 'The segment''s type (for --set)'
             cand --set 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits'
@@ -143,7 +143,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --offset 'Start at this offset (suffixes K, M …)'
             cand --length 'At most this many bytes (hex and raw)'
             cand --format 'hex (the default), raw, or with --schema table (the default) or json'
-            cand --schema 'Decode with the struct declarations of this C header'
+            cand --schema 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)'
             cand -t 'The type to decode the segment as (with --schema)'
             cand --type 'The type to decode the segment as (with --schema)'
             cand --count 'Decode N consecutive records (an array of the type)'

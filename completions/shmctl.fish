@@ -88,7 +88,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s s -l size -d 'S
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s k -l key -d 'Create with this key (0x hex or decimal); an existing one is returned if big enough' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create with the key ftok(PATH, PROJ) gives' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
@@ -101,7 +101,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s q -l quiet -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set; at most 16 MiB, exit 1 beyond)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
@@ -123,7 +123,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l format -d 'hex (t
 raw\t'the bytes themselves, for `> file`'
 table\t'decoded fields (with --schema): Offset | Field | Type | Size | Value'
 json\t''"
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r

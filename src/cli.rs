@@ -160,7 +160,8 @@ pub struct CreateArgs {
     /// Fail if a segment with the key exists (IPC_EXCL)
     #[arg(long, short = 'x')]
     pub exclusive: bool,
-    /// Fill a new segment with this file's bytes (size from the file unless --size is larger)
+    /// Fill a new segment with this file's bytes (size from the file unless --size is larger;
+    /// at most kernel.shmmax). A pipe or device needs --size, and holding more is an error
     #[arg(long, value_name = "FILE", conflicts_with = "from_archive")]
     pub from: Option<PathBuf>,
     /// Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the
@@ -260,7 +261,8 @@ pub struct DumpArgs {
     /// Show identical lines instead of squeezing them to `*`
     #[arg(long)]
     pub no_squeeze: bool,
-    /// Decode with the struct declarations of this C header
+    /// Decode with the struct declarations of this C header (at most 16 MiB: a larger one
+    /// is refused, exit 1)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
     /// The type to decode the segment as (with --schema)
@@ -304,7 +306,7 @@ pub struct AttachArgs {
     /// Attach read-write (read-only otherwise)
     #[arg(long)]
     pub rw: bool,
-    /// The C header declaring the segment's type (for --set)
+    /// The C header declaring the segment's type (for --set; at most 16 MiB, exit 1 beyond)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
     /// The segment's type (for --set)
@@ -330,7 +332,8 @@ pub enum TargetArg {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// A C header with the struct declarations (system #includes are skipped)
+    /// A C header with the struct declarations (system #includes are skipped; at most 16 MiB:
+    /// a larger one is refused, exit 1)
     pub file: PathBuf,
     /// Only this type (a struct/union tag or typedef name)
     #[arg(long = "type", short = 't', value_name = "TYPE")]

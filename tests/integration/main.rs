@@ -2,6 +2,7 @@
 mod util;
 
 mod attach;
+mod bounded_input;
 mod cli;
 mod create;
 mod dump;
