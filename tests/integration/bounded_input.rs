@@ -54,6 +54,10 @@ fn headers_are_read_with_a_bound() {
         ];
         fails_fast(&ns, &attach, 1, "larger than 16 MiB");
     }
+    // Refused before anything attached: the segment's evidence is as it was.
+    let segment = &ns.segments()[0];
+    assert_eq!(segment["atime"], serde_json::Value::Null, "{segment}");
+    assert_eq!(segment["lpid"], 0, "{segment}");
     // At the bound, a header is read.
     let fits = dir.path().join("fits.h");
     std::fs::write(&fits, &text[..16 << 20]).expect("header");
