@@ -118,8 +118,9 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
         Err(e) if e.errno == libc::EEXIST && !exclusive => {
             // As shmget does without IPC_EXCL: the existing segment, if it is large enough and
             // the caller has the access it asks for. The kernel checks the permission bits
-            // given in the flags; with none it checks nothing, so mode 0 asks for read.
-            let access = match mode & 0o777 {
+            // given in the flags; with none it checks nothing, so mode 0 asks for read. Execute
+            // bits mean nothing to a segment and are not asked for.
+            let access = match mode & 0o666 {
                 0 => 0o400,
                 bits => bits,
             };
@@ -163,7 +164,7 @@ fn not_yours(key: u32, mode: u32, access: u32, e: SysError) -> Error {
                 )
             },
         );
-    let asked = if mode & 0o777 == 0 {
+    let asked = if mode & 0o666 == 0 {
         "the least any use needs".to_string()
     } else {
         format!("from --mode {mode:04o}")

@@ -165,8 +165,24 @@ fn an_existing_key_is_returned_only_with_the_access_asked_for() {
         assert_eq!(doc["created"], false, "{args:?}");
         assert_eq!(doc["id"], open, "{args:?}");
     }
+    // The owner gets its own segment back whatever --mode asks (execute bits ask nothing).
+    for mode in ["0600", "0700", "0111", "0000"] {
+        let args = ["create", "--key", "0x7a", "--size", "4K", "--mode", "0600"];
+        assert_success(&ns.shmctl_as(1000, &args), &args);
+        let args = [
+            "create", "--key", "0x7a", "--size", "4K", "--mode", mode, "--json",
+        ];
+        let out = ns.shmctl_as(1000, &args);
+        assert_success(&out, &args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc["created"], false, "{args:?}");
+    }
     // Root passes the permission bits (CAP_IPC_OWNER), as shmget lets it.
     let doc = ns.json(&["create", "--key", "0x77", "--size", "4K", "--json"]);
     assert_eq!(doc["created"], false);
-    assert_eq!(ns.segments().len(), 3, "nothing was created");
+    assert_eq!(
+        ns.segments().len(),
+        4,
+        "nothing was created but uid 1000's own"
+    );
 }
