@@ -63,12 +63,12 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
         'shmctl;ls' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid)')
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort the shm table by a column (its header name, case-insensitive)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
             [CompletionResult]::new('--columns', '--columns', [CompletionResultType]::ParameterName, 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE atomically (a temporary file renamed into place), e.g. into node_exporter''s textfile directory')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into node_exporter''s textfile directory. FILE must be a regular file or absent: a symbolic link, device, FIFO, socket or directory is refused')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory, named semaphores and message queues (one table per kind)')
@@ -108,7 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--ftok', '--ftok', [CompletionResultType]::ParameterName, 'Create with the key ftok(PATH, PROJ) gives')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Permission bits, octal')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Permission bits, octal')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Fill a new segment with this file''s bytes (size from the file unless --size is larger)')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Fill a new segment with this file''s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error')
             [CompletionResult]::new('--from-archive', '--from-archive', [CompletionResultType]::ParameterName, 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
@@ -127,7 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             break
         }
         'shmctl;attach' {
-            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set; at most 16 MiB, exit 1 beyond)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits')
@@ -136,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Stay attached until SIGINT or SIGTERM, then detach (the default)')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Stay attached while the command after `--` runs; exit with its status')
             [CompletionResult]::new('--rw', '--rw', [CompletionResultType]::ParameterName, 'Attach read-write (read-only otherwise)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the detach')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON for scripts (short for --format json)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
@@ -151,12 +152,12 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Start at this offset (suffixes K, M …)')
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'At most this many bytes (hex and raw)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'hex (the default), raw, or with --schema table (the default) or json')
-            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Decode N consecutive records (an array of the type)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)')
-            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
             [CompletionResult]::new('--ipc-ns', '--ipc-ns', [CompletionResultType]::ParameterName, 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never')
             [CompletionResult]::new('--no-squeeze', '--no-squeeze', [CompletionResultType]::ParameterName, 'Show identical lines instead of squeezing them to `*`')
@@ -196,7 +197,7 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             break
         }
         'shmctl;gc' {
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default')
             [CompletionResult]::new('--exclude-key', '--exclude-key', [CompletionResultType]::ParameterName, 'Never remove the segment with this key (repeatable)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than')

@@ -117,7 +117,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__attach)
-            opts="-t -q -v -h -V --hold --exec --rw --schema --type --set --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-t -q -v -h -V --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

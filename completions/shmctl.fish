@@ -56,13 +56,13 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s h -l help -d 
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l type -d 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only segments owned by USER (a name or a uid)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort the shm table by a column (its header name, case-insensitive)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), e.g. into node_exporter\'s textfile directory' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into node_exporter\'s textfile directory. FILE must be a regular file or absent: a symbolic link, device, FIFO, socket or directory is refused' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -88,7 +88,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s s -l size -d 'S
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s k -l key -d 'Create with this key (0x hex or decimal); an existing one is returned if big enough' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create with the key ftok(PATH, PROJ) gives' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
@@ -101,7 +101,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s q -l quiet -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set; at most 16 MiB, exit 1 beyond)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
@@ -111,6 +111,7 @@ never\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l hold -d 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l exec -d 'Stay attached while the command after `--` runs; exit with its status'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l rw -d 'Attach read-write (read-only otherwise)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l force -d 'Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the detach'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
@@ -122,11 +123,11 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l format -d 'hex (t
 raw\t'the bytes themselves, for `> file`'
 table\t'decoded fields (with --schema): Offset | Field | Type | Size | Value'
 json\t''"
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -154,7 +155,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l type -d 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than' -r

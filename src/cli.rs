@@ -104,9 +104,10 @@ pub struct LsArgs {
     /// Only segments owned by USER (a name or a uid)
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
+    /// at most 36525d, 100 years)
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<u64>,
+    pub older_than: Option<units::Age>,
     /// Sort the shm table by a column (its header name, case-insensitive)
     #[arg(long, value_name = "COLUMN")]
     pub sort: Option<String>,
@@ -122,8 +123,9 @@ pub struct LsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write to FILE atomically (a temporary file renamed into place), e.g. into
-    /// node_exporter's textfile directory
+    /// Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into
+    /// node_exporter's textfile directory. FILE must be a regular file or absent: a symbolic
+    /// link, device, FIFO, socket or directory is refused
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -158,7 +160,8 @@ pub struct CreateArgs {
     /// Fail if a segment with the key exists (IPC_EXCL)
     #[arg(long, short = 'x')]
     pub exclusive: bool,
-    /// Fill a new segment with this file's bytes (size from the file unless --size is larger)
+    /// Fill a new segment with this file's bytes (size from the file unless --size is larger;
+    /// at most kernel.shmmax). A pipe or device needs --size, and holding more is an error
     #[arg(long, value_name = "FILE", conflicts_with = "from_archive")]
     pub from: Option<PathBuf>,
     /// Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the
@@ -205,9 +208,10 @@ pub struct GcArgs {
     /// Remove without asking (needed when there is no terminal to ask on)
     #[arg(long, short)]
     pub yes: bool,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d)
+    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
+    /// at most 36525d, 100 years)
     #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<u64>,
+    pub older_than: Option<units::Age>,
     /// Only segments owned by USER (a name or a uid); an ordinary user gets its own by default
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -265,7 +269,8 @@ pub struct DumpArgs {
     /// Show identical lines instead of squeezing them to `*`
     #[arg(long)]
     pub no_squeeze: bool,
-    /// Decode with the struct declarations of this C header
+    /// Decode with the struct declarations of this C header (at most 16 MiB: a larger one
+    /// is refused, exit 1)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
     /// The type to decode the segment as (with --schema)
@@ -286,8 +291,8 @@ pub struct DumpArgs {
     /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment
     #[arg(long)]
     pub force: bool,
-    /// Keep watching: every INTERVAL (500ms, 2s) print only what changed (hex lines, or
-    /// fields with --schema), until SIGINT/SIGTERM
+    /// Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex
+    /// lines, or fields with --schema), until SIGINT/SIGTERM
     #[arg(long, value_name = "INTERVAL", value_parser = units::parse_interval, conflicts_with = "expect")]
     pub follow: Option<std::time::Duration>,
 }
@@ -309,7 +314,7 @@ pub struct AttachArgs {
     /// Attach read-write (read-only otherwise)
     #[arg(long)]
     pub rw: bool,
-    /// The C header declaring the segment's type (for --set)
+    /// The C header declaring the segment's type (for --set; at most 16 MiB, exit 1 beyond)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
     /// The segment's type (for --set)
@@ -319,6 +324,10 @@ pub struct AttachArgs {
     /// their NUL, true/false, enum names. Nothing is written unless every value fits.
     #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
     pub set: Vec<String>,
+    /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the
+    /// detach
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -331,7 +340,8 @@ pub enum TargetArg {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// A C header with the struct declarations (system #includes are skipped)
+    /// A C header with the struct declarations (system #includes are skipped; at most 16 MiB:
+    /// a larger one is refused, exit 1)
     pub file: PathBuf,
     /// Only this type (a struct/union tag or typedef name)
     #[arg(long = "type", short = 't', value_name = "TYPE")]
@@ -593,7 +603,7 @@ fn parse_create_key(text: &str) -> Result<u32, String> {
 }
 
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
-    units::parse_duration(text).map(std::time::Duration::from_secs)
+    units::parse_duration(text).map(units::Age::as_duration)
 }
 
 fn parse_ftok(text: &str) -> Result<(PathBuf, u8), String> {

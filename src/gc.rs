@@ -3,7 +3,7 @@
 //! sequence's re-check all judge through [`judge`], so there is one rule, not two.
 use crate::liveness::{self, REUSE_MARGIN_SECS};
 use crate::model::{key_hex, Liveness, Presence, Reason, Segment, Verdict};
-use crate::units::human_duration;
+use crate::units::{elapsed, human_duration, Age};
 
 /// Whose segments are considered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,8 +94,8 @@ pub fn permission_text(posix: bool, uid: u32, cuid: u32, owner_name: Option<&str
 /// The filters of `gc` (and what `ls` judges with).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
-    /// `--older-than`: seconds without activity (attach, detach, change).
-    pub older_than: Option<u64>,
+    /// `--older-than`: time without activity (attach, detach, change).
+    pub older_than: Option<Age>,
     pub owners: Owners,
     pub exclude_keys: Vec<u32>,
     /// `--include-unknown`: a pid 0 (another PID namespace) does not keep a segment.
@@ -247,22 +247,23 @@ fn verdict(policy: &Policy, facts: &Facts, want_evidence: bool) -> Verdict {
         }),
     }
 
-    if let Some(reason) = too_young(policy, facts.now - s.last_activity()) {
+    if let Some(reason) = too_young(policy, s.last_activity(), facts.now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
 }
 
-/// `--older-than`: what keeps an object idle for only `idle` seconds.
-pub(crate) fn too_young(policy: &Policy, idle: i64) -> Option<Reason> {
-    let min = policy.older_than? as i64;
-    (idle < min).then(|| {
+/// `--older-than`: what keeps an object last active at `last` (a time from the kernel or
+/// a file, never trusted to be in the past) when judged at `now`.
+pub(crate) fn too_young(policy: &Policy, last: i64, now: i64) -> Option<Reason> {
+    let min = policy.older_than?;
+    (!min.has_passed(last, now)).then(|| {
         Reason::new(
             "too_young",
             format!(
                 "last activity {} ago, younger than --older-than {}",
-                human_duration(idle),
-                human_duration(min)
+                human_duration(elapsed(now, last)),
+                human_duration(min.secs())
             ),
         )
     })
@@ -540,10 +541,26 @@ mod tests {
     }
 
     #[test]
+    fn age_filter_never_wraps() {
+        let policy = |secs| Policy {
+            older_than: Age::from_secs(secs),
+            ..Policy::default()
+        };
+        // The bound keeps everything that has existed on a Unix clock.
+        assert!(too_young(&policy(36_525 * 86_400), 0, T).is_some());
+        // Times from the far past or future saturate instead of overflowing.
+        assert!(too_young(&policy(3600), i64::MIN, T).is_none());
+        assert!(too_young(&policy(3600), i64::MIN, i64::MAX).is_none());
+        let future = too_young(&policy(0), i64::MAX, T).expect("kept");
+        assert!(future.text.contains("ago"), "{}", future.text);
+        assert!(too_young(&policy(0), T, T).is_none());
+    }
+
+    #[test]
     fn filters() {
         let s = seg(); // idle for 2 h at `now`
         let young = Policy {
-            older_than: Some(3 * 3600),
+            older_than: Age::from_secs(3 * 3600),
             ..Policy::default()
         };
         let v = verdict(&young, &s, GONE, GONE);
@@ -553,7 +570,7 @@ mod tests {
             "{v:?}"
         );
         let old_enough = Policy {
-            older_than: Some(3600),
+            older_than: Age::from_secs(3600),
             ..Policy::default()
         };
         assert!(verdict(&old_enough, &s, GONE, GONE).is_orphan());
@@ -621,7 +638,7 @@ mod tests {
             ..seg()
         };
         let p = Policy {
-            older_than: Some(999_999),
+            older_than: Age::from_secs(999_999),
             ..Policy::default()
         };
         assert_eq!(codes(&verdict(&p, &s, GONE, GONE)), ["attached"]);

@@ -178,7 +178,7 @@ pub fn judge_sem(
             }
         }
     }
-    if let Some(reason) = too_young(policy, now - set.last_activity()) {
+    if let Some(reason) = too_young(policy, set.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -298,7 +298,7 @@ pub fn judge_msg(
             format!("{text}: any may be blocked on it"),
         );
     }
-    if let Some(reason) = too_young(policy, now - queue.last_activity()) {
+    if let Some(reason) = too_young(policy, queue.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -365,7 +365,7 @@ pub fn judge_posix(
             ),
         );
     }
-    if let Some(reason) = too_young(policy, now - object.last_activity()) {
+    if let Some(reason) = too_young(policy, object.last_activity(), now) {
         return Verdict::Kept(reason);
     }
     Verdict::Orphan { evidence }
@@ -383,7 +383,7 @@ mod tests {
 
     fn policy() -> Policy {
         Policy {
-            older_than: Some(3600),
+            older_than: crate::units::Age::from_secs(3600),
             ..Policy::default()
         }
     }

@@ -327,8 +327,11 @@ pub struct SegmentDetail {
     pub creator_cmdline: Option<String>,
     pub last_cmdline: Option<String>,
     pub attachers: Vec<Attacher>,
-    /// False when some attachers may be missing from the list (unreadable processes).
+    /// False when fewer mappings were found than nattch counts: the others are in processes
+    /// whose maps could not be read, or that this PID namespace cannot see.
     pub attached_complete: bool,
+    /// Every process visible here had its maps read (so what is missing is invisible here).
+    pub maps_readable: bool,
     pub shm_rmid_forced: Option<u32>,
 }
 

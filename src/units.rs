@@ -33,58 +33,119 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// `90s`, `10m`, `2h`, `7d`, `1w`, combinations `1h30m`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
+/// A duration from the command line (`--older-than`, `--follow`), in whole seconds, at most
+/// [`Age::MAX`]: 36525 days (100 years). Nothing on a running system has been idle longer
+/// (the Unix epoch itself is younger), so a longer value can only be a mistake, and it is
+/// refused rather than allowed to wrap into a negative age that turns the filter off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Age(u32);
+
+impl Age {
+    /// The longest duration accepted, in days.
+    pub const MAX_DAYS: u32 = 36_525;
+    /// The longest duration accepted: 36525 days (3,155,760,000 s, fits in u32 and i64).
+    pub const MAX: Age = Age(Age::MAX_DAYS * 86_400);
+
+    /// `secs` seconds, or None beyond [`Age::MAX`].
+    pub fn from_secs(secs: u64) -> Option<Age> {
+        u32::try_from(secs)
+            .ok()
+            .filter(|&s| s <= Age::MAX.0)
+            .map(Age)
+    }
+
+    pub fn secs(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    pub fn as_duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.0))
+    }
+
+    /// Whether something last active at `last` has been idle for at least this long at `now`.
+    pub fn has_passed(self, last: i64, now: i64) -> bool {
+        elapsed(now, last) >= self.secs()
+    }
+}
+
+fn too_long(text: &str) -> String {
+    format!(
+        "`{text}` is longer than anything can be idle: at most {}d (100 years)",
+        Age::MAX_DAYS
+    )
+}
+
+/// `90s`, `10m`, `2h`, `7d`, `1w`, combinations `1h30m`; a bare number is seconds. At most
+/// [`Age::MAX`]; every step is checked, so no value wraps.
+pub fn parse_duration(text: &str) -> Result<Age, String> {
     let bad =
         || format!("`{text}` is not a duration: use 90s, 10m, 2h, 7d or combinations like 1h30m");
     let t = text.trim();
     if t.is_empty() {
         return Err(bad());
     }
-    if let Ok(secs) = t.parse::<u64>() {
-        return Ok(secs);
-    }
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    let secs = if t.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: only too many of them can fail.
+        t.parse::<u64>().map_err(|_| too_long(text))?
+    } else {
+        let mut total: u64 = 0;
+        let mut digits = String::new();
+        for c in t.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => return Err(bad()),
+            };
+            if digits.is_empty() {
+                return Err(bad());
+            }
+            let n: u64 = digits.parse().map_err(|_| too_long(text))?;
+            digits.clear();
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| too_long(text))?;
         }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return Err(bad()),
-        };
-        let n: u64 = digits.parse().map_err(|_| bad())?;
-        digits.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-    }
-    if !digits.is_empty() {
-        return Err(bad());
-    }
-    Ok(total)
+        if !digits.is_empty() {
+            return Err(bad());
+        }
+        total
+    };
+    Age::from_secs(secs).ok_or_else(|| too_long(text))
 }
 
-/// A polling interval: `500ms`, or a duration (`1s`, `2m`). At least 10 ms.
+/// A polling interval: `500ms`, or a duration (`1s`, `2m`). At least 10 ms, at most
+/// [`Age::MAX`].
 pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let interval = match text.trim().strip_suffix("ms") {
-        Some(ms) => ms
-            .parse::<u64>()
-            .map(std::time::Duration::from_millis)
-            .map_err(|_| format!("`{text}` is not an interval: use 500ms, 1s, 2m")),
-        None => parse_duration(text).map(std::time::Duration::from_secs),
-    }?;
+        Some(ms) if !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()) => {
+            let ms = ms.parse::<u64>().map_err(|_| too_long(text))?;
+            let interval = std::time::Duration::from_millis(ms);
+            if interval > Age::MAX.as_duration() {
+                return Err(too_long(text));
+            }
+            interval
+        }
+        Some(_) => return Err(format!("`{text}` is not an interval: use 500ms, 1s, 2m")),
+        None => parse_duration(text)?.as_duration(),
+    };
     if interval < std::time::Duration::from_millis(10) {
         return Err(format!("`{text}` is too short: at least 10ms"));
     }
     Ok(interval)
+}
+
+/// `now - then` in seconds, saturating: times come from files anyone may touch (a POSIX
+/// object's mtime can be set to any 64-bit value), so the difference must not overflow.
+pub fn elapsed(now: i64, then: i64) -> i64 {
+    now.saturating_sub(then)
 }
 
 /// `4.0 KiB`, `1.5 MiB`, `512 B`.
@@ -102,17 +163,17 @@ pub fn human_size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// `45s`, `5m12s`, `1h30m`, `3d4h`: the two largest units.
+/// `45s`, `5m12s`, `1h30m`, `3d4h`: the two largest units; negative (a time in the future)
+/// with a `-`. Every i64, i64::MIN included, has a text.
 pub fn human_duration(secs: i64) -> String {
-    if secs < 0 {
-        return format!("-{}", human_duration(-secs));
-    }
+    let sign = if secs < 0 { "-" } else { "" };
+    let secs = secs.unsigned_abs();
     let units = [(86_400, 'd'), (3600, 'h'), (60, 'm'), (1, 's')];
     let Some(first) = units.iter().position(|&(u, _)| secs >= u) else {
         return "0s".to_string();
     };
     let (u1, c1) = units[first];
-    let mut out = format!("{}{c1}", secs / u1);
+    let mut out = format!("{sign}{}{c1}", secs / u1);
     if let Some(&(u2, c2)) = units.get(first + 1) {
         let rest = secs % u1 / u2;
         if rest > 0 {
@@ -227,17 +288,67 @@ mod tests {
             .contains("too large"));
     }
 
+    fn secs(text: &str) -> Result<i64, String> {
+        parse_duration(text).map(Age::secs)
+    }
+
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("90s"), Ok(90));
-        assert_eq!(parse_duration("10m"), Ok(600));
-        assert_eq!(parse_duration("2h"), Ok(7200));
-        assert_eq!(parse_duration("7d"), Ok(604_800));
-        assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert_eq!(parse_duration("45"), Ok(45));
-        for bad in ["", "h", "1x", "1h30", "-5m", "1.5h"] {
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("10m"), Ok(600));
+        assert_eq!(secs("2h"), Ok(7200));
+        assert_eq!(secs("7d"), Ok(604_800));
+        assert_eq!(secs("1h30m"), Ok(5400));
+        assert_eq!(secs("45"), Ok(45));
+        assert_eq!(secs("0"), Ok(0));
+        assert_eq!(secs("0s"), Ok(0));
+        for bad in ["", "h", "1x", "1h30", "-5m", "1.5h", "1hh", "+5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_are_bounded_at_a_hundred_years() {
+        assert_eq!(secs("36525d"), Ok(3_155_760_000));
+        assert_eq!(secs("3155760000"), Ok(3_155_760_000));
+        assert_eq!(secs("36524d23h59m60s"), Ok(3_155_760_000));
+        assert_eq!(parse_duration("36525d"), Ok(Age::MAX));
+        for too_long in [
+            "3155760001",
+            "36525d1s",
+            "36526d",
+            "5218w",
+            "4294967296",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999",
+            "106751991167301d",
+            "213503982334602d",
+            "18446744073709551615s1s",
+            "1s18446744073709551615s",
+            "30500w30500w",
+        ] {
+            let err = parse_duration(too_long).expect_err(too_long);
+            assert!(err.contains("at most 36525d"), "{too_long}: {err}");
+        }
+        assert_eq!(Age::from_secs(u64::MAX), None);
+        assert_eq!(Age::from_secs(3_155_760_000), Some(Age::MAX));
+    }
+
+    #[test]
+    fn idle_time_saturates() {
+        assert_eq!(elapsed(10, 3), 7);
+        assert_eq!(elapsed(i64::MAX, i64::MIN), i64::MAX);
+        assert_eq!(elapsed(i64::MIN, i64::MAX), i64::MIN);
+        assert_eq!(elapsed(0, i64::MIN), i64::MAX);
+        assert!(Age::MAX.has_passed(i64::MIN, 1_800_000_000));
+        assert!(!Age::MAX.has_passed(i64::MAX, 1_800_000_000));
+        assert!(!Age::from_secs(60)
+            .expect("60 s")
+            .has_passed(1_800_000_000, 1_800_000_000));
+        assert!(Age::default().has_passed(1_800_000_000, 1_800_000_000));
     }
 
     #[test]
@@ -249,6 +360,22 @@ mod tests {
         assert_eq!(parse_interval("2s"), Ok(std::time::Duration::from_secs(2)));
         assert!(parse_interval("5ms").is_err());
         assert!(parse_interval("fast").is_err());
+        assert!(parse_interval("ms").is_err());
+        assert!(parse_interval("-5ms").is_err());
+        assert_eq!(
+            parse_interval("3155760000000ms"),
+            Ok(Age::MAX.as_duration())
+        );
+        for too_long in [
+            "3155760000001ms",
+            "18446744073709551615ms",
+            "99999999999999999999ms",
+            "36526d",
+            "18446744073709551615",
+        ] {
+            let err = parse_interval(too_long).expect_err(too_long);
+            assert!(err.contains("at most 36525d"), "{too_long}: {err}");
+        }
     }
 
     #[test]
@@ -263,6 +390,10 @@ mod tests {
         assert_eq!(human_duration(3600), "1h");
         assert_eq!(human_duration(5400), "1h30m");
         assert_eq!(human_duration(3 * 86_400 + 4 * 3600 + 5), "3d4h");
+        assert_eq!(human_duration(-90), "-1m30s");
+        assert_eq!(human_duration(i64::MAX), "106751991167300d15h");
+        assert_eq!(human_duration(i64::MIN), "-106751991167300d15h");
+        assert_eq!(human_duration(i64::MIN + 1), "-106751991167300d15h");
     }
 
     #[test]

@@ -15,6 +15,12 @@ use super::{Context, Header, Resolver};
 
 pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit> {
     let segment = Resolver::default().resolve(&args.segment)?;
+    let purpose = match (args.exec, args.set.is_empty()) {
+        (true, _) => "hold it while the command runs",
+        (false, false) => "set its fields",
+        (false, true) => "hold it",
+    };
+    super::read::refuse_destroying_attach(&segment, args.force, purpose)?;
     let writes = match &args.schema {
         Some(header) => planned_writes(args, header, segment.size)?,
         None => Vec::new(),

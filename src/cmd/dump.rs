@@ -20,6 +20,8 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             args.offset, segment.id, segment.size
         )));
     }
+    // The header first: a bad one fails before anything attaches (and moves lpid/atime).
+    let header = args.schema.as_deref().map(Header::read).transpose()?;
     let reader = SegmentReader::open(&segment, args.force)?;
     if reader.disturbed {
         render::note(ctx.quiet, &reader.how);
@@ -27,14 +29,14 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
         render::note(false, &reader.how);
     }
     if let Some(interval) = args.follow {
-        return follow(args, &reader, interval, out);
+        return follow(args, &reader, header.as_ref(), interval, out);
     }
     let format = if ctx.json {
         Some(DumpFormat::Json)
     } else {
         args.format
     };
-    match &args.schema {
+    match &header {
         Some(header) => decoded(
             args,
             &reader,
@@ -93,11 +95,10 @@ fn bytes(
 fn decoded(
     args: &DumpArgs,
     reader: &SegmentReader,
-    header: &std::path::Path,
+    header: &Header,
     format: DumpFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let header = Header::read(header)?;
     let type_name = args.type_name.as_deref().unwrap_or_default();
     let (layouts, id) = header.find(type_name)?;
     let program = &header.program;
@@ -289,13 +290,13 @@ struct Decoding<'p> {
 fn follow(
     args: &DumpArgs,
     reader: &SegmentReader,
+    header: Option<&Header>,
     interval: std::time::Duration,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let interrupts =
         crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
-    let header = args.schema.as_deref().map(Header::read).transpose()?;
-    let decoding = match &header {
+    let decoding = match header {
         Some(header) => {
             let (layouts, id) = header.find(args.type_name.as_deref().unwrap_or_default())?;
             let size = layouts.record_layout(id).map_or(0, |l| l.size);

@@ -84,7 +84,7 @@ fn segment_records(
         .filter(|s| user.is_none_or(|uid| s.uid == uid))
         .filter(|s| {
             args.older_than
-                .is_none_or(|d| now - s.last_activity() >= d as i64)
+                .is_none_or(|d| d.has_passed(s.last_activity(), now))
         })
         .map(|s| {
             let mem = memory.as_ref().and_then(|m| m.get(&s.id).copied());
@@ -143,7 +143,7 @@ fn run_kinds(
             .filter(|o| user.is_none_or(|uid| o.owner().0 == uid))
             .filter(|o| {
                 args.older_than
-                    .is_none_or(|d| now - o.last_activity() >= d as i64)
+                    .is_none_or(|d| d.has_passed(o.last_activity(), now))
             })
             .map(|o| survey.record(o, &policy, now))
             .filter(|r| !args.orphans || r.verdict.is_orphan())
@@ -185,6 +185,10 @@ fn run_kinds(
 }
 
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
+    // A target that would be followed or replaced is refused before anything is computed.
+    if let Some(path) = &args.output {
+        super::output::check_target(path)?;
+    }
     let user = args.user.as_deref().map(parse_user).transpose()?;
     let json = ctx.json || args.format == Format::Json;
     let kinds = if args.all {
@@ -226,7 +230,6 @@ fn emit(
     };
     let mut buffered = Vec::new();
     write(&mut buffered)?;
-    render::write_atomically(path, &buffered)
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    super::output::write_atomically(path, &buffered)?;
     Ok(Exit::Success)
 }

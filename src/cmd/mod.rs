@@ -17,10 +17,12 @@ mod create;
 mod dump;
 mod gc;
 mod generate;
+mod input;
 mod key;
 pub mod kinds;
 mod limits;
 mod ls;
+mod output;
 mod read;
 mod rm;
 mod rm_kinds;
@@ -197,10 +199,7 @@ pub struct Header {
 impl Header {
     pub fn read(path: &std::path::Path) -> Result<Header> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound(format!("{file} does not exist")),
-            _ => Error::io(format!("reading {file}"), e),
-        })?;
+        let text = input::read_header(path)?;
         let program = crate::schema::parse(&file, &text)?;
         Ok(Header {
             file,

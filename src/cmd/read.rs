@@ -15,6 +15,20 @@ enum Source {
     Attached(Attachment),
 }
 
+/// Where `kernel.shm_rmid_forced=1` and nothing is attached, our own detach would destroy the
+/// segment (KERNEL-NOTES §3): refused unless `force`. Every command that attaches to look or
+/// hold (`dump`, `attach`) asks here; `purpose` says what the attachment is for.
+pub fn refuse_destroying_attach(segment: &Segment, force: bool, purpose: &str) -> Result<()> {
+    if force || segment.nattch > 0 || procfs::shm_rmid_forced().ok() != Some(1) {
+        return Ok(());
+    }
+    Err(Error::Failed(format!(
+        "shm {} has nothing attached and kernel.shm_rmid_forced=1 in this namespace: attaching to \
+         {purpose} would destroy it at the detach. --force attaches anyway (and destroys it)",
+        segment.id
+    )))
+}
+
 pub struct SegmentReader {
     source: Source,
     size: u64,
@@ -48,13 +62,7 @@ impl SegmentReader {
                 }
             }
         }
-        if segment.nattch == 0 && procfs::shm_rmid_forced().ok() == Some(1) && !force {
-            return Err(Error::Failed(format!(
-                "shm {} has nothing attached and kernel.shm_rmid_forced=1 in this namespace: attaching to \
-                 read it would destroy it at the detach. --force reads it anyway (and destroys it)",
-                segment.id
-            )));
-        }
+        refuse_destroying_attach(segment, force, "read it")?;
         let attachment = Attachment::new(segment.id, size, Access::ReadOnly).map_err(|e| {
             Error::sys(
                 format!("attaching shm {} read-only to read it", segment.id),

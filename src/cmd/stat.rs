@@ -57,9 +57,10 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
                 .as_ref()
                 .map(|s| s.attachers(segment.id).to_vec())
                 .unwrap_or_default();
-            let attached_complete = segment.nattch == 0
-                || attachers.len() as u64 >= segment.nattch
-                || scan.as_ref().is_some_and(|s| s.complete);
+            // nattch counts every mapping, wherever it is; the scan sees only this PID
+            // namespace's processes, so a complete scan can still find fewer.
+            let attached_complete = attachers.len() as u64 >= segment.nattch;
+            let maps_readable = scan.as_ref().is_some_and(|s| s.complete);
             let mem = memory.as_ref().and_then(|m| m.get(&segment.id).copied());
             let record = facts.record(segment, mem, &policy, now);
             // Only a live pid's command line belongs to the process the segment recorded.
@@ -73,6 +74,7 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
                 last_cmdline: cmdline(record.segment.lpid, record.last_state),
                 attachers,
                 attached_complete,
+                maps_readable,
                 shm_rmid_forced: rmid_forced,
                 record,
             }

@@ -1,4 +1,7 @@
-//! Output: tables and text for people, JSON for scripts. Nothing else prints.
+//! Output: tables and text for people, JSON for scripts. Nothing else prints. Every text
+//! that came from outside (names, process names, command lines, paths) is shown through
+//! [`escape`].
+mod escape;
 pub mod json;
 pub mod objects;
 pub mod prometheus;
@@ -15,63 +18,45 @@ pub struct Report<'a> {
     pub restored: &'a [crate::journal::Restored],
 }
 
-/// Text from outside (object names, command lines) made safe to print: control characters
-/// and backslashes escaped as `ls -b` does, so that a name cannot split a line or forge one.
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() || c == '\\') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use escape::{escape, escape_owned};
+
+use crate::error::Error;
+use crate::schema::SchemaError;
 
 /// A remark on stderr that is not the command's result (`-q` silences it).
 pub fn note(quiet: bool, text: &str) {
     if !quiet {
-        eprintln!("shmctl: note: {text}");
+        eprintln!("shmctl: note: {}", escape(text));
     }
 }
 
-/// An error on stderr, with its causes.
-pub fn error(err: &dyn std::error::Error) {
-    eprintln!("shmctl: error: {err}");
-    let mut source = err.source();
+/// An error on stderr, with its causes; one line each (a schema error adds the offending
+/// line of the header and a caret).
+pub fn error(err: &Error) {
+    let text = match err {
+        Error::Schema(e) => schema_error(e),
+        e => escape_owned(e.to_string()),
+    };
+    eprintln!("shmctl: error: {text}");
+    let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", escape(&cause.to_string()));
         source = cause.source();
     }
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, fsynced,
-/// renamed over the target — a reader (node_exporter) never sees half a file.
-pub fn write_atomically(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&temp).ok();
+/// `file:line:column: message`, then the header's line and a caret under the column, each
+/// escaped (the caret counts the escaped text).
+fn schema_error(e: &SchemaError) -> String {
+    let mut text = escape_owned(format!("{}:{}:{}: {}", e.file, e.line, e.col, e.message));
+    if !e.source_line.is_empty() {
+        let before: String = e
+            .source_line
+            .chars()
+            .take(e.col.saturating_sub(1) as usize)
+            .collect();
+        let caret = " ".repeat(escape(&before).chars().count());
+        text.push_str(&format!("\n  {}\n  {caret}^", escape(&e.source_line)));
     }
-    result
+    text
 }

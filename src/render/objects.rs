@@ -11,10 +11,11 @@ use crate::objects::{
     Hold, Holder, IpcCall, Kind, Object, PosixObject, QueueState, SemValue, Waiter,
 };
 use crate::removal_kinds::{ObjectOutcome, ObjectRemoval};
-use crate::units::{human_duration, human_size, perms_string, Perms};
+use crate::units::{elapsed, human_duration, human_size, perms_string, Perms};
 
 use super::json::{ErrorJson, Rfc3339Pair};
 use super::table::time_line;
+use super::{escape, escape_owned};
 
 /// The JSON key of a kind's list in `ls` and `stat` documents.
 pub fn json_key(kind: Kind) -> &'static str {
@@ -87,7 +88,7 @@ fn orphan_text(verdict: &Verdict) -> String {
 }
 
 fn cells(r: &ObjectRecord, now: i64, why: bool) -> Vec<String> {
-    let idle = human_duration(now - r.object.last_activity());
+    let idle = human_duration(elapsed(now, r.object.last_activity()));
     let mut row = match &r.object {
         Object::Sem(s) => {
             let last: Vec<String> = r.pids.iter().map(pid_text).collect();
@@ -175,7 +176,8 @@ pub fn table(
         table.set_header(names.iter().copied());
     }
     for r in records {
-        table.add_row(cells(r, now, why));
+        // Escaped before the table measures its columns.
+        table.add_row(cells(r, now, why).into_iter().map(escape_owned));
     }
     for (i, name) in names.iter().enumerate() {
         if let Some(col) = table.column_mut(i) {
@@ -438,8 +440,9 @@ fn posix_fields<'a>(r: &'a ObjectRecord, p: &'a PosixObject) -> KindJson<'a> {
     }
 }
 
+/// One `label  text` line of a stat block; `text` may hold outside text, so it is escaped.
 fn label_line(out: &mut dyn Write, label: &str, text: &str) -> Result<()> {
-    writeln!(out, "  {label:<14} {text}")?;
+    writeln!(out, "  {label:<14} {}", escape(text))?;
     Ok(())
 }
 
@@ -455,7 +458,7 @@ fn state_text(p: &PidState) -> String {
 
 /// `stat` of another kind: one block per object.
 pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()> {
-    writeln!(out, "{}", r.object.label())?;
+    writeln!(out, "{}", escape(&r.object.label()))?;
     let (uid, gid, _) = r.object.owner();
     let name = |n: &Option<std::rc::Rc<str>>| n.as_deref().unwrap_or("?").to_string();
     label_line(
@@ -581,7 +584,7 @@ pub fn stat_block(out: &mut dyn Write, r: &ObjectRecord, now: i64) -> Result<()>
                     Hold::Map => "maps it",
                     Hold::Fd => "has it open",
                 };
-                writeln!(out, "    pid {} ({}) {how}", h.pid, h.comm)?;
+                writeln!(out, "    pid {} ({}) {how}", h.pid, escape(&h.comm))?;
             }
         }
     }
@@ -603,7 +606,7 @@ pub fn removal_line(
     quiet: bool,
     list_kept: bool,
 ) -> Result<()> {
-    let label = item.object.label();
+    let label = escape_owned(item.object.label());
     let mut why = String::new();
     if !item.evidence.is_empty() {
         let texts: Vec<&str> = item.evidence.iter().map(|e| e.text.as_ref()).collect();
@@ -612,12 +615,16 @@ pub fn removal_line(
     if let Some(archive) = &item.archive {
         why.push_str(&format!(" (archived: {})", archive.display()));
     }
+    let why = escape_owned(why);
     match &item.outcome {
         ObjectOutcome::Removed if !quiet => writeln!(out, "removed {label}{why}")?,
         ObjectOutcome::WouldRemove => writeln!(out, "would remove {label}{why}")?,
-        ObjectOutcome::Kept(reason) if list_kept => {
-            writeln!(out, "kept {label}: {} ({})", reason.text, reason.code)?
-        }
+        ObjectOutcome::Kept(reason) if list_kept => writeln!(
+            out,
+            "kept {label}: {} ({})",
+            escape(&reason.text),
+            reason.code
+        )?,
         ObjectOutcome::Gone if !quiet => writeln!(out, "{label} already gone")?,
         _ => {}
     }

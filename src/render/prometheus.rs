@@ -186,3 +186,23 @@ fn segment_metrics(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exposition format escapes exactly `\`, `"` and line feed in a label value; every
+    /// other character (a tab, an ESC) is legal as it is, and an `ls -b` style `\x1b` would
+    /// be an invalid escape to Prometheus' parser.
+    #[test]
+    fn label_values_follow_the_exposition_format() {
+        assert_eq!(label("root"), "root");
+        assert_eq!(label("a\\b"), "a\\\\b");
+        assert_eq!(label("say \"hi\""), "say \\\"hi\\\"");
+        assert_eq!(
+            label("evil\nshmctl_segments{owner=\"x\"} 9"),
+            "evil\\nshmctl_segments{owner=\\\"x\\\"} 9"
+        );
+        assert_eq!(label("\x1b[31m\t"), "\x1b[31m\t");
+    }
+}

@@ -7,7 +7,9 @@ use crate::column::Column;
 use crate::error::Result;
 use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, SegmentRecord};
 use crate::removal::{Outcome, Removal};
-use crate::units::{human_duration, human_size, local_time, perms_string, rfc3339_utc};
+use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
+
+use super::{escape, escape_owned};
 
 fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_string())
@@ -54,8 +56,8 @@ fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
         Column::Creator => record.creator_state.as_str().to_string(),
         Column::Lpid => s.lpid.to_string(),
         Column::Last => record.last_state.as_str().to_string(),
-        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(now - t))),
-        Column::Idle => human_duration(now - s.last_activity()),
+        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(elapsed(now, t)))),
+        Column::Idle => human_duration(elapsed(now, s.last_activity())),
         Column::Ctime => short_time(s.ctime),
         Column::Atime => short_time(s.atime),
         Column::Dtime => short_time(s.dtime),
@@ -93,7 +95,8 @@ pub fn ls(
         table.set_header(columns.iter().map(|c| c.header()));
     }
     for record in records {
-        table.add_row(columns.iter().map(|&c| cell(c, record, now)));
+        // Escaped before the table measures its columns.
+        table.add_row(columns.iter().map(|&c| escape_owned(cell(c, record, now))));
     }
     for (i, c) in columns.iter().enumerate() {
         if let Some(col) = table.column_mut(i) {
@@ -114,7 +117,7 @@ pub(super) fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -
     if unix == 0 {
         writeln!(out, "  {label:<14} never")?;
     } else {
-        let ago = human_duration(now - unix);
+        let ago = human_duration(elapsed(now, unix));
         writeln!(
             out,
             "  {label:<14} {}  ({}, {ago} ago)",
@@ -141,7 +144,7 @@ fn pid_line(
         Liveness::Never => "never attached",
     };
     match cmdline {
-        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {cmd}")?,
+        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {}", escape(cmd))?,
         None => writeln!(out, "  {label:<14} {pid} {meaning}")?,
     }
     Ok(())
@@ -162,7 +165,7 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
             model::key_hex(s.key),
             s.key
         )?;
-        let name = |n: &Option<std::rc::Rc<str>>| n.as_deref().unwrap_or("?").to_string();
+        let name = |n: &Option<std::rc::Rc<str>>| escape(n.as_deref().unwrap_or("?")).into_owned();
         writeln!(
             out,
             "  {:<14} {} (uid {}), group {} (gid {})",
@@ -224,18 +227,32 @@ pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<
         time_line(out, "ctime", s.ctime, now)?;
         time_line(out, "atime", s.atime, now)?;
         time_line(out, "dtime", s.dtime, now)?;
-        let complete = if d.attached_complete {
-            ""
+        if d.attached_complete {
+            writeln!(out, "  {:<14} {}", "attached", d.attachers.len())?;
         } else {
-            " (incomplete: some processes could not be read)"
-        };
-        writeln!(out, "  {:<14} {}{complete}", "attached", d.attachers.len())?;
+            let others = if d.maps_readable {
+                "the others are in processes this PID namespace cannot see"
+            } else {
+                "the others are in processes whose maps could not be read (run as root), or \
+                 that this PID namespace cannot see"
+            };
+            writeln!(
+                out,
+                "  {:<14} {} ({} found: {others})",
+                "attached",
+                s.nattch,
+                d.attachers.len()
+            )?;
+        }
         for a in &d.attachers {
             let rw = if a.writable { "rw" } else { "ro" };
             writeln!(
                 out,
                 "    pid {} ({}) at {:#x}, {} bytes, {rw}",
-                a.pid, a.comm, a.address, a.length
+                a.pid,
+                escape(&a.comm),
+                a.address,
+                a.length
             )?;
         }
         match d.shm_rmid_forced {
@@ -339,7 +356,7 @@ fn evidence_text(item: &Removal) -> String {
     if let Some(archive) = &item.archive {
         text.push_str(&format!(" (archived: {})", archive.display()));
     }
-    text
+    escape_owned(text)
 }
 
 /// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
@@ -425,7 +442,7 @@ pub fn removal(out: &mut dyn Write, report: &super::Report, view: RemovalView) -
                         "kept shm {} key {}: {} ({})",
                         s.id,
                         model::key_hex(s.key),
-                        reason.text,
+                        escape(&reason.text),
                         reason.code
                     )?
                 }

@@ -166,14 +166,14 @@ fn probe(pid: i32, clock: &Clock) -> Presence {
     }
 }
 
-/// The command line, arguments joined by spaces (control characters escaped, so that one
-/// argument cannot fake a line of output); a kernel thread's `[comm]`.
+/// The command line, arguments joined by spaces, as the process wrote it (text renderers
+/// escape it, JSON keeps it); a kernel thread's `[comm]`.
 pub fn cmdline(pid: i32) -> Option<String> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let args: Vec<String> = raw
         .split(|&b| b == 0)
         .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).escape_debug().to_string())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
     if args.is_empty() {
         return comm(pid).map(|c| format!("[{c}]"));

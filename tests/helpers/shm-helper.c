@@ -61,6 +61,7 @@
  *
  * Anywhere:
  *   pid                    prints "pid=N"
+ *   name COMM              prctl(PR_SET_NAME): the process's comm (at most 15 bytes kept)
  *   hold                   prints "ready" and blocks until stdin closes or a signal ends it
  *   child OPS... exit      forks: the child runs OPS (with this process's current ids), then
  *                          exits at `exit` without being reaped, a zombie for as long as this
@@ -499,6 +500,8 @@ static int run_ops(int start) {
             pthread_exit(NULL);
         } else if (!strcmp(op, "pid")) {
             printf("pid=%d\n", (int)getpid());
+        } else if (!strcmp(op, "name")) {
+            if (prctl(PR_SET_NAME, ARG(), 0, 0, 0) < 0) die("prctl(PR_SET_NAME)");
         } else if (!strcmp(op, "hold")) {
             printf("ready\n");
             char buf[64];

@@ -85,6 +85,60 @@ fn exec_holds_while_the_command_runs_and_passes_its_status() {
 }
 
 #[test]
+fn attach_is_refused_where_its_detach_would_destroy_the_segment() {
+    let Some(ns) = Ns::new() else { return };
+    if root_only(&ns, "sets kernel.shm_rmid_forced") {
+        return;
+    }
+    // Live creators (KERNEL-NOTES §3: writing 1 destroys unattached segments of dead ones):
+    // one never attaches, the other stays attached.
+    let lone = ns.spawn_helper(&["create", "0x72", "4096", "0600"]);
+    let shared = ns.spawn_helper(&["create", "0x73", "4096", "0600", "attach"]);
+    ns.sysctl("kernel.shm_rmid_forced", "1");
+    let id = lone.id().to_string();
+    for args in [
+        vec!["attach", id.as_str(), "--exec", "--", "true"],
+        vec!["attach", id.as_str(), "--rw", "--exec", "--", "true"],
+        vec!["attach", id.as_str()],
+    ] {
+        // Bounded: a plain attach that is not refused would hold until a signal.
+        let out = ns
+            .command("timeout")
+            .arg("10")
+            .arg(shmctl_bin())
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run shmctl");
+        assert_exit(&out, 1, &args);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("kernel.shm_rmid_forced=1") && err.contains("--force"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            nattch(&ns, lone.id()),
+            0,
+            "{args:?}: still there, unattached"
+        );
+    }
+    // Another attachment keeps it alive across ours: no refusal.
+    let other = shared.id().to_string();
+    let out = ns.shmctl(&["attach", &other, "--exec", "--", "true"]);
+    assert_success(&out, &["attach of a segment attached elsewhere"]);
+    assert_eq!(nattch(&ns, shared.id()), 1);
+    // --force does what it was told, and the detach destroys the segment as warned.
+    let out = ns.shmctl(&["attach", &id, "--force", "--exec", "--", "true"]);
+    assert_success(&out, &["attach --force"]);
+    let left: Vec<i64> = ns
+        .segments()
+        .iter()
+        .map(|s| s["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(left, [i64::from(shared.id())]);
+}
+
+#[test]
 fn set_writes_fields_that_fit_and_refuses_the_rest() {
     let Some(ns) = Ns::new() else { return };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -128,3 +128,61 @@ fn limits_never_overflow() {
         "{stdout}"
     );
 }
+
+#[test]
+fn an_existing_key_is_returned_only_with_the_access_asked_for() {
+    let Some(ns) = Ns::new() else { return };
+    if root_only(&ns, "a second uid") {
+        return;
+    }
+    // Root's segments, closed to others (mode 0000 and 0600), and one open to all (0666).
+    ns.run_helper(&["create", "0x77", "4096", "0000"]);
+    ns.run_helper(&["create", "0x78", "4096", "0600"]);
+    let open = ns.run_helper(&["create", "0x79", "4096", "0666"])[0];
+    for key in ["0x77", "0x78"] {
+        for mode in [None, Some("0600"), Some("0000"), Some("0004")] {
+            let mut args = vec!["create", "--key", key, "--size", "4K"];
+            if let Some(mode) = mode {
+                args.extend(["--mode", mode]);
+            }
+            let out = ns.shmctl_as(1000, &args);
+            assert_exit(&out, 4, &args);
+            let err = text(&out.stderr);
+            assert!(
+                err.contains("owned by root (uid 0)") && err.contains("permission denied"),
+                "{args:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+        }
+    }
+    for mode in ["0600", "0000", "0640", "0004"] {
+        let args = [
+            "create", "--key", "0x79", "--size", "4K", "--mode", mode, "--json",
+        ];
+        let out = ns.shmctl_as(1000, &args);
+        assert_success(&out, &args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc["created"], false, "{args:?}");
+        assert_eq!(doc["id"], open, "{args:?}");
+    }
+    // The owner gets its own segment back whatever --mode asks (execute bits ask nothing).
+    for mode in ["0600", "0700", "0111", "0000"] {
+        let args = ["create", "--key", "0x7a", "--size", "4K", "--mode", "0600"];
+        assert_success(&ns.shmctl_as(1000, &args), &args);
+        let args = [
+            "create", "--key", "0x7a", "--size", "4K", "--mode", mode, "--json",
+        ];
+        let out = ns.shmctl_as(1000, &args);
+        assert_success(&out, &args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc["created"], false, "{args:?}");
+    }
+    // Root passes the permission bits (CAP_IPC_OWNER), as shmget lets it.
+    let doc = ns.json(&["create", "--key", "0x77", "--size", "4K", "--json"]);
+    assert_eq!(doc["created"], false);
+    assert_eq!(
+        ns.segments().len(),
+        4,
+        "nothing was created but uid 1000's own"
+    );
+}

@@ -217,12 +217,18 @@ fn a_semaphore_waiter_dies_with_its_helper() {
         assert!(Instant::now() < deadline, "the waiter outlived its helper");
         std::thread::sleep(Duration::from_millis(10));
     }
-    // Gone, or a zombie until its new parent reaps it.
-    let stat = std::fs::read_to_string(format!("/proc/{waiter}/stat")).unwrap_or_default();
-    assert!(
-        stat.is_empty() || stat.rsplit(')').next().is_some_and(|s| s.starts_with(" Z")),
-        "{stat}"
-    );
+    // Gone, or a zombie until its new parent reaps it. The semaphore lets go of a killed
+    // waiter before the waiter has finished exiting (still `R`, its memory already freed),
+    // so give it the same few seconds.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{waiter}/stat")).unwrap_or_default();
+        if stat.is_empty() || stat.rsplit(')').next().is_some_and(|s| s.starts_with(" Z")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the waiter did not exit: {stat}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]

@@ -2,9 +2,12 @@
 mod util;
 
 mod attach;
+mod bounded_input;
 mod cli;
 mod create;
 mod dump;
+mod durations;
+mod escaping;
 mod examples;
 mod gc;
 mod generated;
@@ -13,6 +16,7 @@ mod kinds;
 mod kinds_smoke;
 mod ls;
 mod lsipc;
+mod output_file;
 mod prometheus;
 mod rm;
 mod schema;

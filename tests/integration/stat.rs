@@ -109,4 +109,58 @@ fn incomplete_attacher_list_is_said_when_maps_are_unreadable() {
     assert_eq!(s["attached_complete"], false);
     // The pid exists (EPERM from kill is not death).
     assert_eq!(s["creator_state"], "alive");
+    let out = ns.shmctl_as(65534, &["stat", &holder.id().to_string()]);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "attached       1 (0 found: the others are in processes whose maps could not be read"
+        ),
+        "{shown}"
+    );
+}
+
+#[test]
+fn attachers_this_pid_namespace_cannot_see_make_the_list_incomplete() {
+    // shmctl runs in the namespace's own PID namespace; the attacher shares the IPC namespace
+    // from outside it, so no /proc/PID/maps that shmctl can read shows the mapping.
+    let Some(ns) = Ns::with_pid_namespace() else {
+        return;
+    };
+    let hidden =
+        ns.spawn_helper_outside_pid_namespace(&["create", "0x57", "4096", "0600", "attach"]);
+    let id = hidden.id().to_string();
+    let doc = ns.json(&["stat", "--json", &id]);
+    let s = &doc["segments"][0];
+    assert_eq!(s["nattch"], 1);
+    assert_eq!(s["cpid"], 0, "the creator is invisible here");
+    assert_eq!(s["attached"], serde_json::json!([]));
+    assert_eq!(s["attached_complete"], false, "{s}");
+    let out = ns.shmctl(&["stat", &id]);
+    assert_success(&out, &["stat"]);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "attached       1 (0 found: the others are in processes this PID namespace cannot see)"
+        ),
+        "{shown}"
+    );
+
+    // One visible attacher beside the hidden one: still incomplete, and the one found is listed.
+    let visible = ns.spawn_helper(&["pid", "use", &id, "attach"]);
+    let visible_pid = pids(&visible.lines.join("\n"))[0];
+    let doc = ns.json(&["stat", "--json", &id]);
+    let s = &doc["segments"][0];
+    assert_eq!(s["nattch"], 2);
+    assert_eq!(s["attached"].as_array().map(Vec::len), Some(1));
+    assert_eq!(s["attached"][0]["pid"], visible_pid);
+    assert_eq!(s["attached_complete"], false, "{s}");
+    let shown = text(&ns.shmctl(&["stat", &id]).stdout);
+    assert!(shown.contains("attached       2 (1 found: "), "{shown}");
+
+    // Once the hidden one detaches, what is found is all there is.
+    hidden.release();
+    let doc = ns.json(&["stat", "--json", &id]);
+    assert_eq!(doc["segments"][0]["nattch"], 1);
+    assert_eq!(doc["segments"][0]["attached_complete"], true);
+    drop(visible);
 }

@@ -348,32 +348,20 @@ impl Ns {
 
     /// Starts the helper with `hold` at the end: returns once it is ready.
     pub fn spawn_helper(&self, args: &[&str]) -> Helper {
-        let mut child = self
-            .command(helper_path())
-            .args(args)
-            .arg("hold")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn helper");
-        let mut lines: Vec<String> = Vec::new();
-        let reader = BufReader::new(child.stdout.take().expect("stdout"));
-        for line in reader.lines() {
-            let line = line.expect("read helper");
-            if line == "ready" {
-                break;
-            }
-            assert!(!line.starts_with("error"), "helper {args:?}: {line}");
-            lines.push(line);
+        spawn_helper_from(self.command(helper_path()), args)
+    }
+
+    /// [`Ns::spawn_helper`] in this IPC namespace but outside its PID (and mount) namespace:
+    /// with [`Ns::with_pid_namespace`], a process that shares the segments yet that no
+    /// command run by [`Ns::command`] can see.
+    pub fn spawn_helper_outside_pid_namespace(&self, args: &[&str]) -> Helper {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg("--target").arg(self.target.to_string());
+        if self.user_ns {
+            cmd.args(["--user", "--preserve-credentials"]);
         }
-        let ids = ids(&lines.join("\n"));
-        Helper {
-            pid: child.id() as i32,
-            stdin: child.stdin.take(),
-            child,
-            ids,
-            lines,
-        }
+        cmd.arg("--ipc").arg("--").arg(helper_path());
+        spawn_helper_from(cmd, args)
     }
 
     /// SIGKILL to a process by its pid inside the namespace (its PID namespace, if any: a
@@ -422,6 +410,36 @@ impl Drop for Ns {
         }
         self.holder.kill().ok();
         self.holder.wait().ok();
+    }
+}
+
+/// Runs `helper` (a command for the helper binary) with `args` and `hold`: returns once it
+/// printed "ready".
+fn spawn_helper_from(mut helper: Command, args: &[&str]) -> Helper {
+    let mut child = helper
+        .args(args)
+        .arg("hold")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn helper");
+    let mut lines: Vec<String> = Vec::new();
+    let reader = BufReader::new(child.stdout.take().expect("stdout"));
+    for line in reader.lines() {
+        let line = line.expect("read helper");
+        if line == "ready" {
+            break;
+        }
+        assert!(!line.starts_with("error"), "helper {args:?}: {line}");
+        lines.push(line);
+    }
+    let ids = ids(&lines.join("\n"));
+    Helper {
+        pid: child.id() as i32,
+        stdin: child.stdin.take(),
+        child,
+        ids,
+        lines,
     }
 }
 
