@@ -100,6 +100,16 @@ impl ArchiveDir {
         Ok(archive)
     }
 
+    /// `--archive DIR` for a run: prepared (a real run), or only checked (a dry run, which
+    /// writes nothing and keeps no archive).
+    pub fn for_run(path: Option<&Path>, dry_run: bool) -> Result<Option<ArchiveDir>> {
+        match path {
+            Some(path) if dry_run => ArchiveDir::check(path).map(|()| None),
+            Some(path) => ArchiveDir::prepare(path).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// What a dry run can say without changing anything: the directory is refused as
     /// [`ArchiveDir::prepare`] would refuse it (a missing one only needs a parent).
     pub fn check(path: &Path) -> Result<()> {
@@ -243,21 +253,7 @@ fn open_checked(path: &Path) -> Result<File> {
     let meta = dir
         .metadata()
         .map_err(|e| Error::io(format!("reading {shown}"), e))?;
-    let me = sys::process::effective_uid();
-    if meta.uid() != me && meta.uid() != 0 {
-        return Err(Error::Denied(format!(
-            "refusing the archive directory {shown}: it is owned by uid {}, not by you \
-             (uid {me}) or root",
-            meta.uid()
-        )));
-    }
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        return Err(Error::Denied(format!(
-            "refusing the archive directory {shown}: mode {mode:04o} lets others write \
-             in it (use a directory only you can write)"
-        )));
-    }
+    check_trusted("the archive directory", path, &meta)?;
     Ok(dir)
 }
 
@@ -466,8 +462,9 @@ struct ArchivedOwner {
     gid: u32,
 }
 
-/// A file restoring trusts must be the caller's (or root's) and not writable by group or
-/// others, as ssh checks its keys: anyone else could have written what it says.
+/// A file restoring trusts, or the directory archives go to, must be the caller's (or root's)
+/// and not writable by group or others, as ssh checks its keys: anyone else could have
+/// written what it says, or could replace what we write.
 fn check_trusted(what: &str, path: &Path, meta: &std::fs::Metadata) -> Result<()> {
     let me = sys::process::effective_uid();
     if meta.uid() != me && meta.uid() != 0 {
@@ -480,7 +477,7 @@ fn check_trusted(what: &str, path: &Path, meta: &std::fs::Metadata) -> Result<()
     let mode = meta.permissions().mode() & 0o7777;
     if mode & 0o022 != 0 {
         return Err(Error::Denied(format!(
-            "refusing {what} {}: mode {mode:04o} lets others change it",
+            "refusing {what} {}: mode {mode:04o} lets others write it",
             path.display()
         )));
     }

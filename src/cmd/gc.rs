@@ -66,14 +66,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         ));
     }
     // Everything that can be checked is checked before anything changes.
-    let archive_dir = match &args.archive {
-        Some(dir) if !args.dry_run => Some(ArchiveDir::prepare(dir)?),
-        Some(dir) => {
-            ArchiveDir::check(dir)?;
-            None
-        }
-        None => None,
-    };
+    let archive_dir = ArchiveDir::for_run(args.archive.as_deref(), args.dry_run)?;
 
     let now = sys::now_unix();
     let facts = RefCell::new(Facts::default());

@@ -113,28 +113,29 @@ pub struct Facts {
 impl Facts {
     /// The orphan policy's verdict on `segment`, each pid probed once per run.
     pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
-        let owner = self.names.user(segment.uid);
-        let facts = orphan::Facts {
-            segment,
-            creator: self.processes.presence(segment.cpid),
-            last_user: self.processes.presence(segment.lpid),
-            now,
-            owner_name: owner.as_deref(),
-        };
-        orphan::judge(policy, &facts)
+        self.judged(segment, now, |facts| orphan::judge(policy, facts))
     }
 
     /// What keeps `segment` under `policy`, if anything (no evidence is built).
     pub fn kept_reason(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Option<Reason> {
+        self.judged(segment, now, |facts| orphan::kept_reason(policy, facts))
+    }
+
+    /// The facts a verdict on `segment` is made of, handed to `judge`.
+    fn judged<T>(
+        &mut self,
+        segment: &Segment,
+        now: i64,
+        judge: impl FnOnce(&orphan::Facts) -> T,
+    ) -> T {
         let owner = self.names.user(segment.uid);
-        let facts = orphan::Facts {
+        judge(&orphan::Facts {
             segment,
             creator: self.processes.presence(segment.cpid),
             last_user: self.processes.presence(segment.lpid),
             now,
             owner_name: owner.as_deref(),
-        };
-        orphan::kept_reason(policy, &facts)
+        })
     }
 
     /// Why the caller may not remove an object of `uid` (created by `cuid`), if it may not.

@@ -1,21 +1,11 @@
 //! gc end to end: real creators that live, attach, crash, and pids that get reused.
 use std::collections::BTreeSet;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::util::*;
-
-fn doc(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        )
-    })
-}
 
 fn ids(list: &Value) -> BTreeSet<i64> {
     list.as_array()

@@ -1,11 +1,4 @@
-use serde_json::Value;
-
 use crate::util::*;
-
-fn doc(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
-}
 
 #[test]
 fn removes_unattached_by_id_key_and_ftok() {

@@ -3,17 +3,12 @@
 //! never lost, and restoring trusts no record that someone else could have written.
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::util::*;
-
-fn doc(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
-}
 
 fn sh(ns: &Ns, script: &str) {
     let out = ns.command("sh").args(["-c", script]).output().expect("sh");

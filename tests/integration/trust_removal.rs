@@ -9,11 +9,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-fn doc(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
-}
-
 /// The `ls --json --type KIND` entries of one kind (`segments` for shm).
 fn listed(ns: &Ns, kind: &str) -> Vec<Value> {
     let list = match kind {

@@ -499,6 +499,17 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A command's stdout as JSON (a failure says what it was, stderr too).
+pub fn doc(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
 pub fn assert_success(out: &Output, what: &[&str]) {
     assert!(
         out.status.success(),
