@@ -16,10 +16,13 @@ cc -O2 -o "$scratch/shm-helper" tests/helpers/shm-helper.c
 cc -O2 -o "$scratch/rm-sequence" bench/rm-sequence.c
 cp target/release/shmctl "$scratch/shmctl"
 
-if [ "$(id -u)" = 0 ]; then ns=(unshare --ipc); else ns=(unshare --user --map-root-user --ipc); fi
+# A private mount namespace too: the removal lock and journal go to a tmpfs on /run of its
+# own, not the host's /run/shmctl.
+if [ "$(id -u)" = 0 ]; then ns=(unshare --ipc --mount); else ns=(unshare --user --map-root-user --ipc --mount); fi
 "${ns[@]}" bash -s "$scratch" "$count" <<'INNER'
 set -euo pipefail
 scratch=$1 count=$2
+mount -n -t tmpfs -o mode=755 tmpfs /run
 echo 32768 > /proc/sys/kernel/shmmni
 # Every run starts from exactly N orphans (their creator, the helper, has exited).
 prepare="ipcrm --all=shm; $scratch/shm-helper many $count 1"

@@ -234,21 +234,31 @@ impl Unfinished {
 /// The journal file of one IPC namespace, opened by the holder of its lock.
 #[derive(Debug)]
 pub struct Journal {
+    /// Opened with O_APPEND: every write goes to the end, whatever was read before.
     file: File,
     pub path: PathBuf,
     /// Lines were written since it was last emptied.
     written: bool,
+    /// `end` lines not written yet: they go out with the next `begin` (one write for both),
+    /// or before the journal is read or emptied.
+    pending: Vec<u8>,
+    /// What this run began and has not ended (kept when the journal is emptied at the end).
+    open: std::collections::HashMap<Target, (u64, Entry)>,
+    begun: u64,
 }
 
 impl Journal {
     /// Opens (creating) `DIR/ipc-NS.journal`; `dir` is the checked lock directory.
     pub fn open(dir: &Path, ns: u64) -> Result<Journal, crate::sys::lock::LockError> {
         let path = dir.join(format!("ipc-{ns}.journal"));
-        let file = crate::sys::lock::open_private(&path)?;
+        let file = crate::sys::lock::open_private_append(&path)?;
         Ok(Journal {
             file,
             path,
             written: false,
+            pending: Vec::new(),
+            open: std::collections::HashMap::new(),
+            begun: 0,
         })
     }
 
@@ -256,6 +266,7 @@ impl Journal {
     /// whatever its length (it is ours, in a directory only we can write).
     pub fn unfinished(&mut self) -> io::Result<Vec<Entry>> {
         use std::io::BufRead;
+        self.flush()?;
         self.file.rewind()?;
         let mut open = Unfinished::default();
         let mut reader = io::BufReader::new(&self.file);
@@ -271,25 +282,48 @@ impl Journal {
         Ok(open.into_entries())
     }
 
-    fn append(&mut self, line: &Line) -> io::Result<()> {
-        let mut text = serde_json::to_vec(line).map_err(io::Error::other)?;
-        text.push(b'\n');
-        self.file.seek(io::SeekFrom::End(0))?;
-        self.file.write_all(&text)?;
+    /// Queues one line; with `now`, writes it and every queued line in one write.
+    fn append(&mut self, line: &Line, now: bool) -> io::Result<()> {
+        serde_json::to_writer(&mut self.pending, line).map_err(io::Error::other)?;
+        self.pending.push(b'\n');
         self.written = true;
+        if now {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.file.write_all(&self.pending)?;
+            self.pending.clear();
+        }
         Ok(())
     }
 
     /// Records that `entry`'s mode is about to become 000; on disk before it returns.
     pub fn begin(&mut self, entry: &Entry) -> io::Result<()> {
-        self.append(&Line::Begin(entry.clone()))?;
-        self.file.sync_data()
+        self.append(&Line::Begin(entry.clone()), true)?;
+        self.file.sync_data()?;
+        self.begun += 1;
+        self.open
+            .insert(entry.target(), (self.begun, entry.clone()));
+        Ok(())
     }
 
-    /// Records that the sequence on `target` ended (removed, gone or restored). Not synced:
-    /// a lost `end` only makes the next run look at an object that is fine.
+    /// What this run began and did not end, in the order it began them.
+    pub fn left_open(&self) -> Vec<Entry> {
+        let mut open: Vec<&(u64, Entry)> = self.open.values().collect();
+        open.sort_unstable_by_key(|(n, _)| *n);
+        open.into_iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    /// Records that the sequence on `target` ended (removed, gone or restored). Written with
+    /// the next `begin`, not synced: a lost `end` only makes the next run look at an object
+    /// that is fine.
     pub fn end(&mut self, target: &Target) -> io::Result<()> {
-        self.append(&Line::End(target.clone()))
+        self.open.remove(target);
+        self.append(&Line::End(target.clone()), false)
     }
 
     /// Empties the journal but for `keep` (entries that still need restoring).
@@ -297,12 +331,22 @@ impl Journal {
         if !self.written && keep.is_empty() && self.file.metadata()?.len() == 0 {
             return Ok(());
         }
+        self.pending.clear();
+        self.open.clear();
         self.file.set_len(0)?;
         self.written = false;
         for entry in keep {
-            self.append(&Line::Begin(entry.clone()))?;
+            self.append(&Line::Begin(entry.clone()), false)?;
         }
+        self.flush()?;
         self.file.sync_data()
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        // Queued end lines; losing them would only make the next run look at fine objects.
+        self.flush().ok();
     }
 }
 
@@ -340,6 +384,7 @@ mod tests {
             .begin(&Entry::of_segment(&segment(6)))
             .expect("begin");
         journal.end(&Target::of_segment(5)).expect("end");
+        drop(journal);
         let mut again = Journal::open(dir.path(), 1).expect("reopen");
         let open = again.unfinished().expect("read");
         assert_eq!(open.len(), 1);

@@ -97,7 +97,16 @@ impl Session {
         let Some(mut journal) = self.journal.take() else {
             return;
         };
-        let result = journal.unfinished().and_then(|open| journal.reset(&open));
+        // What is still open: restores that failed when the run began, and what this run
+        // left closed (a restore that failed): the next run tries those again.
+        let mut keep: Vec<Entry> = self
+            .restored
+            .iter()
+            .filter(|r| r.error.is_some())
+            .map(|r| r.entry.clone())
+            .collect();
+        keep.extend(journal.left_open());
+        let result = journal.reset(&keep);
         if let Err(e) = result {
             render::note(
                 ctx.quiet,

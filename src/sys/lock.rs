@@ -189,13 +189,22 @@ pub fn lock_dir() -> Result<PathBuf, LockError> {
 /// Opens (creating) a file of ours in the lock directory: never through a link, and only a
 /// regular file owned by this user.
 pub fn open_private(path: &Path) -> Result<File, LockError> {
+    open_private_with(path, 0)
+}
+
+/// [`open_private`] for a file written only at its end (every write appends).
+pub fn open_private_append(path: &Path) -> Result<File, LockError> {
+    open_private_with(path, libc::O_APPEND)
+}
+
+fn open_private_with(path: &Path, flags: i32) -> Result<File, LockError> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | flags)
         .open(path)
         .map_err(|e| match e.raw_os_error() {
             Some(libc::ELOOP) => LockError::Unsafe(format!(
