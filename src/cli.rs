@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::select::{self, Selector};
+use crate::ipc::select::{self, Selector};
 use crate::units;
 
 /// Inspect, decode and safely clean up System V shared memory.

@@ -1,6 +1,5 @@
 //! Plain values: what the kernel says about segments and processes. No syscalls here.
 use std::borrow::Cow;
-use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -305,34 +304,6 @@ impl Verdict {
     pub fn is_orphan(&self) -> bool {
         matches!(self, Verdict::Orphan { .. })
     }
-}
-
-/// A segment with what `ls` and `stat` show beside the kernel's facts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SegmentRecord {
-    pub segment: Segment,
-    pub owner_name: Option<Rc<str>>,
-    pub group_name: Option<Rc<str>>,
-    pub creator_state: Liveness,
-    pub last_state: Liveness,
-    /// rss/swap, read only when shown.
-    pub memory: Option<SegmentMemory>,
-    pub verdict: Verdict,
-}
-
-/// Everything `stat` shows about one segment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SegmentDetail {
-    pub record: SegmentRecord,
-    pub creator_cmdline: Option<String>,
-    pub last_cmdline: Option<String>,
-    pub attachers: Vec<Attacher>,
-    /// False when fewer mappings were found than nattch counts: the others are in processes
-    /// whose maps could not be read, or that this PID namespace cannot see.
-    pub attached_complete: bool,
-    /// Every process visible here had its maps read (so what is missing is invisible here).
-    pub maps_readable: bool,
-    pub shm_rmid_forced: Option<u32>,
 }
 
 /// What `create` did.

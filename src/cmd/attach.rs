@@ -11,10 +11,10 @@ use crate::render;
 use crate::sys::shm::{self, Access, Attachment};
 use crate::sys::{self, lock::Interrupts};
 
-use super::{Context, Header, Resolver};
+use super::{Context, Header};
 
 pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit> {
-    let segment = Resolver::default().resolve(&args.segment)?;
+    let segment = super::segment(&args.segment)?;
     let purpose = match (args.exec, args.set.is_empty()) {
         (true, _) => "hold it while the command runs",
         (false, false) => "set its fields",

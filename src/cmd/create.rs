@@ -13,7 +13,7 @@ use super::Context;
 
 pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit> {
     if let Some(record) = &args.from_archive {
-        let (created, note) = super::archive::restore(record, args.private)?;
+        let (created, note) = crate::ipc::archive::restore(record, args.private)?;
         if let Some(note) = note {
             render::note(ctx.quiet, &note);
         }
@@ -47,7 +47,7 @@ pub fn run(ctx: Context, args: &CreateArgs, out: &mut dyn Write) -> Result<Exit>
         (Some(key), _) => *key,
         (None, Some((path, proj))) => {
             ftok::ftok(path, *proj)
-                .map_err(|e| Error::io(format!("ftok: {}", path.display()), e))?
+                .map_err(|e| crate::ipc::select::ftok_error(path, e))?
                 .key
         }
         (None, None) => 0, // IPC_PRIVATE

@@ -8,12 +8,12 @@ use crate::render;
 use crate::schema;
 
 use super::read::SegmentReader;
-use super::{Context, Header, Resolver};
+use super::{Context, Header};
 
 const CHUNK: usize = 64 * 1024;
 
 pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
-    let segment = Resolver::default().resolve(&args.segment)?;
+    let segment = super::segment(&args.segment)?;
     if args.offset > segment.size {
         return Err(Error::Usage(format!(
             "--offset {} is past the end of shm {} ({} bytes)",

@@ -4,14 +4,17 @@ use std::io::Write;
 
 use crate::cli::{Cli, ColorChoice, Command, Global};
 use crate::error::{Error, Exit, Result};
-use crate::gc::{self as orphan, Caller, Owners, Policy};
-use crate::liveness;
-use crate::model::{Reason, Segment, SegmentMemory, SegmentRecord, Verdict};
-use crate::render::json::{ErrorJson, Unresolved};
-use crate::select::Selector;
-use crate::sys::{self, process::ProcessTable, shm, users::Names, SysError};
+use crate::ipc::kernel::Resolver;
+use crate::ipc::policy::{Caller, Owners};
+use crate::ipc::select::Selector;
+use crate::ipc::{Kind, Object};
+use crate::model::Segment;
+use crate::render::{
+    self,
+    json::{ErrorJson, Unresolved},
+};
+use crate::sys::{self, SysError};
 
-mod archive;
 mod attach;
 mod create;
 mod dump;
@@ -19,15 +22,12 @@ mod gc;
 mod generate;
 mod input;
 mod key;
-pub mod kinds;
 mod limits;
 mod ls;
 mod output;
 mod read;
 mod rm;
-mod rm_kinds;
 pub mod schema;
-mod session;
 mod stat;
 
 /// What every command may consult: output choices.
@@ -103,93 +103,6 @@ fn enter_namespace(target: &str) -> Result<()> {
     })
 }
 
-/// Looks up owners and processes once each, however many segments share them.
-#[derive(Debug, Default)]
-pub struct Facts {
-    names: Names,
-    processes: ProcessTable,
-}
-
-impl Facts {
-    /// The orphan policy's verdict on `segment`, each pid probed once per run.
-    pub fn verdict(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Verdict {
-        self.judged(segment, now, |facts| orphan::judge(policy, facts))
-    }
-
-    /// What keeps `segment` under `policy`, if anything (no evidence is built).
-    pub fn kept_reason(&mut self, policy: &Policy, segment: &Segment, now: i64) -> Option<Reason> {
-        self.judged(segment, now, |facts| orphan::kept_reason(policy, facts))
-    }
-
-    /// The facts a verdict on `segment` is made of, handed to `judge`.
-    fn judged<T>(
-        &mut self,
-        segment: &Segment,
-        now: i64,
-        judge: impl FnOnce(&orphan::Facts) -> T,
-    ) -> T {
-        let owner = self.names.user(segment.uid);
-        judge(&orphan::Facts {
-            segment,
-            creator: self.processes.presence(segment.cpid),
-            last_user: self.processes.presence(segment.lpid),
-            now,
-            owner_name: owner.as_deref(),
-        })
-    }
-
-    /// Why the caller may not remove an object of `uid` (created by `cuid`), if it may not.
-    pub fn not_permitted(
-        &mut self,
-        caller: &Caller,
-        posix: bool,
-        uid: u32,
-        cuid: u32,
-    ) -> Option<Reason> {
-        let owner = self.names.user(uid);
-        orphan::not_permitted(caller, posix, uid, cuid, owner.as_deref())
-    }
-
-    /// The text of a removal the kernel refused (EPERM): whose object it is, who may.
-    pub fn permission_text(&mut self, posix: bool, uid: u32, cuid: u32) -> String {
-        let owner = self.names.user(uid);
-        orphan::permission_text(posix, uid, cuid, owner.as_deref())
-    }
-
-    /// What probing `pid` finds, once per run.
-    pub fn presence(&mut self, pid: i32) -> crate::model::Presence {
-        self.processes.presence(pid)
-    }
-
-    pub fn user_name(&mut self, uid: u32) -> Option<std::rc::Rc<str>> {
-        self.names.user(uid)
-    }
-
-    pub fn group_name(&mut self, gid: u32) -> Option<std::rc::Rc<str>> {
-        self.names.group(gid)
-    }
-
-    pub fn record(
-        &mut self,
-        segment: Segment,
-        memory: Option<SegmentMemory>,
-        policy: &Policy,
-        now: i64,
-    ) -> SegmentRecord {
-        let creator_state = liveness::creator(&segment, self.processes.presence(segment.cpid));
-        let last_state = liveness::last_user(&segment, self.processes.presence(segment.lpid));
-        SegmentRecord {
-            verdict: self.verdict(policy, &segment, now),
-            owner_name: self.names.user(segment.uid),
-            group_name: self.names.group(segment.gid),
-            creator_state,
-            last_state,
-            memory,
-            segment,
-        }
-    }
-}
-
 /// A C header given with `--schema`, read and parsed once.
 pub struct Header {
     pub file: String,
@@ -254,53 +167,46 @@ pub fn caller() -> Caller {
     }
 }
 
-/// Turns selectors into segments, enumerating at most once.
-#[derive(Debug, Default)]
-pub struct Resolver {
-    all: Option<Vec<Segment>>,
+/// The segment a selector names (`dump`, `attach`, `schema --check` work on segments only).
+pub fn segment(selector: &Selector) -> Result<Segment> {
+    if selector.kind() != Kind::Shm {
+        return Err(Error::Usage(format!(
+            "`{selector}` is not a shared memory segment: only stat, rm and ls handle {} objects",
+            selector.kind()
+        )));
+    }
+    match Resolver::default().resolve(selector)? {
+        Object::Shm(segment) => Ok(segment),
+        other => Err(Error::Usage(format!("{} is not a segment", other.label()))),
+    }
 }
 
-impl Resolver {
-    pub fn resolve(&mut self, selector: &Selector) -> Result<Segment> {
-        let key = match selector {
-            Selector::Id(id) => {
-                return shm::stat(*id).map_err(|e| match e {
-                    e if e.is_gone() => {
-                        Error::NotFound(format!("no shared memory segment has id {id}"))
-                    }
-                    e => Error::sys(format!("segment {id}"), e),
-                })
+/// Selectors as objects; what names nothing is reported (on stderr unless JSON) and kept
+/// for the batch's `failed` list and exit code. Each object once, however often named.
+pub fn resolve_all(
+    ctx: Context,
+    selectors: &[Selector],
+) -> (Vec<Object>, Vec<Unresolved>, Vec<Exit>) {
+    let mut resolver = Resolver::default();
+    let mut seen = std::collections::HashSet::new();
+    let (mut objects, mut failed, mut exits) = (Vec::new(), Vec::new(), Vec::new());
+    for selector in selectors {
+        match resolver.resolve(selector) {
+            Ok(object) => {
+                if seen.insert((object.kind(), object.selector())) {
+                    objects.push(object);
+                }
             }
-            Selector::Key(key) => *key,
-            Selector::SysV { .. } | Selector::Posix { .. } => {
-                return Err(Error::Usage(format!(
-                    "`{selector}` is not a shared memory segment: only stat, rm and ls \
-                     handle {} objects",
-                    selector.kind()
-                )))
+            Err(e) => {
+                exits.push(e.exit());
+                if !ctx.json {
+                    render::error(&e);
+                }
+                failed.push(unresolved(selector, &e));
             }
-            Selector::Ftok { path, proj } => {
-                sys::ftok::ftok(path, *proj)
-                    .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::NotFound => {
-                            Error::NotFound(format!("ftok: {} does not exist", path.display()))
-                        }
-                        _ => Error::io(format!("ftok: {}", path.display()), e),
-                    })?
-                    .key
-            }
-        };
-        if self.all.is_none() {
-            let (segments, _) = shm::enumerate().map_err(|e| Error::sys("listing segments", e))?;
-            self.all = Some(segments);
         }
-        self.all
-            .iter()
-            .flatten()
-            .find(|s| s.key == key)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no shared memory segment has {selector}")))
     }
+    (objects, failed, exits)
 }
 
 /// A selector that failed to resolve, for a batch's report.
@@ -312,7 +218,10 @@ pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
             .raw_os_error()
             .map_or("EIO", sys::error::errno_name)
             .to_string(),
-        _ => "EFAILED".to_string(),
+        // No errno behind it: the closest one, never a made-up name.
+        Error::Usage(_) | Error::Schema(_) => "EINVAL".to_string(),
+        Error::Denied(_) => "EACCES".to_string(),
+        Error::Failed(_) => "EIO".to_string(),
     };
     Unresolved {
         kind: selector.kind(),

@@ -5,7 +5,7 @@ use crate::error::{Error, Exit, Result};
 use crate::render;
 use crate::schema::{self, lint, Target};
 
-use super::{Context, Header, Resolver};
+use super::{Context, Header};
 
 /// One laid-out type, ready to show.
 pub struct TypeView {
@@ -67,7 +67,7 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
                 views.len()
             )));
         };
-        let segment = Resolver::default().resolve(selector)?;
+        let segment = super::segment(selector)?;
         let check = Check {
             type_name: &view.name,
             type_size: view.size,

@@ -1,6 +1,7 @@
 //! Output: tables and text for people, JSON for scripts. Nothing else prints. Every text
 //! that came from outside (names, process names, command lines, paths) is shown through
 //! [`escape`].
+pub mod entries;
 mod escape;
 pub mod json;
 pub mod objects;
@@ -10,12 +11,22 @@ pub mod table;
 /// What an `rm` or `gc` run did, for the renderers.
 pub struct Report<'a> {
     pub dry_run: bool,
-    pub items: &'a [crate::removal::Removal],
-    pub others: &'a [crate::removal_kinds::ObjectRemoval],
+    pub items: &'a [crate::ipc::removal::Removal],
     /// Selectors that named nothing (rm).
     pub unresolved: &'a [json::Unresolved],
     /// What a killed run had left at mode 000, restored (or not) when this one began.
-    pub restored: &'a [crate::journal::Restored],
+    pub restored: &'a [crate::ipc::journal::Restored],
+}
+
+/// How much of an `rm`/`gc` report people see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovalView {
+    /// No lines for what went well.
+    pub quiet: bool,
+    /// A line for every kept object (rm: always, they are refusals; gc: with -v).
+    pub list_kept: bool,
+    /// gc's closing line: counts, bytes, and why the rest were kept.
+    pub summary: bool,
 }
 
 pub use escape::{escape, escape_owned};

@@ -2,10 +2,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::cmd::kinds::ObjectRecord;
+use super::entries::List;
 use crate::error::Result;
-use crate::model::{Limits, SegmentRecord};
-use crate::objects::Kind;
+use crate::ipc::{Kind, Object, Record};
+use crate::model::Limits;
 
 #[derive(Default)]
 struct PerOwner {
@@ -32,20 +32,20 @@ fn family(out: &mut dyn Write, name: &str, help: &str) -> Result<()> {
     Ok(())
 }
 
-/// Metrics of every listed segment (when shm was listed) and of the other kinds listed;
-/// `limits` when they could be read.
+/// Metrics of every listed kind: segments (when shm was listed, with `limits` when they
+/// could be read), the other kinds by type and owner.
 pub fn metrics(
     out: &mut dyn Write,
-    segments: Option<&[SegmentRecord]>,
-    others: &[(Kind, Vec<ObjectRecord>)],
+    lists: &[List],
     limits: Option<&Limits>,
     now: i64,
 ) -> Result<()> {
-    if let Some(records) = segments {
-        segment_metrics(out, records, limits)?;
+    if let Some(segments) = lists.iter().find(|l| l.kind == Kind::Shm) {
+        segment_metrics(out, segments.records, limits)?;
     }
+    let others: Vec<&List> = lists.iter().filter(|l| l.kind != Kind::Shm).collect();
     if !others.is_empty() {
-        object_metrics(out, others)?;
+        object_metrics(out, &others)?;
     }
     family(
         out,
@@ -57,15 +57,11 @@ pub fn metrics(
 }
 
 /// Per kind and owner: objects, bytes (queued bytes, POSIX file sizes), orphans.
-fn object_metrics(out: &mut dyn Write, others: &[(Kind, Vec<ObjectRecord>)]) -> Result<()> {
+fn object_metrics(out: &mut dyn Write, others: &[&List]) -> Result<()> {
     let mut counts: BTreeMap<(Kind, String), PerOwner> = BTreeMap::new();
-    for (kind, records) in others {
-        for r in records {
-            let owner = r
-                .owner_name
-                .as_deref()
-                .map_or_else(|| r.object.owner().0.to_string(), str::to_string);
-            let entry = counts.entry((*kind, owner)).or_default();
+    for list in others {
+        for r in list.records {
+            let entry = counts.entry((list.kind, r.owner_text())).or_default();
             entry.segments += 1;
             entry.bytes += r.object.bytes();
             if r.verdict.is_orphan() {
@@ -105,20 +101,12 @@ fn object_metrics(out: &mut dyn Write, others: &[(Kind, Vec<ObjectRecord>)]) -> 
     Ok(())
 }
 
-fn segment_metrics(
-    out: &mut dyn Write,
-    records: &[SegmentRecord],
-    limits: Option<&Limits>,
-) -> Result<()> {
+fn segment_metrics(out: &mut dyn Write, records: &[Record], limits: Option<&Limits>) -> Result<()> {
     let mut owners: BTreeMap<String, PerOwner> = BTreeMap::new();
     let (mut attached, mut marked) = (0u64, 0u64);
     for r in records {
-        let s = &r.segment;
-        let owner = r
-            .owner_name
-            .as_deref()
-            .map_or_else(|| s.uid.to_string(), str::to_string);
-        let entry = owners.entry(owner).or_default();
+        let Object::Shm(s) = &r.object else { continue };
+        let entry = owners.entry(r.owner_text()).or_default();
         entry.segments += 1;
         entry.bytes += s.size;
         if r.verdict.is_orphan() {

@@ -3,265 +3,9 @@ use std::io::Write;
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-use crate::column::Column;
 use crate::error::Result;
-use crate::model::{self, Created, FtokKey, Limits, Liveness, SegmentDetail, SegmentRecord};
-use crate::removal::{Outcome, Removal};
-use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
-
-use super::{escape, escape_owned};
-
-fn or_dash(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "-".to_string())
-}
-
-fn short_time(unix: i64) -> String {
-    if unix == 0 {
-        "-".to_string()
-    } else {
-        local_time(unix)
-    }
-}
-
-fn cell(column: Column, record: &SegmentRecord, now: i64) -> String {
-    let s = &record.segment;
-    match column {
-        Column::Key => model::key_hex(s.key),
-        Column::Id => s.id.to_string(),
-        Column::Owner => record
-            .owner_name
-            .as_deref()
-            .map_or_else(|| s.uid.to_string(), String::from),
-        Column::Uid => s.uid.to_string(),
-        Column::Group => record
-            .group_name
-            .as_deref()
-            .map_or_else(|| s.gid.to_string(), String::from),
-        Column::Gid => s.gid.to_string(),
-        Column::Cuid => s.cuid.to_string(),
-        Column::Cgid => s.cgid.to_string(),
-        Column::Perms => perms_string(s.perms()),
-        Column::Mode => format!("{:04o}", s.perms()),
-        Column::Size => human_size(s.size),
-        Column::Nattch => s.nattch.to_string(),
-        Column::Status => {
-            let status = s.status();
-            if status.is_empty() {
-                "-".to_string()
-            } else {
-                status.join(",")
-            }
-        }
-        Column::Cpid => s.cpid.to_string(),
-        Column::Creator => record.creator_state.as_str().to_string(),
-        Column::Lpid => s.lpid.to_string(),
-        Column::Last => record.last_state.as_str().to_string(),
-        Column::Age => or_dash(s.creation_bound().map(|t| human_duration(elapsed(now, t)))),
-        Column::Idle => human_duration(elapsed(now, s.last_activity())),
-        Column::Ctime => short_time(s.ctime),
-        Column::Atime => short_time(s.atime),
-        Column::Dtime => short_time(s.dtime),
-        Column::Rss => or_dash(record.memory.map(|m| human_size(m.rss))),
-        Column::Swap => or_dash(record.memory.map(|m| human_size(m.swap))),
-        Column::Orphan => if record.verdict.is_orphan() {
-            "yes"
-        } else {
-            "no"
-        }
-        .to_string(),
-        Column::Why => crate::column::why(&record.verdict),
-    }
-}
-
-/// The `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
-pub fn ls(
-    out: &mut dyn Write,
-    records: &[SegmentRecord],
-    columns: &[Column],
-    headers: bool,
-    now: i64,
-) -> Result<()> {
-    if records.is_empty() {
-        if headers {
-            writeln!(out, "no shared memory segments")?;
-        }
-        return Ok(());
-    }
-    let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if headers {
-        table.set_header(columns.iter().map(|c| c.header()));
-    }
-    for record in records {
-        // Escaped before the table measures its columns.
-        table.add_row(columns.iter().map(|&c| escape_owned(cell(c, record, now))));
-    }
-    for (i, c) in columns.iter().enumerate() {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(if c.is_numeric() {
-                CellAlignment::Right
-            } else {
-                CellAlignment::Left
-            });
-        }
-    }
-    for line in table.lines() {
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
-}
-
-pub(super) fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -> Result<()> {
-    if unix == 0 {
-        writeln!(out, "  {label:<14} never")?;
-    } else {
-        let ago = human_duration(elapsed(now, unix));
-        writeln!(
-            out,
-            "  {label:<14} {}  ({}, {ago} ago)",
-            local_time(unix),
-            rfc3339_utc(unix)
-        )?;
-    }
-    Ok(())
-}
-
-fn pid_line(
-    out: &mut dyn Write,
-    label: &str,
-    pid: i32,
-    state: Liveness,
-    cmdline: Option<&str>,
-) -> Result<()> {
-    let meaning = match state {
-        Liveness::Alive => "alive",
-        Liveness::Dead => "dead",
-        Liveness::Exited => "exited (a zombie: it holds no mapping)",
-        Liveness::Reused => "dead (the pid now belongs to a younger process)",
-        Liveness::Unknown => "unknown (pid 0: in another PID namespace)",
-        Liveness::Never => "never attached",
-    };
-    match cmdline {
-        Some(cmd) => writeln!(out, "  {label:<14} {pid} {meaning}: {}", escape(cmd))?,
-        None => writeln!(out, "  {label:<14} {pid} {meaning}")?,
-    }
-    Ok(())
-}
-
-/// `stat`: one block per segment.
-pub fn stat(out: &mut dyn Write, details: &[SegmentDetail], now: i64) -> Result<()> {
-    for (i, d) in details.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        let r = &d.record;
-        let s = &r.segment;
-        writeln!(
-            out,
-            "shm {} key {} ({})",
-            s.id,
-            model::key_hex(s.key),
-            s.key
-        )?;
-        let name = |n: &Option<std::rc::Rc<str>>| escape(n.as_deref().unwrap_or("?")).into_owned();
-        writeln!(
-            out,
-            "  {:<14} {} (uid {}), group {} (gid {})",
-            "owner",
-            name(&r.owner_name),
-            s.uid,
-            name(&r.group_name),
-            s.gid
-        )?;
-        writeln!(out, "  {:<14} uid {}, gid {}", "creator", s.cuid, s.cgid)?;
-        writeln!(
-            out,
-            "  {:<14} {:04o} {}",
-            "mode",
-            s.perms(),
-            perms_string(s.perms())
-        )?;
-        let status = s.status();
-        writeln!(
-            out,
-            "  {:<14} {}",
-            "status",
-            if status.is_empty() {
-                "-".to_string()
-            } else {
-                status.join(", ")
-            }
-        )?;
-        writeln!(
-            out,
-            "  {:<14} {} bytes ({})",
-            "size",
-            s.size,
-            human_size(s.size)
-        )?;
-        match r.memory {
-            Some(m) => writeln!(
-                out,
-                "  {:<14} {} resident, {} swapped",
-                "memory",
-                human_size(m.rss),
-                human_size(m.swap)
-            )?,
-            None => writeln!(
-                out,
-                "  {:<14} unknown (/proc/sysvipc/shm unreadable)",
-                "memory"
-            )?,
-        }
-        writeln!(out, "  {:<14} {}", "nattch", s.nattch)?;
-        pid_line(
-            out,
-            "cpid",
-            s.cpid,
-            r.creator_state,
-            d.creator_cmdline.as_deref(),
-        )?;
-        pid_line(out, "lpid", s.lpid, r.last_state, d.last_cmdline.as_deref())?;
-        time_line(out, "ctime", s.ctime, now)?;
-        time_line(out, "atime", s.atime, now)?;
-        time_line(out, "dtime", s.dtime, now)?;
-        if d.attached_complete {
-            writeln!(out, "  {:<14} {}", "attached", d.attachers.len())?;
-        } else {
-            let others = if d.maps_readable {
-                "the others are in processes this PID namespace cannot see"
-            } else {
-                "the others are in processes whose maps could not be read (run as root), or \
-                 that this PID namespace cannot see"
-            };
-            writeln!(
-                out,
-                "  {:<14} {} ({} found: {others})",
-                "attached",
-                s.nattch,
-                d.attachers.len()
-            )?;
-        }
-        for a in &d.attachers {
-            let rw = if a.writable { "rw" } else { "ro" };
-            writeln!(
-                out,
-                "    pid {} ({}) at {:#x}, {} bytes, {rw}",
-                a.pid,
-                escape(&a.comm),
-                a.address,
-                a.length
-            )?;
-        }
-        match d.shm_rmid_forced {
-            Some(v) => writeln!(out, "  {:<14} {v}", "shm_rmid_forced")?,
-            None => writeln!(out, "  {:<14} unknown", "shm_rmid_forced")?,
-        }
-    }
-    Ok(())
-}
+use crate::model::{self, Created, FtokKey, Limits};
+use crate::units::human_size;
 
 pub fn created(out: &mut dyn Write, c: &Created) -> Result<()> {
     let verb = if c.created {
@@ -333,162 +77,87 @@ pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLim
     for (label, value) in rows {
         writeln!(out, "  {label:<18} {value}")?;
     }
-    super::objects::limits(out, others)
+    other_limits(out, others)
 }
 
-/// How much of an `rm`/`gc` report people see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RemovalView {
-    /// No lines for what went well.
-    pub quiet: bool,
-    /// A line for every kept segment (rm: always, they are refusals; gc: with -v).
-    pub list_kept: bool,
-    /// gc's closing line: counts, bytes, and why the rest were kept.
-    pub summary: bool,
-}
-
-fn evidence_text(item: &Removal) -> String {
-    let mut text = String::new();
-    if !item.evidence.is_empty() {
-        let reasons: Vec<&str> = item.evidence.iter().map(|e| e.text.as_ref()).collect();
-        text = format!(": {}", reasons.join("; "));
-    }
-    if let Some(archive) = &item.archive {
-        text.push_str(&format!(" (archived: {})", archive.display()));
-    }
-    escape_owned(text)
-}
-
-/// One line per segment of `rm`/`gc`; failures go to stderr through the caller.
-pub fn removal(out: &mut dyn Write, report: &super::Report, view: RemovalView) -> Result<()> {
-    use crate::removal_kinds::ObjectOutcome;
-    let super::Report {
-        dry_run,
-        items,
-        others,
-        restored,
-        ..
-    } = *report;
-    for r in restored.iter().filter(|r| r.error.is_none()) {
-        writeln!(
-            out,
-            "restored {} to mode {:04o}: an interrupted run had left it at 0000",
-            super::escape(&r.entry.label()),
-            r.entry.mode
-        )?;
-    }
-    let (mut removed, mut bytes, mut would) = (0, 0, dry_run);
-    let mut failed = 0;
-    let mut kept: Vec<(&str, usize)> = Vec::new();
-    let mut count_kept = |code: &'static str| match kept.iter_mut().find(|(c, _)| *c == code) {
-        Some((_, n)) => *n += 1,
-        None => kept.push((code, 1)),
-    };
-    for item in items {
-        match &item.outcome {
-            Outcome::Removed {
-                segment: s,
-                marked: false,
-            } => {
-                removed += 1;
-                bytes += s.size;
-                if !view.quiet {
-                    let why = evidence_text(item);
-                    writeln!(
-                        out,
-                        "removed shm {} key {} ({}){why}",
-                        s.id,
-                        model::key_hex(s.key),
-                        human_size(s.size)
-                    )?
-                }
+/// `limits` for the other kinds, after shared memory's block.
+fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<()> {
+    let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
+    let block =
+        |out: &mut dyn Write, title: &str, rows: Vec<(&str, Option<String>)>| -> Result<()> {
+            writeln!(out, "{title}")?;
+            for (label, value) in rows {
+                writeln!(out, "  {label:<18} {}", or_unknown(value))?;
             }
-            Outcome::Removed {
-                segment: s,
-                marked: true,
-            } => {
-                removed += 1;
-                if !view.quiet {
-                    writeln!(
-                        out,
-                        "marked shm {} key {} for destruction: {} attachment(s) remain, it goes at the last detach",
-                        s.id,
-                        model::key_hex(s.key),
-                        s.nattch
-                    )?
-                }
-            }
-            Outcome::WouldRemove { segment: s } => {
-                (removed, bytes, would) = (removed + 1, bytes + s.size, true);
-                let how = if s.nattch > 0 {
-                    " (attached: would only be marked for destruction)"
-                } else {
-                    ""
-                };
-                let why = evidence_text(item);
-                writeln!(
-                    out,
-                    "would remove shm {} key {} ({}){how}{why}",
-                    s.id,
-                    model::key_hex(s.key),
-                    human_size(s.size)
-                )?
-            }
-            Outcome::Kept { segment: s, reason } => {
-                count_kept(reason.code);
-                if view.list_kept {
-                    writeln!(
-                        out,
-                        "kept shm {} key {}: {} ({})",
-                        s.id,
-                        model::key_hex(s.key),
-                        escape(&reason.text),
-                        reason.code
-                    )?
-                }
-            }
-            Outcome::Gone { id } if !view.quiet => writeln!(out, "shm {id} already gone")?,
-            Outcome::Gone { .. } => {}
-            Outcome::Failed { .. } => failed += 1,
-        }
-    }
-    let segments = removed;
-    for item in others {
-        super::objects::removal_line(out, item, view.quiet, view.list_kept)?;
-        match &item.outcome {
-            ObjectOutcome::Removed => (removed, bytes) = (removed + 1, bytes + item.object.bytes()),
-            ObjectOutcome::WouldRemove => {
-                (removed, bytes, would) = (removed + 1, bytes + item.object.bytes(), true)
-            }
-            ObjectOutcome::Kept(reason) => count_kept(reason.code),
-            ObjectOutcome::Gone => {}
-            ObjectOutcome::Failed { .. } => failed += 1,
-        }
-    }
-    failed += restored.iter().filter(|r| r.error.is_some()).count();
-    if view.summary && !view.quiet {
-        let verb = if would { "would remove" } else { "removed" };
-        let what = if removed == segments {
-            "segment(s)"
-        } else {
-            "object(s)"
+            Ok(())
         };
-        let mut line = match (removed, failed) {
-            (0, 0) => "nothing to remove".to_string(),
-            (0, _) => format!("{verb} nothing"),
-            _ => format!("{verb} {removed} {what}, {}", human_size(bytes)),
-        };
-        if failed > 0 {
-            line.push_str(&format!("; failed {failed}"));
-        }
-        if !kept.is_empty() {
-            let total: usize = kept.iter().map(|(_, n)| n).sum();
-            let parts: Vec<String> = kept.iter().map(|(code, n)| format!("{code} {n}")).collect();
-            line.push_str(&format!("; kept {total}: {}", parts.join(", ")));
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    block(
+        out,
+        "semaphores",
+        vec![
+            ("max sets", l.sem.map(|s| s.max_sets.to_string())),
+            ("max per set", l.sem.map(|s| s.max_per_set.to_string())),
+            ("max semaphores", l.sem.map(|s| s.max_total.to_string())),
+            (
+                "max ops per call",
+                l.sem.map(|s| s.max_ops_per_call.to_string()),
+            ),
+            ("max value", l.sem.map(|s| s.max_value.to_string())),
+            ("used sets", l.sem_usage.map(|u| u.sets.to_string())),
+            (
+                "used semaphores",
+                l.sem_usage.map(|u| u.semaphores.to_string()),
+            ),
+        ],
+    )?;
+    block(
+        out,
+        "message queues",
+        vec![
+            ("max queues", l.msg.map(|m| m.max_queues.to_string())),
+            (
+                "max message size",
+                l.msg.map(|m| human_size(m.max_message_bytes)),
+            ),
+            (
+                "default queue size",
+                l.msg.map(|m| human_size(m.max_queue_bytes)),
+            ),
+            ("used queues", l.msg_usage.map(|u| u.queues.to_string())),
+            ("used messages", l.msg_usage.map(|u| u.messages.to_string())),
+            ("used bytes", l.msg_usage.map(|u| human_size(u.bytes))),
+        ],
+    )?;
+    block(
+        out,
+        "POSIX shared memory (/dev/shm)",
+        vec![
+            ("size", l.shm_fs.map(|f| human_size(f.total_bytes))),
+            ("used", l.shm_fs.map(|f| human_size(f.used_bytes))),
+            ("objects", l.shm_fs_count.map(|n| n.to_string())),
+        ],
+    )?;
+    block(
+        out,
+        "POSIX message queues (/dev/mqueue)",
+        vec![
+            ("max queues", l.mqueue.map(|m| m.max_queues.to_string())),
+            ("max messages", l.mqueue.map(|m| m.max_messages.to_string())),
+            (
+                "max message size",
+                l.mqueue.map(|m| human_size(m.max_message_bytes)),
+            ),
+            (
+                "default messages",
+                l.mqueue.map(|m| m.default_messages.to_string()),
+            ),
+            (
+                "default msg size",
+                l.mqueue.map(|m| human_size(m.default_message_bytes)),
+            ),
+            ("queues", l.mqueue_count.map(|n| n.to_string())),
+        ],
+    )
 }
 
 /// `schema`: a pahole-style layout per type, every hole and the tail padding marked.

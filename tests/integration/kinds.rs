@@ -623,8 +623,25 @@ fn ls_all_prints_one_table_per_kind() {
     let out = ns.shmctl(&["ls", "--type", "sem,pshm", "--no-headers"]);
     let rows: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    let out = ns.shmctl(&["ls", "--type", "sem", "--columns", "KEY"]);
-    assert_exit(&out, 2, &["--columns without shm"]);
+    // Columns are chosen and sorted for every kind; one that no listed kind has is refused.
+    let out = ns.shmctl(&[
+        "ls",
+        "--type",
+        "sem",
+        "--columns",
+        "KEY,ID,NSEMS",
+        "--sort",
+        "NSEMS",
+    ]);
+    assert_success(&out, &["--columns for sets"]);
+    assert!(
+        text(&out.stdout).contains("KEY         ID  NSEMS"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ns.shmctl(&["ls", "--type", "sem", "--columns", "NATTCH"]);
+    assert_exit(&out, 2, &["a column no listed kind has"]);
+    assert!(text(&out.stderr).contains("no kind listed (sem) has a column NATTCH"));
     let out = ns.shmctl(&["ls", "--type", "sem,pipe"]);
     assert_exit(&out, 2, &["an unknown type"]);
     // The default is still shm alone, in the same JSON shape as before.

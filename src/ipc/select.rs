@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::error::Error;
 use crate::objects::Kind;
 
 const FORMS: &str =
@@ -49,6 +50,17 @@ impl fmt::Display for Selector {
             Selector::SysV { kind, id } => write!(f, "{kind}:{id}"),
             Selector::Posix { kind, name } => write!(f, "{kind}:{name}"),
         }
+    }
+}
+
+/// ftok(3) of a path that cannot be read, in the terms every command uses (`create --ftok`,
+/// an `ftok:` selector): a missing path is "not found".
+pub fn ftok_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::NotFound(format!("ftok: {} does not exist", path.display()))
+        }
+        _ => Error::io(format!("ftok: {}", path.display()), e),
     }
 }
 

@@ -18,12 +18,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::batch::{Check, Session};
+use super::kernel::Running;
+use super::policy::Policy;
+use super::probe::Survey;
+use super::removal::{self, Kernel, Outcome, Removal, Request, Step};
+use super::{Kind, Object, Reason, Record};
 use crate::error::{Error, Result};
-use crate::model::{Created, KeyHex, Reason, Segment, SegmentRecord};
-use crate::removal::{self, Outcome, Removal, Request, SegmentControl};
-use crate::render;
+use crate::model::{Created, KeyHex};
 use crate::sys::shm::{self, Access, Attachment};
-use crate::sys::{self, posix, SysError};
+use crate::sys::{self, mqueue, msg, posix, SysError};
 use crate::units::Rfc3339;
 
 const CHUNK: usize = 1 << 20;
@@ -322,122 +326,411 @@ pub fn copy_file(source: &File, len: u64, out: &File) -> io::Result<()> {
     writer.finish(len)
 }
 
-/// Archives `plan` into `dir`, then removes it through `ctl`. `check` is the caller's
-/// verdict (gc's policy, or rm's permission check); it is shown the segment without our own
-/// attachment.
-pub fn remove_with_archive(
-    ctl: &mut dyn SegmentControl,
-    dir: &ArchiveDir,
-    plan: &SegmentRecord,
-    request: Request,
-    check: &dyn Fn(&Segment) -> Result<(), Reason>,
-    shm_rmid_forced: Option<u32>,
-) -> Removal {
-    let seg = &plan.segment;
-    let failed = |error: SysError, text: String| {
-        Removal::from(Outcome::Failed {
-            id: seg.id,
-            segment: Some(seg.clone()),
-            error,
-            text,
-        })
-    };
-    // Judge first: nothing is attached to, copied or written for a segment that stays.
-    if let Err(reason) = check(seg) {
-        return Removal::from(Outcome::Kept {
-            segment: seg.clone(),
-            reason,
-        });
-    }
-    if !request.force && seg.nattch != 0 {
-        return Removal::from(removal::remove_segment(ctl, seg.clone(), request, check));
-    }
-    // Unknown is treated as 1: a detach after a failed archive must never destroy it.
-    if shm_rmid_forced != Some(0) {
-        let setting = shm_rmid_forced.map_or("unreadable".to_string(), |v| v.to_string());
-        return failed(
-            SysError::new("archive", libc::EOPNOTSUPP),
-            format!(
-                "not archived: archiving attaches, and with kernel.shm_rmid_forced={setting} \
-                 detaching could destroy the segment even if the archive failed"
-            ),
-        );
-    }
-    let attachment = match Attachment::new(seg.id, seg.size, Access::ReadOnly) {
-        Ok(a) => a,
-        Err(e) if e.is_gone() => return Removal::from(Outcome::Gone { id: seg.id }),
-        Err(e) => return failed(e, format!("cannot attach segment {} to archive it", seg.id)),
-    };
-    // Our attach changed atime, lpid and nattch: the sequence starts from fresh facts.
-    let attached = match shm::stat(seg.id) {
-        Ok(s) => s,
-        Err(e) if e.is_gone() => return Removal::from(Outcome::Gone { id: seg.id }),
-        Err(e) => return failed(e, format!("cannot read segment {}", seg.id)),
-    };
-    let base = format!(
-        "shm-{}-{}-{}",
-        seg.id,
-        KeyHex(seg.key),
-        stamp(seg.creation_bound().unwrap_or(seg.ctime))
-    );
-    let mut fill = |file: &File| {
-        let writer = SparseWriter::new(file);
-        let mut buf = vec![0u8; CHUNK.min(attachment.len().max(1))];
-        let mut offset = 0;
-        while offset < attachment.len() {
-            let n = attachment.read_at(offset, &mut buf);
-            writer.write_at(offset as u64, &buf[..n])?;
-            offset += n;
-        }
-        writer.finish(attachment.len() as u64)
-    };
-    let record = |bin: Option<&str>| {
-        render::json::archive_record(plan, bin.unwrap_or_default(), sys::now_unix())
-            .map_err(|e| e.to_string())
-    };
-    let json = match dir.write(&base, Some(&mut fill), &record) {
-        Ok(json) => json,
-        Err(e) => return failed(e.sys(), format!("not removed: {}", e.text)),
-    };
+/// A message taken into an archive: a SysV queue's (with its type) or a POSIX queue's
+/// (with its priority).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedMessage {
+    pub mtype: Option<i64>,
+    pub priority: Option<u32>,
+    pub bytes: Vec<u8>,
+}
 
-    // Our attach made us the last user and moved atime: judge on the planned facts for
-    // those, unless someone else came and went meanwhile (then it changed).
-    let me = std::process::id() as i32;
-    let discounting = |s: &Segment| {
-        if s.cpid != seg.cpid || s.dtime != seg.dtime || (s.lpid != me && s.lpid != seg.lpid) {
-            return Err(Reason::new(
-                "changed",
-                "used by another process since the plan",
-            ));
+/// Makes an archive's `.json` from the object's record, the `.bin`'s file name (when its
+/// bytes were copied) and its messages (a queue's): written by the renderers, so that an
+/// archive record is the `stat` entry people already know.
+pub type RecordWriter = dyn Fn(
+    &Record,
+    Option<&str>,
+    Option<&[ArchivedMessage]>,
+) -> std::result::Result<Vec<u8>, String>;
+
+/// `--archive DIR` for a run.
+pub struct Archive<'a> {
+    pub dir: ArchiveDir,
+    /// `--drain`: a queue's messages may be received where they cannot be copied.
+    pub drain: bool,
+    pub record: &'a RecordWriter,
+    /// kernel.shm_rmid_forced of the namespace (None: unreadable).
+    pub shm_rmid_forced: Option<u32>,
+}
+
+/// Why an object's archive was not written (nothing was removed), or its messages could not
+/// all go back.
+struct Failure {
+    error: SysError,
+    text: String,
+}
+
+impl From<ArchiveError> for Failure {
+    fn from(e: ArchiveError) -> Failure {
+        Failure {
+            error: e.sys(),
+            text: e.text,
         }
-        let view = Segment {
-            lpid: seg.lpid,
-            atime: seg.atime,
-            ..s.clone()
-        };
-        check(&view)
-    };
-    let request = Request {
-        expected_nattch: 1,
+    }
+}
+
+/// What an archive takes from the object before the sequence runs, and holds until it ends.
+enum Payload {
+    None,
+    /// A segment, attached read-only (nattch 1 is ours until the last detach).
+    Segment(Attachment),
+    /// A POSIX object's file, read in chunks.
+    File(File, u64),
+    /// A SysV queue's messages (copied: still in the queue).
+    Copied(Vec<ArchivedMessage>),
+    /// A POSIX queue's messages, received: they are now only here.
+    Drained(Vec<(u32, Vec<u8>)>),
+}
+
+/// The file name of an object's archive, before a `-2`, `-3` … suffix.
+fn base_name(object: &Object) -> String {
+    let created = stamp(object.created());
+    match (object.id(), object.key(), object.name()) {
+        (Some(id), Some(key), _) => format!("{}-{id}-{}-{created}", object.kind(), KeyHex(key)),
+        (_, _, Some(name)) => format!("{}-{}-{created}", object.kind(), file_name_part(name)),
+        _ => format!("{}-{created}", object.kind()),
+    }
+}
+
+/// At most this much of a POSIX name goes into a file name (NAME_MAX is 255 in all).
+fn file_name_part(name: &str) -> String {
+    let bare = name.trim_start_matches('/');
+    let mut end = bare.len().min(128);
+    while !bare.is_char_boundary(end) {
+        end -= 1;
+    }
+    bare[..end].to_string()
+}
+
+/// Takes what the archive keeps of `object`.
+fn take(archive: &Archive, object: &Object) -> std::result::Result<Payload, Failure> {
+    let refused = |error, text: String| Failure { error, text };
+    Ok(match object {
+        Object::Shm(seg) => {
+            // Unknown is treated as 1: a detach after a failed archive must never destroy it.
+            if archive.shm_rmid_forced != Some(0) {
+                let setting = archive
+                    .shm_rmid_forced
+                    .map_or("unreadable".to_string(), |v| v.to_string());
+                return Err(refused(
+                    SysError::new("archive", libc::EOPNOTSUPP),
+                    format!(
+                        "not archived: archiving attaches, and with \
+                         kernel.shm_rmid_forced={setting} detaching could destroy the segment \
+                         even if the archive failed"
+                    ),
+                ));
+            }
+            let attachment = Attachment::new(seg.id, seg.size, Access::ReadOnly).map_err(|e| {
+                refused(e, format!("cannot attach segment {} to archive it", seg.id))
+            })?;
+            Payload::Segment(attachment)
+        }
+        Object::Sem(_) => Payload::None,
+        Object::Msg(q) => {
+            let max = msg::limits().map_or(8192, |l| l.max_message_bytes as usize);
+            let copied = match msg::copy_messages(q.id, max) {
+                Err(e) if msg::is_unsupported(&e) && archive.drain => msg::drain(q.id, max),
+                Err(e) if msg::is_unsupported(&e) => {
+                    return Err(refused(
+                        e,
+                        "this kernel cannot copy a queue's messages (no MSG_COPY): archiving \
+                         would receive them, which --drain allows"
+                            .to_string(),
+                    ))
+                }
+                other => other,
+            }
+            .map_err(|e| refused(e, format!("reading the messages of msg {}", q.id)))?;
+            Payload::Copied(
+                copied
+                    .into_iter()
+                    .map(|m| ArchivedMessage {
+                        mtype: Some(m.mtype),
+                        priority: None,
+                        bytes: m.bytes,
+                    })
+                    .collect(),
+            )
+        }
+        Object::Posix(p) if p.kind == Kind::Pmq => {
+            let queued = p.queue.map_or(0, |q| q.qsize);
+            let name = crate::render::escape(&p.name).into_owned();
+            if queued > 0 && !archive.drain {
+                return Err(refused(
+                    SysError::new("archive", libc::EOPNOTSUPP),
+                    format!(
+                        "{name} holds {queued} bytes of messages, which can only be read by \
+                         receiving them: archiving drains the queue, which --drain allows"
+                    ),
+                ));
+            }
+            let taken = if queued > 0 {
+                mqueue::drain(&p.name).map_err(|e| {
+                    refused(
+                        SysError::new("mq_receive", e.raw_os_error().unwrap_or(libc::EIO)),
+                        format!("draining {name}: {e}"),
+                    )
+                })?
+            } else {
+                Vec::new()
+            };
+            Payload::Drained(taken)
+        }
+        Object::Posix(p) => {
+            let (file, meta) = posix::open_for_reading(&p.path)
+                .map_err(|e| Failure::from(ArchiveError::at(&p.path, e)))?;
+            Payload::File(file, meta.size())
+        }
+    })
+}
+
+impl Payload {
+    /// Writes the bytes into the new `.bin`, when there are bytes.
+    fn fill(&self, out: &File) -> io::Result<()> {
+        match self {
+            Payload::Segment(attachment) => {
+                let writer = SparseWriter::new(out);
+                let mut buf = vec![0u8; CHUNK.min(attachment.len().max(1))];
+                let mut offset = 0;
+                while offset < attachment.len() {
+                    let n = attachment.read_at(offset, &mut buf);
+                    writer.write_at(offset as u64, &buf[..n])?;
+                    offset += n;
+                }
+                writer.finish(attachment.len() as u64)
+            }
+            Payload::File(file, len) => copy_file(file, *len, out),
+            _ => Ok(()),
+        }
+    }
+
+    fn has_bytes(&self) -> bool {
+        matches!(self, Payload::Segment(_) | Payload::File(..))
+    }
+
+    fn messages(&self) -> Option<Vec<ArchivedMessage>> {
+        match self {
+            Payload::Copied(m) => Some(m.clone()),
+            Payload::Drained(taken) => Some(
+                taken
+                    .iter()
+                    .map(|(priority, bytes)| ArchivedMessage {
+                        mtype: None,
+                        priority: Some(*priority),
+                        bytes: bytes.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Judges, archives, then runs the removal sequence on one object. The archive is written
+/// and fsynced before anything is removed; when the object stays, the files are deleted
+/// again and a drained queue gets its messages back.
+pub fn remove_with_archive(
+    session: &mut Session,
+    survey: &mut Survey,
+    archive: &Archive,
+    planned: Object,
+    request: Request,
+    check: &Check,
+    now: i64,
+) -> Removal {
+    // Judge first: nothing is attached to, copied or drained from an object that stays.
+    let dry = Request {
+        dry_run: true,
         ..request
     };
-    let outcome = removal::remove_segment(ctl, attached, request, &discounting);
-    drop(attachment); // the last detach destroys the segment
-    if !matches!(outcome, Outcome::Removed { .. }) {
-        // The files would describe a segment that is still there.
-        dir.discard(&json);
-        dir.discard(&json.with_extension("bin"));
-        return Removal::from(outcome);
-    }
-    // Report it as planned: the nattch of 1 seen at removal was our own attachment.
-    let outcome = Outcome::Removed {
-        segment: seg.clone(),
-        marked: false,
+    let mut judge = |o: &Object| check.judge(survey, o, now);
+    let planned = match removal::close(&mut session.kernel(), planned, dry, &mut judge) {
+        Step::Done(Removal {
+            object,
+            outcome: Outcome::WouldRemove,
+            ..
+        }) => object,
+        Step::Done(other) => return other,
+        Step::Closed(object) => object,
     };
-    Removal {
-        outcome,
-        evidence: Vec::new(),
-        archive: Some(json),
+    let failed = |object: Object, f: Failure| {
+        Removal::new(
+            object,
+            Outcome::Failed {
+                error: f.error,
+                text: format!("not removed: {}", f.text),
+            },
+        )
+    };
+    let payload = match take(archive, &planned) {
+        Ok(payload) => payload,
+        Err(f) => return failed(planned, f),
+    };
+    // The record, from what this run already knows (names, processes, holders).
+    let record = survey.record(planned.clone(), &Policy::default(), now);
+    let messages = payload.messages();
+    let mut fill = |out: &File| payload.fill(out);
+    let write_record = |bin: Option<&str>| (archive.record)(&record, bin, messages.as_deref());
+    let bytes = payload.has_bytes().then_some(&mut fill as &mut Fill);
+    let json = match archive
+        .dir
+        .write(&base_name(&planned), bytes, &write_record)
+    {
+        Ok(json) => json,
+        Err(e) => {
+            let mut f = Failure::from(e);
+            if let (Payload::Drained(taken), Some(name)) = (&payload, planned.name()) {
+                // Never lose data: the received messages go back (or into a rescue file).
+                match give_back(&archive.dir, name, taken) {
+                    Ok(()) => f.text.push_str("; its messages were sent back"),
+                    Err(lost) => {
+                        (f.error, f.text) = (lost.error, format!("{}; {}", f.text, lost.text))
+                    }
+                }
+            }
+            return failed(planned, f);
+        }
+    };
+
+    // What we did to take the payload (attach, receive) moved the facts the sequence starts
+    // from; it judges the object as others see it, before our own doing.
+    survey.refresh(planned.kind());
+    let me = std::process::id() as i32;
+    let (start, ours) = match (&payload, &planned) {
+        (Payload::Segment(_), _) | (Payload::Drained(_), _) => match Running.stat(&planned) {
+            Ok(fresh) => (fresh, u64::from(matches!(payload, Payload::Segment(_)))),
+            Err(_) => (planned.clone(), 0),
+        },
+        _ => (planned.clone(), 0),
+    };
+    let mut discounted = |o: &Object| match (o, &planned) {
+        (Object::Shm(s), Object::Shm(seg)) => {
+            // Our attach made us the last user and moved atime: judge on the planned facts
+            // for those, unless someone else came and went meanwhile (then it changed).
+            if s.cpid != seg.cpid || s.dtime != seg.dtime || (s.lpid != me && s.lpid != seg.lpid) {
+                return Err(Reason::new(
+                    "changed",
+                    "used by another process since the plan",
+                ));
+            }
+            let mut view = s.clone();
+            (view.lpid, view.atime) = (seg.lpid, seg.atime);
+            check.judge(survey, &Object::Shm(view), now)
+        }
+        (Object::Posix(_), _) if matches!(payload, Payload::Drained(_)) => {
+            check.judge(survey, &o.as_others_see(&planned, 0, true), now)
+        }
+        _ => check.judge(survey, o, now),
+    };
+    let request = Request {
+        expected_nattch: ours,
+        ..request
+    };
+    let mut item = removal::remove(&mut session.kernel(), start, request, &mut discounted);
+    let removed = matches!(item.outcome, Outcome::Removed { .. });
+    if let (Payload::Drained(taken), Some(name), false) = (&payload, planned.name(), removed) {
+        // It stays: so do its messages.
+        if let Err(lost) = give_back(&archive.dir, name, taken) {
+            let kept = match &item.outcome {
+                Outcome::Kept(reason) => format!("kept ({}): ", reason.text),
+                _ => String::new(),
+            };
+            item.outcome = Outcome::Failed {
+                error: lost.error,
+                text: format!("{kept}{}", lost.text),
+            };
+        }
+    }
+    drop(payload); // a segment's last detach destroys it
+    if removed {
+        // Report it as planned: an attachment seen at removal was our own.
+        item.object = planned;
+        item.outcome = Outcome::Removed { marked: false };
+        item.archive = Some(json);
+    } else {
+        // The files would describe an object that is still there.
+        archive.dir.discard(&json);
+        archive.dir.discard(&json.with_extension("bin"));
+    }
+    item
+}
+
+/// Sends drained messages back to their queue. What cannot be sent back is written to a
+/// rescue file beside the archive; the error says where (and is an error either way: exit 1).
+fn give_back(
+    dir: &ArchiveDir,
+    name: &str,
+    taken: &[(u32, Vec<u8>)],
+) -> std::result::Result<(), Failure> {
+    let (sent, why) = match mqueue::send_back(name, taken) {
+        Ok(()) => return Ok(()),
+        Err(partial) => partial,
+    };
+    let rest = &taken[sent..];
+    let shown = crate::render::escape(name);
+    let base = format!(
+        "pmq-{}-rescue-{}",
+        file_name_part(name),
+        stamp(sys::now_unix())
+    );
+    let rescue = |_: Option<&str>| {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            priority: u32,
+            size: usize,
+            base64: String,
+            #[serde(skip)]
+            _bytes: &'a [u8],
+        }
+        #[derive(serde::Serialize)]
+        struct Rescue<'a> {
+            schema_version: u32,
+            queue: &'a str,
+            why: String,
+            messages: Vec<Message<'a>>,
+        }
+        let doc = Rescue {
+            schema_version: 1,
+            queue: name,
+            why: format!("received to archive the queue, and could not be sent back: {why}"),
+            messages: rest
+                .iter()
+                .map(|(priority, body)| Message {
+                    priority: *priority,
+                    size: body.len(),
+                    base64: crate::hexdump::base64(body),
+                    _bytes: body,
+                })
+                .collect(),
+        };
+        serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())
+    };
+    let error = SysError::new("mq_send", why.raw_os_error().unwrap_or(libc::EIO));
+    match dir.write(&base, None, &rescue) {
+        Ok(path) => Err(Failure {
+            error,
+            text: format!(
+                "{} message(s) of {shown} could not be sent back ({why}): they are saved in {}",
+                rest.len(),
+                path.display()
+            ),
+        }),
+        Err(e) => {
+            // The last place left: the report itself, so that they can be sent again by hand.
+            let all = rescue(None).map(|t| String::from_utf8_lossy(&t).into_owned());
+            Err(Failure {
+                error,
+                text: format!(
+                    "{} message(s) of {shown} could not be sent back ({why}) nor saved ({}); \
+                     here they are: {}",
+                    rest.len(),
+                    e.text,
+                    all.unwrap_or_default()
+                ),
+            })
+        }
     }
 }
 

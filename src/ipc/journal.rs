@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::{Kind, Object};
+#[cfg(test)]
 use crate::model::Segment;
-use crate::objects::{Kind, Object};
 
 /// What a `begin` line records: enough to find the object again and to be sure it is the
 /// same one (ids carry a sequence number; keys, creators and sizes do not change; a POSIX
@@ -77,22 +78,6 @@ enum Line {
 }
 
 impl Entry {
-    pub fn of_segment(s: &Segment) -> Entry {
-        Entry {
-            kind: Kind::Shm,
-            id: Some(s.id),
-            path: None,
-            name: None,
-            key: s.key,
-            cuid: s.cuid,
-            cpid: s.cpid,
-            size: s.size,
-            dev: 0,
-            ino: 0,
-            mode: s.perms(),
-        }
-    }
-
     pub fn of_object(o: &Object) -> Entry {
         let blank = Entry {
             kind: o.kind(),
@@ -105,9 +90,17 @@ impl Entry {
             size: 0,
             dev: 0,
             ino: 0,
-            mode: o.mode() & 0o777,
+            mode: o.perms(),
         };
         match o {
+            Object::Shm(s) => Entry {
+                id: Some(s.id),
+                key: s.key,
+                cuid: s.cuid,
+                cpid: s.cpid,
+                size: s.size,
+                ..blank
+            },
             Object::Sem(s) => Entry {
                 id: Some(s.id),
                 key: s.key,
@@ -146,21 +139,14 @@ impl Entry {
             .map(|p| PathBuf::from(std::ffi::OsString::from_vec(p)))
     }
 
-    /// Whether `segment` is the one this entry names.
-    pub fn names_segment(&self, s: &Segment) -> bool {
-        self.kind == Kind::Shm
-            && (self.id, self.key, self.cuid, self.cpid, self.size)
-                == (Some(s.id), s.key, s.cuid, s.cpid, s.size)
-    }
-
     /// Whether `object` is the one this entry names.
     pub fn names_object(&self, o: &Object) -> bool {
         let now = Entry::of_object(o);
         self.kind == now.kind
             && (
-                self.id, &self.path, self.key, self.cuid, self.size, self.dev, self.ino,
+                self.id, &self.path, self.key, self.cuid, self.cpid, self.size, self.dev, self.ino,
             ) == (
-                now.id, &now.path, now.key, now.cuid, now.size, now.dev, now.ino,
+                now.id, &now.path, now.key, now.cuid, now.cpid, now.size, now.dev, now.ino,
             )
     }
 
@@ -175,14 +161,6 @@ impl Entry {
 }
 
 impl Target {
-    pub fn of_segment(id: i32) -> Target {
-        Target {
-            kind: Kind::Shm,
-            id: Some(id),
-            path: None,
-        }
-    }
-
     pub fn of_object(o: &Object) -> Target {
         Entry::of_object(o).target()
     }
@@ -378,23 +356,25 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut journal = Journal::open(dir.path(), 1).expect("open");
         journal
-            .begin(&Entry::of_segment(&segment(5)))
+            .begin(&Entry::of_object(&Object::Shm(segment(5))))
             .expect("begin");
         journal
-            .begin(&Entry::of_segment(&segment(6)))
+            .begin(&Entry::of_object(&Object::Shm(segment(6))))
             .expect("begin");
-        journal.end(&Target::of_segment(5)).expect("end");
+        journal
+            .end(&Target::of_object(&Object::Shm(segment(5))))
+            .expect("end");
         drop(journal);
         let mut again = Journal::open(dir.path(), 1).expect("reopen");
         let open = again.unfinished().expect("read");
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].id, Some(6));
         assert_eq!(open[0].mode, 0o640);
-        assert!(open[0].names_segment(&segment(6)));
-        assert!(!open[0].names_segment(&Segment {
+        assert!(open[0].names_object(&Object::Shm(segment(6))));
+        assert!(!open[0].names_object(&Object::Shm(Segment {
             cpid: 78,
             ..segment(6)
-        }));
+        })));
         again.reset(&open).expect("reset");
         assert_eq!(again.unfinished().expect("read"), open);
         again.reset(&[]).expect("reset");
@@ -405,7 +385,8 @@ mod tests {
     fn damaged_lines_are_skipped() {
         let text = format!(
             "{}\n{{\"op\":\"begin\",\"kind\":\"shm\",\"id\"\n\u{fffd}garbage\n",
-            serde_json::to_string(&Line::Begin(Entry::of_segment(&segment(3)))).expect("json")
+            serde_json::to_string(&Line::Begin(Entry::of_object(&Object::Shm(segment(3)))))
+                .expect("json")
         );
         let open = unfinished(&text);
         assert_eq!(open.len(), 1);

@@ -1,0 +1,348 @@
+//! One removal run (`rm`, `gc`), for every kind at once: one lock, one journal and one
+//! signal scope for the whole run ([`Session`]), and one loop ([`remove_all`]).
+//!
+//! A run that removes takes the lock first (waiting at most `--wait`), then restores what a
+//! killed run left at mode 000 (see [`super::journal`]), and journals every mode change of
+//! its own until the run ends. A dry run takes neither lock nor journal: it changes nothing.
+//! SIGINT/SIGTERM stop the loop between two objects, never inside one's sequence.
+use std::time::Duration;
+
+use super::archive::{self, Archive};
+use super::journal::{Entry, Journal, Restored, Target};
+use super::kernel::Running;
+use super::policy::{Caller, Policy};
+use super::probe::Survey;
+use super::removal::{self, Kernel, Outcome, Removal, Request, Step};
+use super::{Kind, Object, Reason, Verdict};
+use crate::sys::lock::{Interrupts, LockError, RunLock};
+use crate::sys::{msg, posix, sem, shm, SysError};
+
+/// Why a session could not begin: the lock, or the journal beside it.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot take the removal lock: {0}")]
+    Lock(#[from] LockError),
+    #[error("{what}: {err}")]
+    Io { what: String, err: std::io::Error },
+}
+
+pub struct Session {
+    lock: Option<RunLock>,
+    journal: Option<Journal>,
+    interrupts: Interrupts,
+    /// Objects a killed run had left at mode 000, found when the run began.
+    pub restored: Vec<Restored>,
+}
+
+impl Session {
+    /// A dry run: signals are caught, nothing is locked or journalled.
+    pub fn dry() -> std::io::Result<Session> {
+        Ok(Session {
+            lock: None,
+            journal: None,
+            interrupts: Interrupts::catch()?,
+            restored: Vec::new(),
+        })
+    }
+
+    /// A run that removes: the lock (waiting at most `wait`; `waiting` is told once, with
+    /// the holder's pid if known, when it has to wait), the journal, and the restoration of
+    /// what a killed run left behind.
+    pub fn begin(
+        wait: Duration,
+        waiting: &mut dyn FnMut(Option<i32>),
+    ) -> Result<Session, SessionError> {
+        let lock = RunLock::acquire(wait, waiting)?;
+        let mut journal = Journal::open(&lock.dir, lock.ns)?;
+        let io = |what: String| move |err| SessionError::Io { what, err };
+        let interrupts = Interrupts::catch().map_err(io("catching signals".into()))?;
+        let shown = journal.path.display().to_string();
+        let unfinished = journal
+            .unfinished()
+            .map_err(io(format!("reading {shown}")))?;
+        let restored: Vec<Restored> = unfinished.into_iter().filter_map(restore).collect();
+        journal
+            .reset(&stuck(&restored))
+            .map_err(io(format!("writing {shown}")))?;
+        Ok(Session {
+            lock: Some(lock),
+            journal: Some(journal),
+            interrupts,
+            restored,
+        })
+    }
+
+    /// The kernel for this run's removal sequences: every mode change journalled.
+    pub fn kernel(&mut self) -> Journalled<'_> {
+        Journalled {
+            journal: self.journal.as_mut(),
+        }
+    }
+
+    /// The signal that asked the run to stop, if one came.
+    pub fn pending_signal(&self) -> Option<i32> {
+        self.interrupts.pending()
+    }
+
+    /// Empties the journal but for what is still at mode 000 (a restore that failed, when
+    /// the run began or in it), which the next run tries again, and lets the next run in:
+    /// the report is written without the lock (a reader that is slow to take it must not
+    /// hold up other runs). An error says why the journal could not be emptied.
+    pub fn end(&mut self) -> Result<(), String> {
+        let Some(mut journal) = self.journal.take() else {
+            return Ok(());
+        };
+        let mut keep = stuck(&self.restored);
+        keep.extend(journal.left_open());
+        let result = journal.reset(&keep).map_err(|e| {
+            format!(
+                "could not empty the removal journal {}: {e} (the next run re-checks its objects)",
+                journal.path.display()
+            )
+        });
+        self.lock = None;
+        result
+    }
+}
+
+/// What the journal still owes: the restores that failed.
+fn stuck(restored: &[Restored]) -> Vec<Entry> {
+    restored
+        .iter()
+        .filter(|r| r.error.is_some())
+        .map(|r| r.entry.clone())
+        .collect()
+}
+
+/// Gives one journalled object its mode back if it is still there, still the same and
+/// still at mode 000. None when there was nothing to do.
+fn restore(entry: Entry) -> Option<Restored> {
+    if entry.mode == 0 {
+        return None;
+    }
+    let id = entry.id.unwrap_or(-1);
+    let found = match entry.kind {
+        Kind::Shm => shm::stat(id).map(Object::Shm),
+        Kind::Sem => sem::stat(id).map(Object::Sem),
+        Kind::Msg => msg::stat(id).map(Object::Msg),
+        Kind::Pshm | Kind::Psem | Kind::Pmq => {
+            let path = entry.path()?;
+            let outcome = match posix::restore_mode(&path, entry.dev, entry.ino, entry.mode) {
+                Ok(posix::Reopened::Restored) => Ok(()),
+                Ok(posix::Reopened::NotOurs) => return None,
+                Err(e) => Err(SysError::new(
+                    "chmod",
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                )),
+            };
+            return Some(Restored {
+                entry,
+                error: outcome.err(),
+            });
+        }
+    };
+    let error = match found {
+        Err(e) if e.is_gone() => return None,
+        Err(e) => Some(e),
+        Ok(object) if entry.names_object(&object) && object.perms() == 0 => {
+            Running.set_mode(&object, entry.mode).err()
+        }
+        Ok(_) => return None,
+    };
+    Some(Restored { entry, error })
+}
+
+/// The running kernel, journalling each object's mode before it becomes 000 and marking
+/// the end of its sequence once it is removed, gone or restored.
+pub struct Journalled<'s> {
+    journal: Option<&'s mut Journal>,
+}
+
+impl Kernel for Journalled<'_> {
+    fn stat(&mut self, target: &Object) -> Result<Object, SysError> {
+        Running.stat(target)
+    }
+
+    fn set_mode(&mut self, target: &Object, mode: u32) -> Result<(), SysError> {
+        // To 000 from a real mode begins an entry, on disk before the mode changes; its
+        // failure, or any restore that worked or found the object gone, ends it.
+        let closing = mode & 0o777 == 0 && target.perms() != 0;
+        if let (true, Some(journal)) = (closing, self.journal.as_mut()) {
+            journal.begin(&Entry::of_object(target)).map_err(|e| {
+                SysError::new(
+                    "writing the removal journal",
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                )
+            })?;
+        }
+        let result = Running.set_mode(target, mode);
+        let ended = match &result {
+            Ok(()) => !closing,
+            Err(e) => closing || e.is_gone(),
+        };
+        if ended {
+            self.end(target);
+        }
+        result
+    }
+
+    fn remove(&mut self, target: &Object) -> Result<(), SysError> {
+        let result = Running.remove(target);
+        if result
+            .as_ref()
+            .map_or_else(|e| e.is_gone() || e.errno == libc::ENOENT, |()| true)
+        {
+            self.end(target);
+        }
+        result
+    }
+}
+
+impl Journalled<'_> {
+    fn end(&mut self, target: &Object) {
+        if let Some(journal) = self.journal.as_mut() {
+            // A lost end line only makes the next run look at an object that is fine.
+            journal.end(&Target::of_object(target)).ok();
+        }
+    }
+}
+
+/// What decides, on the plan's facts and on fresh ones, whether an object may go.
+pub enum Check {
+    /// `rm`: what the caller may not remove is kept whatever `--force` says; then, unless
+    /// `--force`, only evidence of use keeps an object (waiters, a live last pid, a holder;
+    /// for a segment, its attachments, which the sequence itself counts).
+    Rm { force: bool, caller: Caller },
+    /// `gc`: the whole policy, as it planned.
+    Gc(Policy),
+}
+
+/// Kept codes that mean "in use": what `rm` refuses without `--force`.
+const IN_USE: &[&str] = &[
+    "waiters",
+    "last_op_alive",
+    "sender_alive",
+    "receiver_alive",
+    "held",
+];
+
+impl Check {
+    pub fn judge(&self, survey: &mut Survey, object: &Object, now: i64) -> Result<(), Reason> {
+        match self {
+            Check::Rm { force, caller } => {
+                if let Some(reason) = survey.not_permitted(caller, object) {
+                    return Err(reason);
+                }
+                if *force || object.kind() == Kind::Shm {
+                    return Ok(());
+                }
+                let policy = Policy {
+                    include_unknown: true,
+                    caller: *caller,
+                    ..Policy::default()
+                };
+                match survey.verdict(&policy, object, now) {
+                    Verdict::Kept(reason) if IN_USE.contains(&reason.code) => Err(reason),
+                    _ => Ok(()),
+                }
+            }
+            Check::Gc(policy) => survey.kept_reason(policy, object, now).map_or(Ok(()), Err),
+        }
+    }
+}
+
+/// What a batch did, and the signal that stopped it with how many objects it did not reach.
+pub struct Batch {
+    pub items: Vec<Removal>,
+    pub interrupted: Option<(i32, usize)>,
+}
+
+/// Removes each planned object (with its gc evidence) in the run's session.
+///
+/// Sets, queues and POSIX objects are judged on scans of every task or process: they are
+/// closed (mode 000) one by one, then judged again on one fresh scan made after the last of
+/// them was closed — the same guarantee as a scan per object, which would cost a walk of
+/// /proc per object. A segment's evidence is the kernel's nattch, read again in its own
+/// sequence. With `--archive` each object goes through the whole sequence on its own.
+#[allow(clippy::too_many_arguments)]
+pub fn remove_all(
+    session: &mut Session,
+    survey: &mut Survey,
+    planned: Vec<(Object, Vec<Reason>)>,
+    request: Request,
+    check: &Check,
+    archive: Option<&Archive>,
+    now: i64,
+) -> Batch {
+    let total = planned.len();
+    let mut items: Vec<Removal> = Vec::with_capacity(total);
+    let mut closed: Vec<(Object, Vec<Reason>)> = Vec::new();
+    let mut interrupted = None;
+    for (object, evidence) in planned {
+        if let Some(signal) = session.pending_signal() {
+            interrupted = Some((signal, total - items.len() - closed.len()));
+            break;
+        }
+        let mut judge = |o: &Object| check.judge(survey, o, now);
+        let item = match archive {
+            Some(archive) if !request.dry_run => {
+                archive::remove_with_archive(session, survey, archive, object, request, check, now)
+            }
+            _ if !request.dry_run && object.kind() != Kind::Shm => {
+                match removal::close(&mut session.kernel(), object, request, &mut judge) {
+                    Step::Closed(object) => {
+                        closed.push((object, evidence));
+                        continue;
+                    }
+                    Step::Done(item) => item,
+                }
+            }
+            _ => removal::remove(&mut session.kernel(), object, request, &mut judge),
+        };
+        items.push(with_evidence(item, evidence));
+    }
+    // Every closed object is finished (removed or its mode restored), interrupted or not.
+    if !closed.is_empty() {
+        for kind in Kind::ALL {
+            survey.refresh(kind);
+        }
+        for (object, evidence) in closed {
+            let mut judge = |o: &Object| check.judge(survey, o, now);
+            let item = removal::finish(&mut session.kernel(), object, request, &mut judge);
+            items.push(with_evidence(item, evidence));
+        }
+    }
+    for item in &mut items {
+        explain_refusal(survey, item);
+    }
+    Batch {
+        items,
+        interrupted: interrupted.or_else(|| session.pending_signal().map(|signal| (signal, 0))),
+    }
+}
+
+/// gc's evidence goes with what was (or would be) removed.
+fn with_evidence(mut item: Removal, evidence: Vec<Reason>) -> Removal {
+    if matches!(item.outcome, Outcome::Removed { .. } | Outcome::WouldRemove) {
+        item.evidence = evidence;
+    }
+    item
+}
+
+/// A removal the kernel refused (EPERM) says whose object it is and who may remove it, not
+/// which syscall failed.
+fn explain_refusal(survey: &mut Survey, item: &mut Removal) {
+    if let Outcome::Failed { error, text } = &mut item.outcome {
+        if error.is_permission() && error.op != "archive" {
+            let restored = text
+                .split_once("; ")
+                .map(|(_, rest)| format!("; {rest}"))
+                .unwrap_or_default();
+            *text = format!(
+                "{}: {}{restored}",
+                item.object.label(),
+                survey.permission_text(&item.object)
+            );
+        }
+    }
+}
