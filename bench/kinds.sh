@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Listing the other kinds against util-linux, in the same run: `shmctl ls --type sem,msg
+# Listing the other kinds against util-linux, in the same run: `shmctl ls --kind sem,msg
 # --json` vs `lsipc -s --json` plus `lsipc -q --json` (and `ipcs -s -q`), over N semaphore
 # sets and N message queues (default 2,000 each) in a private IPC namespace.
 #
@@ -24,11 +24,11 @@ scratch=$1 count=$2
 ops=()
 for _ in $(seq "$count"); do ops+=(semcreate 0 2 0600 semop 0 1 msgcreate 0 0600 msgsend 1 x); done
 "$scratch/shm-helper" "${ops[@]}" >/dev/null
-echo "sets and queues: $("$scratch/shmctl" ls --type sem,msg --json | grep -o '"type":"[a-z]*"' | sort | uniq -c | tr '\n' ' ')"
+echo "sets and queues: $("$scratch/shmctl" ls --kind sem,msg --json | grep -o '"type":"[a-z]*"' | sort | uniq -c | tr '\n' ' ')"
 echo "lsipc sees:      $(lsipc -s --noheadings -o ID | wc -l) sets, $(lsipc -q --noheadings -o ID | wc -l) queues"
 lsipc --version
 hyperfine -N --warmup 3 --min-runs 20 \
-    --command-name "shmctl ls --type sem,msg --json" "$scratch/shmctl ls --type sem,msg --json" \
+    --command-name "shmctl ls --kind sem,msg --json" "$scratch/shmctl ls --kind sem,msg --json" \
     --command-name "lsipc -s --json" "lsipc -s --json" \
     --command-name "lsipc -q --json" "lsipc -q --json" \
     --command-name "ipcs -s -q" "ipcs -s -q"

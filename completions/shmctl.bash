@@ -271,13 +271,13 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h -V --dry-run --yes --older-than --user --exclude-key --include-unknown --type --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-n -y -q -v -h -V --dry-run --yes --kind --user --older-than --exclude-key --include-unknown --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --older-than)
+                --kind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -285,11 +285,11 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --exclude-key)
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --type)
+                --exclude-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -565,13 +565,13 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-a -o -q -v -h -V --all --type --orphans --user --older-than --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-a -o -q -v -h -V --all --kind --user --older-than --orphans --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --type)
+                --kind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

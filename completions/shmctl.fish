@@ -54,11 +54,11 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s q -l quiet -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l type -d 'Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only segments owned by USER (a name or a uid)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort the shm table by a column (its header name, case-insensitive)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns of the shm table, comma-separated header names; a leading + adds to the defaults. Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN, WHY' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l kind -d 'Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all (default: shm)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l user -d 'Only objects owned by USER (a name or a uid); an ordinary user\'s gc considers its own by default' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l older-than -d 'Only objects with no activity (attach, detach, operation, send, receive, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l sort -d 'Sort each table by a column (its header name, case-insensitive)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s o -l columns -d 'Columns of each table, comma-separated header names (case-insensitive); a leading + adds to the defaults; each kind\'s table shows those it has. Columns: KEY, ID, NAME, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, NSEMS, WAITERS, LAST-OP, MSGS, BYTES, SENDER, RECEIVER, VALUE, QSIZE, NOTIFY, HELD, AGE, IDLE, CTIME, ATIME, DTIME, OTIME, STIME, RTIME, MTIME, RSS, SWAP, ORPHAN, WHY' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
@@ -68,8 +68,8 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour th
 always\t''
 never\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s a -l all -d 'Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory, named semaphores and message queues (one table per kind)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l orphans -d 'Only orphans: nothing attached, creator and last user proven dead (what gc removes)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l no-headers -d 'Leave out the header line'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l orphans -d 'Only orphans: what gc would remove (for shm: nothing attached, creator and last user proven dead)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l no-headers -d 'Leave out the header lines (and the kinds\' titles)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
@@ -155,10 +155,10 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only segments owned by USER (a name or a uid); an ordinary user gets its own by default' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the segment with this key (repeatable)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l type -d 'Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or all. None but shm records its creator, so the others need --older-than' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l kind -d 'Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all (default: shm)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l user -d 'Only objects owned by USER (a name or a uid); an ordinary user\'s gc considers its own by default' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only objects with no activity (attach, detach, operation, send, receive, change) for DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the object with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
@@ -167,7 +167,7 @@ always\t''
 never\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s n -l dry-run -d 'Show what would be removed and why, remove nothing'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s y -l yes -d 'Remove without asking (needed when there is no terminal to ask on)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l include-unknown -d 'Also remove segments whose creator or last user reads as pid 0 (another PID namespace)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l include-unknown -d 'Also remove what cannot be proven in use for want of evidence: a creator or last user that reads as pid 0 (another PID namespace), processes or tasks that cannot be inspected'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l drain -d 'With --archive: allow receiving a queue\'s messages where they cannot be copied (a POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel without MSG_COPY)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'

@@ -89,35 +89,69 @@ pub enum Format {
     Prometheus,
 }
 
+/// Which objects a listing or a clean-up considers (`ls`, `gc`).
+#[derive(Debug, Args)]
+pub struct Filters {
+    /// Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all
+    /// (default: shm)
+    #[arg(long = "kind", alias = "type", value_name = "KINDS", value_parser = crate::objects::Kinds::parse)]
+    pub kinds: Option<crate::objects::Kinds>,
+    /// Only objects owned by USER (a name or a uid); an ordinary user's gc considers its own
+    /// by default
+    #[arg(long, value_name = "USER", value_parser = crate::sys::users::parse_user)]
+    pub user: Option<u32>,
+    /// Only objects with no activity (attach, detach, operation, send, receive, change) for
+    /// DURATION (90s, 10m, 2h, 7d; at most 36525d, 100 years)
+    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
+    pub older_than: Option<units::Age>,
+}
+
+/// How `rm` and `gc` remove: `--archive`, `--drain`, `--wait`.
+#[derive(Debug, Args)]
+pub struct Removing {
+    /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
+    /// queue's messages (copied, not received), a set's values; an object whose archive
+    /// cannot be written is not removed
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+    /// With --archive: allow receiving a queue's messages where they cannot be copied (a
+    /// POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel
+    /// without MSG_COPY)
+    #[arg(long, requires = "archive")]
+    pub drain: bool,
+    /// How long to wait for another shmctl run removing in the same IPC namespace to finish
+    /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+}
+
+fn columns_help() -> String {
+    format!(
+        "Columns of each table, comma-separated header names (case-insensitive); a leading + \
+         adds to the defaults; each kind's table shows those it has. Columns: {}",
+        crate::ipc::columns::names().join(", ")
+    )
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory,
     /// named semaphores and message queues (one table per kind)
     #[arg(long, short, conflicts_with = "kinds")]
     pub all: bool,
-    /// Only these kinds, comma-separated: shm, sem, msg, pshm, psem, pmq (default: shm)
-    #[arg(long = "type", value_name = "TYPES", value_parser = crate::objects::Kinds::parse)]
-    pub kinds: Option<crate::objects::Kinds>,
-    /// Only orphans: nothing attached, creator and last user proven dead (what gc removes)
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Only orphans: what gc would remove (for shm: nothing attached, creator and last user
+    /// proven dead)
     #[arg(long)]
     pub orphans: bool,
-    /// Only segments owned by USER (a name or a uid)
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
-    /// at most 36525d, 100 years)
-    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<units::Age>,
-    /// Sort the shm table by a column (its header name, case-insensitive)
-    #[arg(long, value_name = "COLUMN")]
-    pub sort: Option<String>,
-    /// Columns of the shm table, comma-separated header names; a leading + adds to the defaults.
-    /// Columns: KEY, ID, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH,
-    /// STATUS, CPID, CREATOR, LPID, LAST, AGE, IDLE, CTIME, ATIME, DTIME, RSS, SWAP, ORPHAN,
-    /// WHY
-    #[arg(long, short = 'o', value_name = "LIST")]
-    pub columns: Option<String>,
-    /// Leave out the header line
+    /// Sort each table by a column (its header name, case-insensitive)
+    #[arg(long, value_name = "COLUMN", value_parser = crate::ipc::columns::find)]
+    pub sort: Option<&'static crate::ipc::columns::Column>,
+    #[arg(long, short = 'o', value_name = "LIST", help = columns_help(),
+          value_parser = crate::ipc::columns::Choice::parse)]
+    pub columns: Option<crate::ipc::columns::Choice>,
+    /// Leave out the header lines (and the kinds' titles)
     #[arg(long)]
     pub no_headers: bool,
     /// Output format
@@ -184,20 +218,8 @@ pub struct RmArgs {
     /// Show what would be removed, remove nothing
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
-    /// queue's messages (copied, not received), a set's values; an object whose archive
-    /// cannot be written is not removed
-    #[arg(long, value_name = "DIR")]
-    pub archive: Option<PathBuf>,
-    /// With --archive: allow receiving a queue's messages where they cannot be copied (a
-    /// POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel
-    /// without MSG_COPY)
-    #[arg(long, requires = "archive")]
-    pub drain: bool,
-    /// How long to wait for another shmctl run removing in the same IPC namespace to finish
-    /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
-    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub removing: Removing,
 }
 
 #[derive(Debug, Args)]
@@ -208,37 +230,18 @@ pub struct GcArgs {
     /// Remove without asking (needed when there is no terminal to ask on)
     #[arg(long, short)]
     pub yes: bool,
-    /// Only segments with no activity (attach, detach, change) for DURATION (90s, 10m, 2h, 7d;
-    /// at most 36525d, 100 years)
-    #[arg(long, value_name = "DURATION", value_parser = units::parse_duration)]
-    pub older_than: Option<units::Age>,
-    /// Only segments owned by USER (a name or a uid); an ordinary user gets its own by default
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// Never remove the segment with this key (repeatable)
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Never remove the object with this key (repeatable)
     #[arg(long, value_name = "KEY", value_parser = parse_create_key)]
     pub exclude_key: Vec<u32>,
-    /// Also remove segments whose creator or last user reads as pid 0 (another PID namespace)
+    /// Also remove what cannot be proven in use for want of evidence: a creator or last user
+    /// that reads as pid 0 (another PID namespace), processes or tasks that cannot be
+    /// inspected
     #[arg(long)]
     pub include_unknown: bool,
-    /// Only these kinds, comma-separated: shm (the default), sem, msg, pshm, psem, pmq, or
-    /// all. None but shm records its creator, so the others need --older-than
-    #[arg(long = "type", value_name = "TYPES", value_parser = crate::objects::Kinds::parse)]
-    pub kinds: Option<crate::objects::Kinds>,
-    /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
-    /// queue's messages (copied, not received), a set's values; an object whose archive
-    /// cannot be written is not removed
-    #[arg(long, value_name = "DIR")]
-    pub archive: Option<PathBuf>,
-    /// With --archive: allow receiving a queue's messages where they cannot be copied (a
-    /// POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel
-    /// without MSG_COPY)
-    #[arg(long, requires = "archive")]
-    pub drain: bool,
-    /// How long to wait for another shmctl run removing in the same IPC namespace to finish
-    /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
-    pub wait: std::time::Duration,
+    #[command(flatten)]
+    pub removing: Removing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -412,7 +415,7 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "every IPC kind: segments, semaphore sets, queues, /dev/shm, /dev/mqueue",
             ),
             (
-                "shmctl ls --type sem,pmq --orphans",
+                "shmctl ls --kind sem,pmq --orphans",
                 "semaphore sets and POSIX queues nothing uses any more",
             ),
         ],
@@ -519,7 +522,7 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
                 "one user's, archived first",
             ),
             (
-                "shmctl gc --type all --older-than 1d --dry-run",
+                "shmctl gc --kind all --older-than 1d --dry-run",
                 "every kind's orphans idle for a day",
             ),
         ],

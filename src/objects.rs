@@ -60,7 +60,7 @@ impl Kind {
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
-                format!("unknown type `{text}`: the types are shm, sem, msg, pshm, psem, pmq")
+                format!("unknown kind `{text}`: the kinds are shm, sem, msg, pshm, psem, pmq")
             })
     }
 

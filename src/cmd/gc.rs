@@ -11,7 +11,7 @@ use crate::ipc::{kernel, Kind, Object, Reason, Verdict};
 use crate::render::{self, RemovalView, Report};
 use crate::sys;
 
-use super::{caller_owners, exit_of, ls::parse_user, rm, Context};
+use super::{caller_owners, exit_of, rm, Context};
 
 /// What gc found: the orphans to remove (with their evidence), what it keeps (reported).
 struct Plan {
@@ -20,26 +20,30 @@ struct Plan {
 }
 
 pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
-    let owners = match &args.user {
-        Some(user) => Owners::Uid(parse_user(user)?),
+    let owners = match args.filters.user {
+        Some(uid) => Owners::Uid(uid),
         None => caller_owners(),
     };
     let policy = Policy {
-        older_than: args.older_than,
+        older_than: args.filters.older_than,
         owners,
         exclude_keys: args.exclude_key.clone(),
         include_unknown: args.include_unknown,
         caller: super::caller(),
     };
-    let kinds = args.kinds.clone().map_or_else(|| vec![Kind::Shm], |k| k.0);
+    let kinds = args
+        .filters
+        .kinds
+        .clone()
+        .map_or_else(|| vec![Kind::Shm], |k| k.0);
     let others: Vec<&str> = kinds
         .iter()
         .filter(|&&k| k != Kind::Shm)
         .map(|k| k.as_str())
         .collect();
-    if !others.is_empty() && args.older_than.is_none() {
+    if !others.is_empty() && args.filters.older_than.is_none() {
         return Err(Error::Usage(format!(
-            "gc --type {} needs --older-than: no kind but shm records its creator, so only \
+            "gc --kind {} needs --older-than: no kind but shm records its creator, so only \
              an age can tell a leaked object from one that is waiting to be used",
             others.join(",")
         )));
@@ -54,7 +58,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         ));
     }
     // Everything that can be checked is checked before anything changes.
-    let archive_dir = ArchiveDir::for_run(args.archive.as_deref(), args.dry_run)?;
+    let archive_dir = ArchiveDir::for_run(args.removing.archive.as_deref(), args.dry_run)?;
 
     let now = sys::now_unix();
     let mut survey = Survey::default();
@@ -66,9 +70,9 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
             render::note(ctx.quiet, "nothing removed");
             return Ok(Exit::Success);
         }
-        (rm::begin(ctx, false, args.wait)?, plan)
+        (rm::begin(ctx, false, args.removing.wait)?, plan)
     } else {
-        let session = rm::begin(ctx, args.dry_run, args.wait)?;
+        let session = rm::begin(ctx, args.dry_run, args.removing.wait)?;
         (session, plan(&policy, &kinds, &mut survey, now)?)
     };
     let request = Request {
@@ -84,7 +88,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         plan.orphans,
         request,
         &check,
-        archive_dir.map(|dir| rm::archive(dir, args.drain)),
+        archive_dir.map(|dir| rm::archive(dir, args.removing.drain)),
     );
     let mut exits: Vec<Exit> = batch
         .items

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use crate::cli::{Format, LsArgs};
 use crate::error::{Error, Exit, Result};
-use crate::ipc::columns::{self, Choice, Column};
+use crate::ipc::columns::{self, Column};
 use crate::ipc::policy::Policy;
 use crate::ipc::probe::Survey;
 use crate::ipc::{kernel, Kind, Object, Record};
@@ -11,14 +11,6 @@ use crate::render::{self, entries::List};
 use crate::sys::{self, procfs, shm};
 
 use super::Context;
-
-/// A `--user` value: a uid, or a name to look up.
-pub fn parse_user(user: &str) -> Result<u32> {
-    if let Ok(uid) = user.parse::<u32>() {
-        return Ok(uid);
-    }
-    sys::users::uid_of(user).ok_or_else(|| Error::Usage(format!("no such user `{user}`")))
-}
 
 /// Shared memory's limits and usage, for the metrics (absent when unreadable).
 fn shm_limits() -> Option<Limits> {
@@ -32,19 +24,21 @@ fn shm_limits() -> Option<Limits> {
     }
 }
 
-/// The kinds listed: `--all`, `--type`, or shm.
+/// The kinds listed: `--all`, `--kind`, or shm.
 fn kinds(args: &LsArgs) -> Vec<Kind> {
     if args.all {
         Kind::ALL.to_vec()
     } else {
-        args.kinds.clone().map_or_else(|| vec![Kind::Shm], |k| k.0)
+        args.filters
+            .kinds
+            .clone()
+            .map_or_else(|| vec![Kind::Shm], |k| k.0)
     }
 }
 
-/// `--columns` and `--sort`, each checked against the kinds listed: a column none of them
+/// `--columns` and `--sort` are checked against the kinds listed: a column none of them
 /// has is a usage error, not an empty table.
-fn choices(args: &LsArgs, kinds: &[Kind]) -> Result<(Option<Choice>, Option<&'static Column>)> {
-    let none_has = |c: &Column| !kinds.iter().any(|&k| c.has(k));
+fn check_columns(args: &LsArgs, kinds: &[Kind]) -> Result<()> {
     let listed = || {
         kinds
             .iter()
@@ -52,33 +46,20 @@ fn choices(args: &LsArgs, kinds: &[Kind]) -> Result<(Option<Choice>, Option<&'st
             .collect::<Vec<_>>()
             .join(",")
     };
-    let choice = args
-        .columns
-        .as_deref()
-        .map(Choice::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    if let Some(c) = choice.iter().flat_map(|c| &c.columns).find(|c| none_has(c)) {
-        return Err(Error::Usage(format!(
-            "no kind listed ({}) has a column {}",
-            listed(),
-            c.header
-        )));
+    let chosen = args.columns.iter().flat_map(|c| &c.columns).copied();
+    for (c, what) in chosen
+        .map(|c| (c, ""))
+        .chain(args.sort.map(|c| (c, " to sort by")))
+    {
+        if !kinds.iter().any(|&k| c.has(k)) {
+            return Err(Error::Usage(format!(
+                "no kind listed ({}) has a column {}{what}",
+                listed(),
+                c.header
+            )));
+        }
     }
-    let sort = args
-        .sort
-        .as_deref()
-        .map(columns::find)
-        .transpose()
-        .map_err(Error::Usage)?;
-    if let Some(c) = sort.filter(|c| none_has(c)) {
-        return Err(Error::Usage(format!(
-            "no kind listed ({}) has a column {} to sort by",
-            listed(),
-            c.header
-        )));
-    }
-    Ok((choice, sort))
+    Ok(())
 }
 
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -86,13 +67,14 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     if let Some(path) = &args.output {
         super::output::check_target(path)?;
     }
-    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let user = args.filters.user;
     let json = ctx.json || args.format == Format::Json;
     let kinds = kinds(args);
-    let (choice, sort) = choices(args, &kinds)?;
+    check_columns(args, &kinds)?;
+    let sort = args.sort;
     let tables: Vec<(Kind, Vec<&Column>)> = kinds
         .iter()
-        .map(|&k| (k, columns::for_kind(k, choice.as_ref(), args.orphans)))
+        .map(|&k| (k, columns::for_kind(k, args.columns.as_ref(), args.orphans)))
         .collect();
     let with_memory = tables
         .iter()
@@ -131,7 +113,8 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             .into_iter()
             .filter(|o| user.is_none_or(|uid| o.owner().uid == uid))
             .filter(|o| {
-                args.older_than
+                args.filters
+                    .older_than
                     .is_none_or(|d| d.has_passed(o.last_activity(), now))
             })
             .map(|o| {

@@ -17,8 +17,8 @@ use super::{exit_of, Context};
 
 pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     // Everything that can be checked is checked before anything changes.
-    let archive_dir = ArchiveDir::for_run(args.archive.as_deref(), args.dry_run)?;
-    let mut session = begin(ctx, args.dry_run, args.wait)?;
+    let archive_dir = ArchiveDir::for_run(args.removing.archive.as_deref(), args.dry_run)?;
+    let mut session = begin(ctx, args.dry_run, args.removing.wait)?;
     let (objects, failed, mut exits) = super::resolve_all(ctx, &args.segments);
     // rm judges nothing but permission and use: what it names, it removes if it may.
     let check = Check::Rm {
@@ -38,7 +38,7 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
         planned,
         request,
         &check,
-        archive_dir.map(|dir| archive(dir, args.drain)),
+        archive_dir.map(|dir| archive(dir, args.removing.drain)),
     );
     exits.extend(batch.items.iter().map(|item| match &item.outcome {
         // rm names its targets: leaving one in place is a refusal.

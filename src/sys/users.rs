@@ -95,6 +95,14 @@ fn group_name(gid: u32) -> Option<String> {
 }
 
 /// A user name's uid.
+/// A `--user` value: a uid, or a user name to look up.
+pub fn parse_user(user: &str) -> Result<u32, String> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    uid_of(user).ok_or_else(|| format!("no such user `{user}`"))
+}
+
 pub fn uid_of(name: &str) -> Option<u32> {
     let name = CString::new(name).ok()?;
     with_buffer(|buf| {

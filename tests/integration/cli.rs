@@ -29,9 +29,10 @@ fn usage_errors_exit_2_with_the_accepted_forms() {
     expect(&["rm", "key:0"], 2, "IPC_PRIVATE");
     expect(&["stat", "sem:x"], 2, "accepted forms");
     expect(&["rm", "pshm:a/b"], 2, "one path component");
-    expect(&["ls", "--type", "shm,pipe"], 2, "unknown type");
+    expect(&["ls", "--type", "shm,pipe"], 2, "unknown kind");
+    expect(&["ls", "--kind", "shm,pipe"], 2, "unknown kind");
     // Refused before anything is listed, so safe outside a namespace.
-    expect(&["gc", "--type", "sem", "--yes"], 2, "needs --older-than");
+    expect(&["gc", "--kind", "sem", "--yes"], 2, "needs --older-than");
     expect(&["create", "--size", "4X"], 2, "is not a size");
     expect(&["create", "--size", "4096", "--key", "0"], 2, "--private");
     expect(

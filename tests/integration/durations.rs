@@ -37,7 +37,7 @@ fn durations_past_any_age_are_refused_and_remove_nothing() {
         "5218w",
     ] {
         for command in ["gc", "ls"] {
-            let mut args = vec![command, "--type", "all", "--older-than", too_long];
+            let mut args = vec![command, "--kind", "all", "--older-than", too_long];
             if command == "gc" {
                 args.push("--yes");
             }
@@ -52,7 +52,7 @@ fn durations_past_any_age_are_refused_and_remove_nothing() {
     // The bound itself is a duration: accepted, and nothing fresh is that old.
     let args = [
         "gc",
-        "--type",
+        "--kind",
         "all",
         "--older-than",
         "36525d",
@@ -71,7 +71,7 @@ fn durations_past_any_age_are_refused_and_remove_nothing() {
     // And a duration that fits still lets the orphans go.
     let args = [
         "gc",
-        "--type",
+        "--kind",
         "shm,sem,msg",
         "--older-than",
         "0s",

@@ -38,7 +38,7 @@ fn names_comms_and_command_lines_are_escaped_in_text_and_real_in_json() {
     let evil = format!("pshm:{EVIL}");
 
     // The table: one row per object, names escaped, columns aligned on the escaped text.
-    let out = ns.shmctl(&["ls", "--type", "pshm"]);
+    let out = ns.shmctl(&["ls", "--kind", "pshm"]);
     assert_success(&out, &["ls --type pshm"]);
     let table = clean("ls", &out.stdout);
     let lines: Vec<&str> = table.lines().collect();
@@ -57,7 +57,7 @@ fn names_comms_and_command_lines_are_escaped_in_text_and_real_in_json() {
         vec!["rm", evil.as_str(), "--dry-run"],
         vec![
             "gc",
-            "--type",
+            "--kind",
             "pshm",
             "--older-than",
             "0s",
@@ -94,7 +94,7 @@ fn names_comms_and_command_lines_are_escaped_in_text_and_real_in_json() {
     assert!(err.contains("/nope\\nshmctl"), "{err}");
 
     // JSON has the real text.
-    let doc = ns.json(&["ls", "--type", "pshm", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "pshm", "--json"]);
     let mut names: Vec<&str> = doc["posix_shm"]
         .as_array()
         .expect("posix_shm")

@@ -104,7 +104,7 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
     );
 
     // None of these kinds records its creator: gc demands an age.
-    let out = ns.shmctl(&["gc", "--type", "sem", "--yes"]);
+    let out = ns.shmctl(&["gc", "--kind", "sem", "--yes"]);
     assert_exit(&out, 2, &["gc --type sem without --older-than"]);
     assert!(
         text(&out.stderr).contains("--older-than"),
@@ -115,7 +115,7 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
     // The age filter keeps them while they are young; then they go.
     let young = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem,msg",
         "--older-than",
         "1h",
@@ -133,7 +133,7 @@ fn crashed_users_leave_orphaned_sets_and_queues() {
     assert!(young["removed"].as_array().expect("removed").is_empty());
     let gone = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem,msg",
         "--older-than",
         "0s",
@@ -171,7 +171,7 @@ fn a_waiter_keeps_its_semaphore_set() {
 
     let plan = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem",
         "--older-than",
         "0s",
@@ -212,7 +212,7 @@ fn a_waiter_keeps_its_semaphore_set() {
     }
     let gone = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem",
         "--older-than",
         "0s",
@@ -278,7 +278,7 @@ fn an_open_descriptor_or_a_mapping_keeps_a_posix_object() {
     let queue = ns.spawn_helper(&["mq", "/jobs", "0600", "mqsend", "one", "mqsend", "two!"]);
     ns.run_helper_output(&["pshm", "/loose", "100", "0600", "pshmwrite", "left"]);
 
-    let doc = ns.json(&["ls", "--type", "pshm,psem,pmq", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "pshm,psem,pmq", "--json"]);
     let find = |key: &str, name: &str| -> Value {
         doc[key]
             .as_array()
@@ -310,7 +310,7 @@ fn an_open_descriptor_or_a_mapping_keeps_a_posix_object() {
     // container runtime's, are counted out by --include-unknown).
     let gc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "pshm,psem,pmq",
         "--older-than",
         "0s",
@@ -346,7 +346,7 @@ fn an_open_descriptor_or_a_mapping_keeps_a_posix_object() {
     let dir = text(&dir.stdout).trim().to_string();
     let refused = ns.shmctl(&[
         "gc",
-        "--type",
+        "--kind",
         "pmq",
         "--older-than",
         "0s",
@@ -363,7 +363,7 @@ fn an_open_descriptor_or_a_mapping_keeps_a_posix_object() {
     );
     let gc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "all",
         "--older-than",
         "0s",
@@ -439,7 +439,7 @@ fn archiving_a_queue_copies_its_messages_and_leaves_them_until_removal() {
     let reader = ns.spawn_helper(&["msguse", &msg.to_string(), "msgrecv"]);
     let doc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "msg",
         "--older-than",
         "0s",
@@ -620,13 +620,13 @@ fn ls_all_prints_one_table_per_kind() {
         "{shown}"
     );
     // Without headers: only rows.
-    let out = ns.shmctl(&["ls", "--type", "sem,pshm", "--no-headers"]);
+    let out = ns.shmctl(&["ls", "--kind", "sem,pshm", "--no-headers"]);
     let rows: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     // Columns are chosen and sorted for every kind; one that no listed kind has is refused.
     let out = ns.shmctl(&[
         "ls",
-        "--type",
+        "--kind",
         "sem",
         "--columns",
         "KEY,ID,NSEMS",
@@ -639,7 +639,7 @@ fn ls_all_prints_one_table_per_kind() {
         "{}",
         text(&out.stdout)
     );
-    let out = ns.shmctl(&["ls", "--type", "sem", "--columns", "NATTCH"]);
+    let out = ns.shmctl(&["ls", "--kind", "sem", "--columns", "NATTCH"]);
     assert_exit(&out, 2, &["a column no listed kind has"]);
     assert!(text(&out.stderr).contains("no kind listed (sem) has a column NATTCH"));
     let out = ns.shmctl(&["ls", "--type", "sem,pipe"]);
@@ -668,7 +668,7 @@ fn the_removal_sequence_does_not_make_objects_young() {
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let gc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem,msg,pshm",
         "--older-than",
         "2s",

@@ -88,7 +88,7 @@ fn metrics_cover_the_other_kinds_when_listed() {
     ns.run_helper(&["semcreate", "0x56", "1", "0600", "semop", "0", "1"]); // an orphan
     ns.run_helper(&["msgcreate", "0x67", "0600", "msgsend", "1", "12345"]); // an orphan
     let _held = ns.spawn_helper(&["pshm", "/metrics", "300", "0600"]);
-    let out = ns.shmctl(&["ls", "--type", "sem,msg,pshm", "--format", "prometheus"]);
+    let out = ns.shmctl(&["ls", "--kind", "sem,msg,pshm", "--format", "prometheus"]);
     assert_success(&out, &["ls --type … --format prometheus"]);
     let metrics = text(&out.stdout);
     for line in [

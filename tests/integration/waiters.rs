@@ -23,7 +23,7 @@ fn codes(list: &Value) -> Vec<String> {
 }
 
 fn queue(ns: &Ns, id: i32) -> Value {
-    let doc = ns.json(&["ls", "--type", "msg", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "msg", "--json"]);
     doc["message_queues"]
         .as_array()
         .expect("message_queues")
@@ -34,7 +34,7 @@ fn queue(ns: &Ns, id: i32) -> Value {
 }
 
 fn queue_exists(ns: &Ns, id: i32) -> bool {
-    let doc = ns.json(&["ls", "--type", "msg", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "msg", "--json"]);
     doc["message_queues"]
         .as_array()
         .expect("message_queues")
@@ -45,7 +45,7 @@ fn queue_exists(ns: &Ns, id: i32) -> bool {
 fn gc_msg(ns: &Ns, extra: &[&str]) -> Value {
     let mut args = vec![
         "gc",
-        "--type",
+        "--kind",
         "msg",
         "--older-than",
         "0s",
@@ -145,7 +145,7 @@ fn a_blocked_receiver_keeps_a_queue_never_sent_to() {
         "{}",
         text_of(&out)
     );
-    let table = text(&ns.shmctl(&["ls", "--type", "msg"]).stdout);
+    let table = text(&ns.shmctl(&["ls", "--kind", "msg"]).stdout);
     let row = table
         .lines()
         .find(|l| l.trim_start().starts_with("0x00007b01"))
@@ -268,7 +268,7 @@ fn gc_keeps_a_queue_it_cannot_vouch_for() {
         4321,
         &[
             "gc",
-            "--type",
+            "--kind",
             "msg",
             "--older-than",
             "0s",
@@ -281,7 +281,7 @@ fn gc_keeps_a_queue_it_cannot_vouch_for() {
     assert_eq!(kept_code(&doc, id), "waiters_unknown", "{doc}");
     let text = doc["kept"][0]["reason"]["text"].as_str().expect("text");
     assert!(text.contains("could not be inspected"), "{text}");
-    let listed = ns.shmctl_as(4321, &["ls", "--type", "msg", "--json"]);
+    let listed = ns.shmctl_as(4321, &["ls", "--kind", "msg", "--json"]);
     let listed: Value = serde_json::from_slice(&listed.stdout).expect("json");
     assert_eq!(listed["message_queues"][0]["waiters_complete"], false);
 
@@ -305,7 +305,7 @@ fn gc_keeps_a_queue_it_cannot_vouch_for() {
             4321,
             &[
                 "gc",
-                "--type",
+                "--kind",
                 "msg",
                 "--older-than",
                 "0s",
@@ -358,7 +358,7 @@ fn hidepid_hides_a_blocked_receiver_and_gc_says_so() {
     ]);
     let args = [
         "gc",
-        "--type",
+        "--kind",
         "msg",
         "--older-than",
         "0s",
@@ -451,7 +451,7 @@ fn an_i386_program_blocked_in_msgrcv_keeps_its_queue() {
         let hex = format!("0x{:08x}", i64::from_str_radix(&key[2..], 16).expect("hex"));
         let deadline = Instant::now() + Duration::from_secs(10);
         let q = loop {
-            let doc = ns.json(&["ls", "--type", "msg", "--json"]);
+            let doc = ns.json(&["ls", "--kind", "msg", "--json"]);
             let found = doc["message_queues"]
                 .as_array()
                 .expect("queues")

@@ -149,7 +149,7 @@ fn a_zombie_last_op_pid_and_a_zombie_sender_are_dead() {
         pids(&sets.lines.join("\n"))[0],
         pids(&queues.lines.join("\n"))[0],
     );
-    let doc = ns.json(&["ls", "--type", "sem,msg", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "sem,msg", "--json"]);
     let set = the_only(&doc, "semaphore_sets");
     assert_eq!(set["last_op_pids"][0]["pid"], set_zombie);
     assert_eq!(set["last_op_pids"][0]["state"], "exited", "{set}");
@@ -174,7 +174,7 @@ fn a_zombie_last_op_pid_and_a_zombie_sender_are_dead() {
 
     let doc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "sem,msg",
         "--older-than",
         "0s",
@@ -220,7 +220,7 @@ fn a_sender_and_receiver_whose_leader_exited_are_alive() {
         .unwrap_or_else(|| panic!("{:?}", user.lines));
     assert_ne!(tid, pid);
     assert_eq!(proc_state(&ns, pid), "Z");
-    let doc = ns.json(&["ls", "--type", "msg", "--json"]);
+    let doc = ns.json(&["ls", "--kind", "msg", "--json"]);
     let queue = the_only(&doc, "message_queues");
     assert_eq!(queue["lspid"], pid);
     assert_eq!(queue["lspid_state"], "alive", "{queue}");
@@ -265,7 +265,7 @@ fn what_a_process_whose_leader_exited_maps_or_holds_open_is_seen() {
     }
     let doc = ns.json(&[
         "gc",
-        "--type",
+        "--kind",
         "pshm",
         "--older-than",
         "0s",
@@ -273,7 +273,7 @@ fn what_a_process_whose_leader_exited_maps_or_holds_open_is_seen() {
         "--json",
     ]);
     assert_eq!(doc["removed"], serde_json::json!([]), "{doc}");
-    let out = ns.shmctl(&["ls", "--type", "pshm", "--json"]);
+    let out = ns.shmctl(&["ls", "--kind", "pshm", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for entry in listed["posix_shm"].as_array().expect("list") {
         assert_eq!(entry["kept"]["code"], "held", "{entry}");
