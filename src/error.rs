@@ -1,26 +1,33 @@
 //! The error type of every command, and the exit codes of DESIGN.md.
 use crate::sys::SysError;
 
-/// The documented exit codes.
+/// The documented exit codes, and the two ways a command ends otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
+    Success,
     /// An operation failed or was refused; in a batch, failures of mixed kinds.
-    Failure = 1,
-    Usage = 2,
-    NotFound = 3,
-    PermissionDenied = 4,
+    Failure,
+    Usage,
+    NotFound,
+    PermissionDenied,
+    /// `attach --exec`: the command's own status.
+    Status(u8),
+    /// A signal stopped the run after its report was written: the process dies of it, so
+    /// that the caller (a shell, systemd) sees it.
+    Signal(i32),
 }
 
 impl Exit {
     /// The exit code of a batch from each item's: 0 if all succeeded, else the common
-    /// failure code, or 1 when the failures were of different kinds.
+    /// failure code, or 1 when the failures were of different kinds; a signal wins.
     pub fn merge(codes: impl IntoIterator<Item = Exit>) -> Exit {
         let mut merged = Exit::Success;
         for code in codes.into_iter().filter(|&c| c != Exit::Success) {
-            merged = match merged {
-                Exit::Success => code,
-                same if same == code => same,
+            merged = match (merged, code) {
+                (Exit::Signal(_), _) => merged,
+                (_, Exit::Signal(_)) => code,
+                (Exit::Success, _) => code,
+                (same, code) if same == code => same,
                 _ => Exit::Failure,
             };
         }
@@ -28,7 +35,15 @@ impl Exit {
     }
 
     pub fn code(self) -> u8 {
-        self as u8
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::NotFound => 3,
+            Exit::PermissionDenied => 4,
+            Exit::Status(code) => code,
+            Exit::Signal(signal) => 128u8.saturating_add(u8::try_from(signal).unwrap_or(0)),
+        }
     }
 }
 

@@ -60,8 +60,7 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
         );
         let status = run_command(&args.command)?;
         drop(attachment);
-        out.flush()?;
-        std::process::exit(status);
+        return Ok(Exit::Status(status));
     }
     if !writes.is_empty() && !args.hold {
         return Ok(Exit::Success); // set and go
@@ -142,7 +141,7 @@ fn apply(attachment: &mut Attachment, write: &encode::Write) -> Result<(), sys::
 
 /// Runs CMD to its end, passing SIGINT/SIGTERM on to it; its exit status (128 + signal
 /// when a signal ended it).
-fn run_command(command: &[String]) -> Result<i32> {
+fn run_command(command: &[String]) -> Result<u8> {
     use std::os::unix::process::ExitStatusExt;
     let interrupts = Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
     let mut child = std::process::Command::new(&command[0])
@@ -160,9 +159,10 @@ fn run_command(command: &[String]) -> Result<i32> {
             .try_wait()
             .map_err(|e| Error::io("waiting for the command", e))?
         {
-            return Ok(status
+            let code = status
                 .code()
-                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)));
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+            return Ok(u8::try_from(code & 0xff).unwrap_or(1));
         }
         if let Some(signal) = interrupts.pending() {
             if forwarded != Some(signal) {

@@ -121,8 +121,8 @@ pub fn remove(
     )
 }
 
-/// Ends the session, reports what the batch did (JSON, or lines and, for gc, a summary),
-/// and ends the process as a signal that stopped the batch would have.
+/// Ends the session and reports what the batch did (JSON, or lines and, for gc, a
+/// summary); a signal that stopped the batch is the run's exit (the process dies of it).
 #[allow(clippy::too_many_arguments)]
 pub fn report(
     ctx: Context,
@@ -165,12 +165,11 @@ pub fn report(
         render::objects::removal(out, &report, view)?;
     }
     if let Some((signal, left)) = batch.interrupted {
-        out.flush()?;
         render::note(
             ctx.quiet,
             &format!("interrupted by signal {signal}: {left} object(s) not reached"),
         );
-        sys::lock::die_of(signal);
+        exits.push(Exit::Signal(signal));
     }
     Ok(())
 }

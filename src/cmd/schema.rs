@@ -3,20 +3,9 @@ use std::io::Write;
 use crate::cli::{SchemaArgs, TargetArg};
 use crate::error::{Error, Exit, Result};
 use crate::render;
-use crate::schema::{self, lint, Target};
+use crate::schema::{self, lint, SizeCheck, Target, TypeView};
 
 use super::{Context, Header};
-
-/// One laid-out type, ready to show.
-pub struct TypeView {
-    pub id: usize,
-    pub name: String,
-    pub keyword: &'static str,
-    pub size: u64,
-    pub align: u64,
-    pub fields: Vec<schema::Field>,
-    pub holes: Vec<(u64, u64)>,
-}
 
 pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit> {
     let header = Header::read(&args.file)?;
@@ -68,10 +57,12 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
             )));
         };
         let segment = super::segment(selector)?;
-        let check = Check {
+        let check = SizeCheck {
             type_name: &view.name,
             type_size: view.size,
-            segment: &segment,
+            segment_id: segment.id,
+            segment_key: segment.key,
+            segment_size: segment.size,
         };
         if ctx.json {
             render::json::schema_check(out, &check)?;
@@ -110,11 +101,4 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
         render::table::schema(out, program, &views)?;
     }
     Ok(Exit::Success)
-}
-
-/// `--check SEG`: the type's size against the segment's.
-pub struct Check<'a> {
-    pub type_name: &'a str,
-    pub type_size: u64,
-    pub segment: &'a crate::model::Segment,
 }

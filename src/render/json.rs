@@ -276,7 +276,7 @@ struct TypeJson<'a> {
 pub fn schema(
     out: &mut dyn Write,
     program: &crate::schema::Program,
-    views: &[crate::cmd::schema::TypeView],
+    views: &[crate::schema::TypeView],
 ) -> Result<()> {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -318,7 +318,7 @@ pub fn schema(
     )
 }
 
-pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> Result<()> {
+pub fn schema_check(out: &mut dyn Write, check: &crate::schema::SizeCheck) -> Result<()> {
     #[derive(Serialize)]
     struct Doc<'a> {
         schema_version: u32,
@@ -332,7 +332,7 @@ pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> R
         /// "segment", "type", or null when they match.
         larger: Option<&'static str>,
     }
-    let larger = match check.type_size.cmp(&check.segment.size) {
+    let larger = match check.type_size.cmp(&check.segment_size) {
         std::cmp::Ordering::Equal => None,
         std::cmp::Ordering::Less => Some("segment"),
         std::cmp::Ordering::Greater => Some("type"),
@@ -341,9 +341,9 @@ pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> R
         schema_version: SCHEMA_VERSION,
         type_name: check.type_name,
         type_size: check.type_size,
-        id: check.segment.id,
-        key_hex: model::key_hex(check.segment.key),
-        segment_size: check.segment.size,
+        id: check.segment_id,
+        key_hex: model::key_hex(check.segment_key),
+        segment_size: check.segment_size,
         matches: larger.is_none(),
         larger,
     };

@@ -164,7 +164,7 @@ fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<
 pub fn schema(
     out: &mut dyn Write,
     program: &crate::schema::Program,
-    views: &[crate::cmd::schema::TypeView],
+    views: &[crate::schema::TypeView],
 ) -> Result<()> {
     for (i, view) in views.iter().enumerate() {
         if i > 0 {
@@ -263,9 +263,8 @@ pub fn schema(
     Ok(())
 }
 
-pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> Result<()> {
-    let s = check.segment;
-    let (t, n) = (check.type_size, s.size);
+pub fn schema_check(out: &mut dyn Write, check: &crate::schema::SizeCheck) -> Result<()> {
+    let (t, n) = (check.type_size, check.segment_size);
     let verdict = match t.cmp(&n) {
         std::cmp::Ordering::Equal => "they match".to_string(),
         std::cmp::Ordering::Less => format!("the segment is larger by {} byte(s)", n - t),
@@ -278,8 +277,8 @@ pub fn schema_check(out: &mut dyn Write, check: &crate::cmd::schema::Check) -> R
         out,
         "{} is {t} bytes; shm {} (key {}) is {n} bytes: {verdict}",
         check.type_name,
-        s.id,
-        model::key_hex(s.key)
+        check.segment_id,
+        model::key_hex(check.segment_key)
     )?;
     Ok(())
 }

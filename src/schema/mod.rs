@@ -13,6 +13,26 @@ pub mod types;
 pub use layout::{Field, Layouts};
 pub use types::{Program, Ty};
 
+/// One laid-out type, ready to show.
+pub struct TypeView {
+    pub id: usize,
+    pub name: String,
+    pub keyword: &'static str,
+    pub size: u64,
+    pub align: u64,
+    pub fields: Vec<Field>,
+    pub holes: Vec<(u64, u64)>,
+}
+
+/// `schema --check SEG`: a type's size against a segment's.
+pub struct SizeCheck<'a> {
+    pub type_name: &'a str,
+    pub type_size: u64,
+    pub segment_id: i32,
+    pub segment_key: u32,
+    pub segment_size: u64,
+}
+
 /// The ABI to lay out for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Target {

@@ -361,12 +361,6 @@ impl Drop for Interrupts {
     }
 }
 
-/// Ends the process as the signal would have, once the report of what was done is out.
-pub fn die_of(signal: i32) -> ! {
-    signal_hook::low_level::emulate_default_handler(signal).ok();
-    std::process::exit(128 + signal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
