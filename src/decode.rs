@@ -120,12 +120,17 @@ impl Decoder<'_> {
                 Value::Enum { name, value }
             }
             Ty::Sync(Sync::Semaphore) => {
-                let data = le(&bytes[..8]) as u64;
+                let sem = crate::objects::SemValue::from_sem_t(bytes).unwrap_or(
+                    crate::objects::SemValue {
+                        value: 0,
+                        waiters: 0,
+                    },
+                );
                 let private = le(&bytes[8..12]) as u32;
                 // glibc: 128 (FUTEX_PRIVATE_FLAG's value) marks a process-shared one.
                 Value::Semaphore {
-                    value: data as u32,
-                    waiters: (data >> 32) as u32,
+                    value: sem.value,
+                    waiters: sem.waiters,
                     shared: private == 128,
                 }
             }

@@ -227,6 +227,19 @@ pub struct SemValue {
     pub waiters: u32,
 }
 
+impl SemValue {
+    /// glibc's `sem_t` on 64-bit-atomic targets (the one decoder: for a named semaphore's
+    /// file and for a `sem_t` field in a segment): the first u64, little-endian, holds the
+    /// value in its low 32 bits and the waiters in its high 32 bits.
+    pub fn from_sem_t(bytes: &[u8]) -> Option<SemValue> {
+        let data = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+        Some(SemValue {
+            value: data as u32,
+            waiters: (data >> 32) as u32,
+        })
+    }
+}
+
 /// A POSIX object: a file under /dev/shm or /dev/mqueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PosixObject {

@@ -90,14 +90,13 @@ pub fn parse(text: &str) -> Result<Selector, String> {
             };
         }
         if let Ok(kind @ (Kind::Pshm | Kind::Psem | Kind::Pmq)) = Kind::parse(prefix) {
-            let name = posix_name(rest).map_err(|e| malformed(&e))?;
-            if kind == Kind::Pshm && name.starts_with("/sem.") {
-                return Err(malformed(&format!(
-                    "/dev/shm{name} is a named semaphore: select it as psem:{}",
-                    &name["/sem.".len()..]
-                )));
-            }
-            return Ok(Selector::Posix { kind, name });
+            // One rule for names, the one the files are looked up with.
+            let bare = crate::sys::posix::normalise_name(kind, rest)
+                .map_err(|e| malformed(&e.to_string()))?;
+            return Ok(Selector::Posix {
+                kind,
+                name: format!("/{bare}"),
+            });
         }
     }
     let key = if let Some(rest) = text.strip_prefix("key:") {
@@ -123,26 +122,6 @@ pub fn parse(text: &str) -> Result<Selector, String> {
 
 /// A POSIX object's name as shm_open/sem_open/mq_open take it: `/NAME` or `NAME`, one
 /// path component. Returned with its leading slash.
-fn posix_name(text: &str) -> Result<String, String> {
-    let bare = text.strip_prefix('/').unwrap_or(text);
-    if bare.is_empty() {
-        return Err("the name is empty".to_string());
-    }
-    if bare.contains('/') {
-        return Err("a name is one path component: no `/` after the first".to_string());
-    }
-    if bare == "." || bare == ".." {
-        return Err("`.` and `..` are not names".to_string());
-    }
-    if bare.len() > 255 {
-        return Err("the name is longer than 255 bytes".to_string());
-    }
-    if bare.contains('\0') {
-        return Err("the name contains a NUL byte".to_string());
-    }
-    Ok(format!("/{bare}"))
-}
-
 /// A key: decimal (also negative, as /proc/sysvipc prints it) or 0x hex.
 fn parse_key(text: &str) -> Option<u32> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -243,7 +222,7 @@ mod tests {
         }
         assert!(parse("pshm:sem.lock")
             .expect_err("psem")
-            .contains("psem:lock"));
+            .contains("psem:/lock"));
     }
 
     #[test]

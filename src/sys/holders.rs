@@ -92,19 +92,8 @@ fn scan_proc(proc: &Path, devices: &[u64], skip: i32) -> io::Result<HolderScan> 
     if devices.is_empty() {
         return Ok(result);
     }
-    for entry in std::fs::read_dir(proc)? {
-        let Ok(entry) = entry else { continue };
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == skip {
-            continue;
-        }
-        let dir = super::process::live_task_dir(&entry.path(), pid);
+    for (pid, dir) in super::procfs::processes(proc, skip)? {
+        let dir = super::process::live_task_dir(&dir, pid);
         let mut found: Vec<((u64, u64), Hold)> = Vec::new();
         let mut denied = false;
         match scan_maps(&dir, devices, &mut found) {

@@ -53,14 +53,9 @@ pub fn scan() -> io::Result<AttachScan> {
         by_id: HashMap::new(),
         complete: true,
     };
-    for entry in std::fs::read_dir("/proc")? {
-        let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
+    for (pid, dir) in super::procfs::processes(std::path::Path::new("/proc"), 0)? {
         // A leader that called pthread_exit has neither ns links nor maps: a live thread has.
-        let dir = super::process::live_task_dir(&entry.path(), pid);
+        let dir = super::process::live_task_dir(&dir, pid);
         let ns = exited_is_none(
             std::fs::metadata(dir.join("ns/ipc")).map(|m| std::os::unix::fs::MetadataExt::ino(&m)),
         );

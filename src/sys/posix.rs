@@ -193,7 +193,7 @@ pub fn normalise_name(kind: Kind, name: &str) -> io::Result<&str> {
         return invalid("it is empty");
     }
     if bare.contains('/') {
-        return invalid("only a leading `/` is allowed");
+        return invalid("a name is one path component: no `/` after the first");
     }
     if bare == "." || bare == ".." {
         return invalid("`.` and `..` name directories");
@@ -229,7 +229,9 @@ fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObje
         _ => None,
     };
     let semaphore = match kind {
-        Kind::Psem => read_bytes(&path, 32).ok().and_then(|b| parse_sem_value(&b)),
+        Kind::Psem => read_bytes(&path, 32)
+            .ok()
+            .and_then(|b| SemValue::from_sem_t(&b)),
         _ => None,
     };
     PosixObject {
@@ -274,16 +276,6 @@ pub fn parse_queue_state(text: &str) -> Option<QueueState> {
         notify,
         signo,
         notify_pid,
-    })
-}
-
-/// glibc's `sem_t` on 64-bit-atomic targets: the first u64 (little-endian) holds the value
-/// in its low 32 bits and the waiters in its high 32 bits.
-pub fn parse_sem_value(bytes: &[u8]) -> Option<SemValue> {
-    let data = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
-    Some(SemValue {
-        value: data as u32,
-        waiters: (data >> 32) as u32,
     })
 }
 
@@ -514,18 +506,18 @@ mod tests {
         let mut bytes = [0u8; 32];
         bytes[..8].copy_from_slice(&((2u64 << 32) | 7).to_le_bytes());
         assert_eq!(
-            parse_sem_value(&bytes),
+            SemValue::from_sem_t(&bytes),
             Some(SemValue {
                 value: 7,
                 waiters: 2
             })
         );
         assert_eq!(
-            parse_sem_value(&bytes[..8]).map(|s| s.value),
+            SemValue::from_sem_t(&bytes[..8]).map(|s| s.value),
             Some(7),
             "8 bytes are enough"
         );
-        assert_eq!(parse_sem_value(&bytes[..7]), None);
+        assert_eq!(SemValue::from_sem_t(&bytes[..7]), None);
     }
 
     #[test]

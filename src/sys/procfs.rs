@@ -73,6 +73,19 @@ pub fn read_memory() -> io::Result<HashMap<i32, SegmentMemory>> {
 }
 
 /// `kernel.shm_rmid_forced` of the namespace we are in (per IPC namespace).
+/// Every process under `proc` (`/proc`, or a test's fake tree) but `skip` (our own): its pid
+/// and its directory. The one walk of /proc every scan (attachers, holders, blocked tasks)
+/// makes.
+pub fn processes(
+    proc: &std::path::Path,
+    skip: i32,
+) -> io::Result<impl Iterator<Item = (i32, std::path::PathBuf)>> {
+    Ok(std::fs::read_dir(proc)?.flatten().filter_map(move |entry| {
+        let pid = entry.file_name().to_str()?.parse::<i32>().ok()?;
+        (pid != skip).then(|| (pid, entry.path()))
+    }))
+}
+
 pub fn shm_rmid_forced() -> io::Result<u32> {
     let text = std::fs::read_to_string("/proc/sys/kernel/shm_rmid_forced")?;
     text.trim()

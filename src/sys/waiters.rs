@@ -302,26 +302,12 @@ fn proc_hides_processes(mountinfo: &str) -> bool {
 /// CAP_SYS_PTRACE in our effective set: hidepid hides nothing from us then.
 fn may_ptrace_all() -> bool {
     const CAP_SYS_PTRACE: u32 = 19;
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
-            u64::from_str_radix(hex.trim(), 16).ok()
-        })
-        .is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0)
+    super::process::effective_capabilities().is_some_and(|caps| caps & (1 << CAP_SYS_PTRACE) != 0)
 }
 
 fn scan_proc(proc: &Path, our_ns: u64, skip: i32) -> io::Result<WaiterScan> {
     let mut result = WaiterScan::default();
-    for entry in std::fs::read_dir(proc)? {
-        let Ok(entry) = entry else { continue };
-        let Some(pid) = number(&entry.file_name()) else {
-            continue;
-        };
-        if pid == skip {
-            continue;
-        }
-        let dir = entry.path();
+    for (pid, dir) in super::procfs::processes(proc, skip)? {
         let tasks = match std::fs::read_dir(dir.join("task")) {
             Ok(tasks) => tasks,
             Err(e) => {
