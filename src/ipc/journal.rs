@@ -335,19 +335,9 @@ mod tests {
     fn segment(id: i32) -> Segment {
         Segment {
             id,
-            key: 0x1234,
-            uid: 0,
-            gid: 0,
-            cuid: 0,
-            cgid: 0,
             mode: 0o640,
-            size: 4096,
-            nattch: 0,
             cpid: 77,
-            lpid: 0,
-            atime: 0,
-            dtime: 0,
-            ctime: 1,
+            ..super::super::fixtures::segment()
         }
     }
 

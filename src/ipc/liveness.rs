@@ -71,20 +71,12 @@ mod tests {
 
     fn seg(cpid: i32, lpid: i32, ctime: i64, atime: i64, dtime: i64) -> Segment {
         Segment {
-            id: 0,
-            key: 1,
-            uid: 0,
-            gid: 0,
-            cuid: 0,
-            cgid: 0,
-            mode: 0o600,
-            size: 4096,
-            nattch: 0,
             cpid,
             lpid,
+            ctime,
             atime,
             dtime,
-            ctime,
+            ..super::super::fixtures::segment()
         }
     }
 

@@ -11,6 +11,8 @@ use std::rc::Rc;
 pub mod archive;
 pub mod batch;
 pub mod columns;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod journal;
 pub mod kernel;
 pub mod liveness;

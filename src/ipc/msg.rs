@@ -146,7 +146,8 @@ pub(crate) fn changes(before: &MsgQueue, after: &MsgQueue) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::policy::tests::{codes, judge_with, T};
+    use super::super::fixtures::{queue, T};
+    use super::super::policy::tests::{codes, judge_with};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
@@ -158,26 +159,6 @@ mod tests {
         Policy {
             older_than: crate::units::Age::from_secs(3600),
             ..Policy::default()
-        }
-    }
-
-    fn queue(lspid: i32, stime: i64, lrpid: i32, rtime: i64) -> MsgQueue {
-        MsgQueue {
-            id: 4,
-            key: 0x61,
-            uid: 1000,
-            gid: 1000,
-            cuid: 1000,
-            cgid: 1000,
-            mode: 0o600,
-            bytes: 0,
-            messages: 0,
-            max_bytes: 16384,
-            lspid,
-            lrpid,
-            stime,
-            rtime,
-            ctime: T,
         }
     }
 

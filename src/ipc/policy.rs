@@ -237,10 +237,8 @@ pub(crate) fn reuse_text(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    pub use super::super::fixtures::T;
     use super::*;
-    use crate::model::Segment;
-
-    pub const T: i64 = 1_800_000_000;
     pub const GONE: Presence = Presence::Absent;
 
     /// Evidence of pids from `presence`, no waiters, `holders` holding.
@@ -271,22 +269,7 @@ pub(crate) mod tests {
     }
 
     fn seg() -> Object {
-        Object::Shm(Segment {
-            id: 5,
-            key: 0x5a00c062,
-            uid: 1000,
-            gid: 1000,
-            cuid: 1000,
-            cgid: 1000,
-            mode: 0o600,
-            size: 4096,
-            nattch: 0,
-            cpid: 4242,
-            lpid: 0,
-            atime: 0,
-            dtime: 0,
-            ctime: T,
-        })
+        Object::Shm(super::super::fixtures::segment())
     }
 
     fn verdict(policy: &Policy, object: &Object) -> Verdict {

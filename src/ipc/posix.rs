@@ -61,14 +61,13 @@ pub(crate) fn changes(a: &PosixObject, b: &PosixObject) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    use super::super::policy::tests::{codes, judge_with, T};
+    use super::super::fixtures::{posix, T};
+    use super::super::policy::tests::{codes, judge_with};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::model::Presence;
-    use crate::objects::{Holder, Kind};
+    use crate::objects::Holder;
 
     const NOW: i64 = T + 7200;
 
@@ -76,25 +75,6 @@ mod tests {
         Policy {
             older_than: crate::units::Age::from_secs(3600),
             ..Policy::default()
-        }
-    }
-
-    fn posix(ctime: i64) -> PosixObject {
-        PosixObject {
-            kind: Kind::Pshm,
-            name: "/x".into(),
-            path: PathBuf::from("/dev/shm/x"),
-            dev: 1,
-            ino: 2,
-            uid: 1000,
-            gid: 1000,
-            mode: 0o600,
-            size: 10,
-            atime: ctime,
-            mtime: ctime,
-            ctime,
-            queue: None,
-            semaphore: None,
         }
     }
 

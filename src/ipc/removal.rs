@@ -318,38 +318,17 @@ mod tests {
         Segment {
             id: 7,
             key: 0x1234,
-            uid: 1000,
-            gid: 1000,
-            cuid: 1000,
-            cgid: 1000,
             mode: 0o640,
-            size: 4096,
-            nattch: 0,
             cpid: 100,
-            lpid: 0,
-            atime: 0,
-            dtime: 0,
             ctime: 1_000,
+            ..super::super::fixtures::segment()
         }
     }
 
     fn queue() -> Object {
         Object::Msg(MsgQueue {
-            id: 2,
-            key: 7,
-            uid: 0,
-            gid: 0,
-            cuid: 0,
-            cgid: 0,
             mode: 0o640,
-            bytes: 0,
-            messages: 0,
-            max_bytes: 16384,
-            lspid: 0,
-            lrpid: 0,
-            stime: 0,
-            rtime: 0,
-            ctime: 100,
+            ..super::super::fixtures::queue(0, 0, 0, 0)
         })
     }
 

@@ -118,12 +118,13 @@ pub(crate) fn changes(before: &SemSet, after: &SemSet) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::policy::tests::{codes, judge_with, T};
+    use super::super::fixtures::{sem, set, T};
+    use super::super::policy::tests::{codes, judge_with};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::model::Presence;
-    use crate::objects::{IpcCall, Semaphore};
+    use crate::objects::IpcCall;
 
     const NOW: i64 = T + 7200;
 
@@ -131,31 +132,6 @@ mod tests {
         Policy {
             older_than: crate::units::Age::from_secs(3600),
             ..Policy::default()
-        }
-    }
-
-    fn sem(value: u32, pid: i32, ncnt: u32, zcnt: u32) -> Semaphore {
-        Semaphore {
-            value,
-            pid,
-            ncnt,
-            zcnt,
-        }
-    }
-
-    fn set(otime: i64, sems: Vec<Semaphore>) -> SemSet {
-        SemSet {
-            id: 3,
-            key: 0x51,
-            uid: 1000,
-            gid: 1000,
-            cuid: 1000,
-            cgid: 1000,
-            mode: 0o600,
-            nsems: sems.len() as u64,
-            otime,
-            ctime: T,
-            sems: Some(sems),
         }
     }
 

@@ -165,29 +165,15 @@ pub(crate) fn changes(before: &Segment, after: &Segment) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::policy::tests::{codes, judge_with, GONE, T};
+    use super::super::fixtures::{self, T};
+    use super::super::policy::tests::{codes, judge_with, GONE};
     use super::super::policy::{HolderFacts, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::units::Age;
 
     fn seg() -> Segment {
-        Segment {
-            id: 5,
-            key: 0x5a00c062,
-            uid: 1000,
-            gid: 1000,
-            cuid: 1000,
-            cgid: 1000,
-            mode: 0o600,
-            size: 4096,
-            nattch: 0,
-            cpid: 4242,
-            lpid: 0,
-            atime: 0,
-            dtime: 0,
-            ctime: T,
-        }
+        fixtures::segment()
     }
 
     fn started(t: f64) -> Presence {
