@@ -80,6 +80,12 @@ impl Error {
         }
     }
 
+    /// A failed write of the command's result (standard output, or the buffer `--output`
+    /// fills). Every other file operation names its own file.
+    pub fn output(source: std::io::Error) -> Error {
+        Error::io("writing output", source)
+    }
+
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
             what: what.into(),
@@ -103,15 +109,6 @@ impl Error {
 
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { err, .. } if err.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(source: std::io::Error) -> Self {
-        Error::Io {
-            what: "writing output".into(),
-            err: source,
-        }
     }
 }
 

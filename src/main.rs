@@ -3,14 +3,14 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 use shmctl::cli::{self, Cli};
-use shmctl::error::Exit;
+use shmctl::error::{Error, Exit};
 
 /// The only place the process ends: every command returns how it should.
 fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let result = shmctl::cmd::run(&cli, &mut out).and_then(|exit| {
-        out.flush()?;
+        out.flush().map_err(Error::output)?;
         Ok(exit)
     });
     match result {

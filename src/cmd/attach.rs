@@ -42,7 +42,8 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
             writes.len(),
             segment.id,
             key_hex(segment.key)
-        )?;
+        )
+        .map_err(Error::output)?;
     }
     let nattch = shm::stat(segment.id).map_or(0, |s| s.nattch);
     let mode = if access == Access::ReadWrite {
@@ -72,14 +73,14 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
             segment.id
         ),
     );
-    out.flush()?;
+    out.flush().map_err(Error::output)?;
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).map_err(|e| Error::io("waiting for signals", e))?;
     let signal = signals.forever().next();
     drop(attachment);
     if !ctx.quiet {
         let how = signal.map_or("signal".to_string(), |s| format!("signal {s}"));
-        writeln!(out, "detached from shm {} ({how})", segment.id)?;
+        writeln!(out, "detached from shm {} ({how})", segment.id).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

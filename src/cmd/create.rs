@@ -99,9 +99,9 @@ fn copy(id: i32, size: u64, source: &mut Source) -> Result<()> {
 
 fn show(ctx: Context, created: &Created, out: &mut dyn Write) -> Result<Exit> {
     if ctx.json {
-        render::json::created(out, created)?;
+        render::json::created(out, created).map_err(Error::output)?;
     } else {
-        render::table::created(out, created)?;
+        render::table::created(out, created).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

@@ -77,15 +77,19 @@ fn bytes(
             break;
         }
         match format {
-            DumpFormat::Raw => out.write_all(&buf[..n])?,
+            DumpFormat::Raw => out.write_all(&buf[..n]).map_err(Error::output)?,
             DumpFormat::Json => collected.extend_from_slice(&buf[..n]),
-            DumpFormat::Hex | DumpFormat::Table => dumper.chunk(out, offset, &buf[..n])?,
+            DumpFormat::Hex | DumpFormat::Table => dumper
+                .chunk(out, offset, &buf[..n])
+                .map_err(Error::output)?,
         }
         offset += n as u64;
     }
     match format {
-        DumpFormat::Json => render::json::dump_bytes(out, args.offset, &collected)?,
-        DumpFormat::Hex | DumpFormat::Table => dumper.end(out, offset)?,
+        DumpFormat::Json => {
+            render::json::dump_bytes(out, args.offset, &collected).map_err(Error::output)?
+        }
+        DumpFormat::Hex | DumpFormat::Table => dumper.end(out, offset).map_err(Error::output)?,
         DumpFormat::Raw => {}
     }
     Ok(Exit::Success)
@@ -128,7 +132,8 @@ fn decoded(
         reader.size(),
         args.count,
         format == DumpFormat::Json,
-    )?;
+    )
+    .map_err(Error::output)?;
     for index in 0..args.count {
         let at = args.offset + index * size;
         if at >= reader.size() {
@@ -149,7 +154,7 @@ fn decoded(
             }
         }
         if format == DumpFormat::Json {
-            json.value(out, &value)?;
+            json.value(out, &value).map_err(Error::output)?;
         } else {
             render::table::decoded(
                 out,
@@ -161,10 +166,11 @@ fn decoded(
                 index,
                 args.count > 1,
                 args.hex,
-            )?;
+            )
+            .map_err(Error::output)?;
         }
     }
-    json.finish(out)?;
+    json.finish(out).map_err(Error::output)?;
     if failures.is_empty() {
         Ok(Exit::Success)
     } else {
@@ -245,7 +251,9 @@ fn observe(
     bytes.truncate(n);
     let Some(d) = decoding else {
         let mut text = Vec::new();
-        HexDumper::new(false, false).chunk(&mut text, args.offset, &bytes)?;
+        HexDumper::new(false, false)
+            .chunk(&mut text, args.offset, &bytes)
+            .map_err(Error::output)?;
         let text = String::from_utf8_lossy(&text).into_owned();
         return Ok(text
             .lines()
@@ -312,17 +320,17 @@ fn follow(
     let mut previous = observe(args, reader, decoding.as_ref())?;
     for (label, text) in &previous {
         match decoding {
-            Some(_) => writeln!(out, "{label}: {text}")?,
-            None => writeln!(out, "{text}")?,
+            Some(_) => writeln!(out, "{label}: {text}").map_err(Error::output)?,
+            None => writeln!(out, "{text}").map_err(Error::output)?,
         }
     }
-    out.flush()?;
+    out.flush().map_err(Error::output)?;
     let slice = interval.min(std::time::Duration::from_millis(50));
     loop {
         let started = std::time::Instant::now();
         while started.elapsed() < interval {
             if interrupts.pending().is_some() {
-                out.flush()?;
+                out.flush().map_err(Error::output)?;
                 return Ok(Exit::Success);
             }
             std::thread::sleep(slice);
@@ -344,11 +352,12 @@ fn follow(
                 "--- {}: {} change(s)",
                 crate::units::rfc3339_utc(crate::sys::now_unix()),
                 changes.len()
-            )?;
+            )
+            .map_err(Error::output)?;
             for change in &changes {
-                writeln!(out, "{change}")?;
+                writeln!(out, "{change}").map_err(Error::output)?;
             }
-            out.flush()?;
+            out.flush().map_err(Error::output)?;
         }
         previous = current;
     }

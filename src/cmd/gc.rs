@@ -159,8 +159,8 @@ fn confirmed(plan: &Plan, out: &mut dyn Write) -> Result<bool> {
         list_kept: false,
         summary: true,
     };
-    render::objects::removal(out, &report, view)?;
-    out.flush()?;
+    render::objects::removal(out, &report, view).map_err(Error::output)?;
+    out.flush().map_err(Error::output)?;
     let segments = items.iter().all(|i| i.object.kind() == Kind::Shm);
     let what = if segments { "segment(s)" } else { "object(s)" };
     eprint!("Remove {} {what}? [y/N] ", items.len());

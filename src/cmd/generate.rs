@@ -21,7 +21,7 @@ pub fn run(ctx: Context, args: &GenerateArgs, out: &mut dyn Write) -> Result<Exi
     };
     if !ctx.quiet {
         for path in written {
-            writeln!(out, "{}", path.display())?;
+            writeln!(out, "{}", path.display()).map_err(Error::output)?;
         }
     }
     Ok(Exit::Success)

@@ -104,6 +104,22 @@ mod tests {
         assert!(read_header(&binary).is_err());
     }
 
+    /// A failed read names the file it read; only a failed write of the result says
+    /// "writing output" (there is no blanket conversion from io::Error any more).
+    #[test]
+    fn a_read_error_names_its_file_not_the_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = read_header(dir.path()).expect_err("a directory is not a header");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("reading {}", dir.path().display())),
+            "{text}"
+        );
+        assert!(!text.contains("writing output"), "{text}");
+        let broken = std::io::Error::from_raw_os_error(libc::EPIPE);
+        assert!(Error::output(broken).is_broken_pipe());
+    }
+
     #[test]
     fn sources_know_their_length_only_when_regular() {
         let dir = tempfile::tempdir().expect("tempdir");

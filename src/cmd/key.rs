@@ -15,9 +15,9 @@ pub fn run(ctx: Context, args: &KeyArgs, out: &mut dyn Write) -> Result<Exit> {
         _ => Error::io(format!("ftok: {}", args.path.display()), e),
     })?;
     if ctx.json {
-        render::json::key(out, &key)?;
+        render::json::key(out, &key).map_err(Error::output)?;
     } else {
-        render::table::key(out, &key)?;
+        render::table::key(out, &key).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

@@ -35,9 +35,9 @@ pub fn run(ctx: Context, out: &mut dyn Write) -> Result<Exit> {
         shm_fs_count: count(&[Kind::Pshm, Kind::Psem]),
     };
     if ctx.json {
-        render::json::limits(out, &limits, &others)?;
+        render::json::limits(out, &limits, &others).map_err(Error::output)?;
     } else {
-        render::table::limits(out, &limits, &others)?;
+        render::table::limits(out, &limits, &others).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

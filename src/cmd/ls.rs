@@ -145,21 +145,23 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     // With --output the whole result goes to a file at once, atomically.
     emit(args, out, |sink| {
         if json {
-            render::entries::ls(sink, &lists, with_memory)?;
+            render::entries::ls(sink, &lists, with_memory).map_err(Error::output)?;
         } else if args.format == Format::Prometheus {
             let limits = kinds.contains(&Kind::Shm).then(shm_limits).flatten();
-            render::prometheus::metrics(sink, &lists, limits.as_ref(), now)?;
+            render::prometheus::metrics(sink, &lists, limits.as_ref(), now)
+                .map_err(Error::output)?;
         } else {
             let headers = !args.no_headers;
             let titled = headers && kinds != [Kind::Shm];
             for (i, (list, (_, columns))) in lists.iter().zip(&tables).enumerate() {
                 if titled {
                     if i > 0 {
-                        writeln!(sink)?;
+                        writeln!(sink).map_err(Error::output)?;
                     }
-                    writeln!(sink, "{}", list.kind.title())?;
+                    writeln!(sink, "{}", list.kind.title()).map_err(Error::output)?;
                 }
-                render::objects::table(sink, list.kind, list.records, columns, headers, now)?;
+                render::objects::table(sink, list.kind, list.records, columns, headers, now)
+                    .map_err(Error::output)?;
             }
         }
         Ok(())

@@ -154,7 +154,7 @@ pub fn report(
         restored: &session.restored,
     };
     if ctx.json {
-        render::entries::removal(out, &report)?;
+        render::entries::removal(out, &report).map_err(Error::output)?;
     } else {
         let view = RemovalView {
             quiet: ctx.quiet,
@@ -162,7 +162,7 @@ pub fn report(
             list_kept: !summary || ctx.verbose,
             summary,
         };
-        render::objects::removal(out, &report, view)?;
+        render::objects::removal(out, &report, view).map_err(Error::output)?;
     }
     if let Some((signal, left)) = batch.interrupted {
         render::note(

@@ -65,9 +65,9 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
             segment_size: segment.size,
         };
         if ctx.json {
-            render::json::schema_check(out, &check)?;
+            render::json::schema_check(out, &check).map_err(Error::output)?;
         } else {
-            render::table::schema_check(out, &check)?;
+            render::table::schema_check(out, &check).map_err(Error::output)?;
         }
         return Ok(if view.size == segment.size {
             Exit::Success
@@ -85,9 +85,9 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
             );
         }
         if ctx.json {
-            render::json::schema_lint(out, &findings)?;
+            render::json::schema_lint(out, &findings).map_err(Error::output)?;
         } else {
-            render::table::schema_lint(out, &findings)?;
+            render::table::schema_lint(out, &findings).map_err(Error::output)?;
         }
         return Ok(if findings.is_empty() {
             Exit::Success
@@ -96,9 +96,9 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
         });
     }
     if ctx.json {
-        render::json::schema(out, program, &views)?;
+        render::json::schema(out, program, &views).map_err(Error::output)?;
     } else {
-        render::table::schema(out, program, &views)?;
+        render::table::schema(out, program, &views).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

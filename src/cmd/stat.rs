@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use crate::cli::StatArgs;
-use crate::error::{Exit, Result};
+use crate::error::{Error, Exit, Result};
 use crate::ipc::policy::Policy;
 use crate::ipc::probe::Survey;
 use crate::ipc::{Kind, Object, Record};
@@ -42,9 +42,9 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
         })
         .collect();
     if ctx.json {
-        render::entries::stat(out, &records, &failed)?;
+        render::entries::stat(out, &records, &failed).map_err(Error::output)?;
     } else {
-        render::objects::stat(out, &records, now)?;
+        render::objects::stat(out, &records, now).map_err(Error::output)?;
     }
     Ok(Exit::merge(exits))
 }

@@ -9,13 +9,13 @@ use serde::Serialize;
 use super::json::{
     display, display_opt, time, write, ErrorJson, Rfc3339Pair, Unresolved, SCHEMA_VERSION,
 };
-use crate::error::Result;
 use crate::ipc::archive::ArchivedMessage;
 use crate::ipc::removal::{Outcome, Removal};
 use crate::ipc::{json_key, KeyHex, Kind, Object, Reason, Record, Verdict};
 use crate::model::{Attacher, SHM_DEST, SHM_LOCKED};
 use crate::objects::{Hold, Holder, IpcCall, QueueState, SemValue, Waiter};
 use crate::units::{Perms, Rfc3339};
+use std::io::Result;
 
 #[derive(Serialize)]
 struct OwnerJson<'a> {
@@ -35,7 +35,10 @@ struct CreatorJson {
 struct Status(u32);
 
 impl Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(None)?;
         for (bit, word) in [(SHM_DEST, "dest"), (SHM_LOCKED, "locked")] {

@@ -3,9 +3,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::error::Result;
 use crate::model::{self, Created, FtokKey, Limits};
 use crate::units::Rfc3339;
+use std::io::Result;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -22,14 +22,14 @@ pub fn write<T: Serialize>(out: &mut dyn Write, document: &T) -> Result<()> {
 pub(crate) fn display<T: std::fmt::Display, S: serde::Serializer>(
     value: &T,
     serializer: S,
-) -> Result<S::Ok, S::Error> {
+) -> std::result::Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }
 
 pub(crate) fn display_opt<T: std::fmt::Display, S: serde::Serializer>(
     value: &Option<T>,
     serializer: S,
-) -> Result<S::Ok, S::Error> {
+) -> std::result::Result<S::Ok, S::Error> {
     match value {
         Some(v) => serializer.collect_str(v),
         None => serializer.serialize_none(),
@@ -50,7 +50,10 @@ impl Rfc3339Pair {
 }
 
 impl Serialize for Rfc3339Pair {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let (text, unix) = time(self.unix);
         let mut map = serializer.serialize_map(Some(2))?;
@@ -412,7 +415,7 @@ pub fn dump_bytes(out: &mut dyn Write, offset: u64, bytes: &[u8]) -> Result<()> 
 struct DecodedJson<'a>(&'a crate::decode::Value);
 
 impl Serialize for DecodedJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use crate::decode::Value;
         use serde::ser::{SerializeMap, SerializeSeq};
         match self.0 {

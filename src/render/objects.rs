@@ -5,12 +5,12 @@ use std::io::Write;
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
 use super::{escape, escape_owned, RemovalView, Report};
-use crate::error::Result;
 use crate::ipc::columns::Column;
 use crate::ipc::removal::{Outcome, Removal};
 use crate::ipc::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
 use crate::objects::Hold;
 use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
+use std::io::Result;
 
 /// One kind's `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
 pub fn table(

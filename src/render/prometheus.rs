@@ -3,9 +3,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::entries::List;
-use crate::error::Result;
 use crate::ipc::{Kind, Object, Record};
 use crate::model::Limits;
+use std::io::Result;
 
 #[derive(Default)]
 struct PerOwner {

@@ -3,9 +3,9 @@ use std::io::Write;
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-use crate::error::Result;
 use crate::model::{self, Created, FtokKey, Limits};
 use crate::units::human_size;
+use std::io::Result;
 
 pub fn created(out: &mut dyn Write, c: &Created) -> Result<()> {
     let verb = if c.created {
