@@ -13,6 +13,8 @@
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
  *   manysem N              creates N IPC_PRIVATE semaphore sets of one semaphore (mode 0600);
  *                          prints "created=N"
+ *   manymsg N              creates N IPC_PRIVATE message queues (mode 0600), each with one
+ *                          message sent (so its last sender is this process); prints "created=N"
  *   write TEXT             copies TEXT into the current attachment
  *   hex HEXBYTES           copies the bytes spelled in hex ("0100ff") into the attachment
  *   fill SEED              fills the whole current attachment with bytes from an LCG:
@@ -334,6 +336,17 @@ static int run_ops(int start) {
             unsigned long made = 0;
             for (; made < n; made++)
                 if (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) < 0) die("semget");
+            printf("created=%lu\n", made);
+        } else if (!strcmp(op, "manymsg")) {
+            unsigned long n = num(ARG());
+            unsigned long made = 0;
+            msg.mtype = 1;
+            msg.mtext[0] = 'm';
+            for (; made < n; made++) {
+                int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+                if (q < 0) die("msgget");
+                if (msgsnd(q, &msg, 1, IPC_NOWAIT) < 0) die("msgsnd");
+            }
             printf("created=%lu\n", made);
         } else if (!strcmp(op, "write")) {
             const char *text = ARG();

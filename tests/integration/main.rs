@@ -8,6 +8,7 @@ mod create;
 mod dump;
 mod durations;
 mod escaping;
+mod every_kind;
 mod examples;
 mod gc;
 mod generated;
