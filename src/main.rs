@@ -9,7 +9,7 @@ use shmctl::error::{Error, Exit};
 fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&cli::command().get_matches()).unwrap_or_else(|e| e.exit());
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let result = shmctl::cmd::run(&cli, &mut out).and_then(|exit| {
+    let result = shmctl::run(&cli, &mut out).and_then(|exit| {
         out.flush().map_err(Error::output)?;
         Ok(exit)
     });
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         // `shmctl ls | head` is not an error.
         Err(e) if e.is_broken_pipe() => Exit::Success.into(),
         Err(e) => {
-            shmctl::render::error(&e);
+            shmctl::report_error(&e);
             e.exit().into()
         }
     }

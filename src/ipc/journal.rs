@@ -166,15 +166,6 @@ impl Target {
     }
 }
 
-/// The entries whose sequence did not end, in the order they began.
-pub fn unfinished(text: &str) -> Vec<Entry> {
-    let mut open = Unfinished::default();
-    for line in text.lines() {
-        open.read(line);
-    }
-    open.into_entries()
-}
-
 /// Folds journal lines into the entries still open: memory and time grow with the entries
 /// left open, not with the journal's length (a killed run of 100,000 objects wrote 200,000
 /// lines).
@@ -331,6 +322,15 @@ impl Drop for Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The entries whose sequence did not end, in the order they began.
+    fn unfinished(text: &str) -> Vec<Entry> {
+        let mut open = Unfinished::default();
+        for line in text.lines() {
+            open.read(line);
+        }
+        open.into_entries()
+    }
 
     fn segment(id: i32) -> Segment {
         Segment {

@@ -26,7 +26,7 @@ pub mod sem;
 pub mod shm;
 
 use crate::model::{Attacher, Segment, SegmentMemory};
-pub use crate::model::{KeyHex, Liveness, Presence, Reason, Verdict};
+pub use crate::model::{KeyHex, Liveness, Reason, Verdict};
 pub use crate::objects::Kind;
 use crate::objects::{Holder, MsgQueue, PosixObject, SemSet, Waiter};
 

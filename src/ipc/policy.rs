@@ -169,6 +169,7 @@ pub fn judge(policy: &Policy, object: &Object, ev: &mut Evidence) -> Verdict {
 }
 
 /// What keeps `object`, if anything: [`judge`] for the removal sequence's re-check.
+#[cfg(test)]
 pub fn kept_reason(policy: &Policy, object: &Object, ev: &mut Evidence) -> Option<Reason> {
     match judge(policy, object, ev) {
         Verdict::Kept(reason) => Some(reason),

@@ -5,7 +5,7 @@
 //! the removal sequence asks for fresh facts ([`Survey::refresh`]).
 use super::policy::{self, Evidence, HolderFacts, Policy, WaiterFacts};
 use super::{msg, sem, shm, Detail, Kind, Object, PidState, Reason, Record, Verdict};
-use crate::model::{Presence, SegmentMemory};
+use crate::model::SegmentMemory;
 use crate::sys::holders::HolderScan;
 use crate::sys::maps::AttachScan;
 use crate::sys::process::ProcessTable;
@@ -22,10 +22,6 @@ pub struct Survey {
 }
 
 impl Survey {
-    pub fn user_name(&mut self, uid: u32) -> Option<std::rc::Rc<str>> {
-        self.names.user(uid)
-    }
-
     /// Forgets what `kind`'s verdict reads from /proc (the holders of POSIX objects, the
     /// blocked tasks of sets and queues): the removal sequence judges on fresh facts, read
     /// again when next needed. Pids are not probed again: a dead pid stays dead, and a live
@@ -129,11 +125,6 @@ impl Survey {
     pub fn permission_text(&mut self, object: &Object) -> String {
         let owner = self.names.user(object.owner().uid);
         policy::permission_text(object, owner.as_deref())
-    }
-
-    /// The pid a role recorded, probed once per run.
-    pub fn presence(&mut self, pid: i32) -> Presence {
-        self.processes.presence(pid)
     }
 
     /// An object with its verdict and everything `ls` shows about it.

@@ -22,8 +22,9 @@ pub const ROOT_DIR: &str = "/run/shmctl";
 /// Held while removing: a timer's gc and a manual gc or rm never interleave.
 #[derive(Debug)]
 pub struct RunLock {
+    /// Held, not read: the flock lasts as long as this descriptor is open.
+    #[allow(dead_code)]
     file: File,
-    pub path: PathBuf,
     /// The directory that holds the lock (and the journal).
     pub dir: PathBuf,
     /// The IPC namespace the lock serialises.
@@ -262,7 +263,6 @@ impl RunLock {
             if rc == 0 {
                 return Ok(RunLock {
                     file,
-                    path,
                     dir: dir.to_path_buf(),
                     ns,
                 });
@@ -287,11 +287,6 @@ impl RunLock {
             tries += 1;
             std::thread::sleep(backoff(tries).min(wait - waited));
         }
-    }
-
-    /// The lock file, for tests that inspect who holds it.
-    pub fn file(&self) -> &File {
-        &self.file
     }
 }
 

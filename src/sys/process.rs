@@ -129,6 +129,7 @@ pub struct ProcessTable {
 }
 
 impl ProcessTable {
+    #[cfg(test)]
     pub fn new() -> ProcessTable {
         ProcessTable::default()
     }

@@ -226,10 +226,7 @@ impl Attachment {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
+    #[cfg(test)]
     pub fn access(&self) -> Access {
         self.access
     }

@@ -10,6 +10,7 @@ pub struct Names {
 }
 
 impl Names {
+    #[cfg(test)]
     pub fn new() -> Names {
         Names::default()
     }
