@@ -60,6 +60,16 @@ pub fn check_json(name: &str, actual: &str) {
     check(name, &pretty);
 }
 
+/// A document written indented (as serde_json's pretty printer does) against `name`, as it
+/// is; it must be laid out the way [`check_json`] lays documents out.
+#[track_caller]
+pub fn check_pretty_json(name: &str, actual: &str) {
+    validate(actual);
+    let (pretty, _) = indent(actual.trim_end());
+    assert_eq!(pretty, actual, "{name}: not indented as expected");
+    check(name, actual);
+}
+
 /// Parses the document; a key twice in one object (two flattened structs that both name a
 /// field) fails, though JSON parsers would silently keep one.
 #[track_caller]

@@ -21,6 +21,7 @@ use crate::objects::{SemValue, Waiter};
 use crate::units::{Clock, Zone};
 
 mod ls;
+mod removal;
 mod stat;
 
 /// Two hours after the fixtures' objects were made.
