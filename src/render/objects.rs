@@ -93,7 +93,7 @@ fn pid_text(p: &PidState, r: &Record) -> String {
         Liveness::Exited => "exited (a zombie, not reaped by its parent: it holds nothing)",
         Liveness::Reused => "dead (the pid now belongs to a younger process)",
     };
-    match r.detail.as_ref().and_then(|d| d.cmdline(p.role)) {
+    match r.detail.as_ref().and_then(|d| d.cmdline(p)) {
         Some(cmd) => format!("{} {meaning}: {cmd}", p.pid),
         None => format!("{} {meaning}", p.pid),
     }

@@ -21,7 +21,7 @@ fn stat_record(t: &Thing) -> Record {
         .pids
         .iter()
         .filter(|p| p.state == Liveness::Alive)
-        .filter_map(|p| Some((p.role, cmdline(p.pid)?)))
+        .filter_map(|p| Some((*p, cmdline(p.pid)?)))
         .collect();
     let mut detail = Detail {
         cmdlines,
