@@ -293,7 +293,7 @@ impl<'a> EntryJson<'a> {
                 let detail = r.detail.as_ref();
                 let memory = match detail {
                     Some(_) => Some(r.memory),
-                    None => r.memory.filter(|_| with_memory).map(Some),
+                    None => with_memory.then_some(r.memory),
                 };
                 return EntryJson::Segment(SegmentEntry {
                     kind: "shm",
