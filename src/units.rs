@@ -217,15 +217,42 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// Local time for people, `2026-11-26 05:46:02 +01:00`.
-pub fn local_time(unix: i64) -> String {
-    match chrono::DateTime::from_timestamp(unix, 0) {
-        Some(utc) => utc
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S %:z")
-            .to_string(),
-        None => unix.to_string(),
+/// What time-dependent text is rendered against: the moment ages count from ("3m ago") and
+/// the zone wall-clock times are shown in. Commands render with [`Clock::local`]; tests fix
+/// both, so that their output does not depend on when and where they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub now: i64,
+    pub zone: Zone,
+}
+
+impl Clock {
+    /// `now` in the machine's zone (`TZ`, else /etc/localtime).
+    pub fn local(now: i64) -> Clock {
+        Clock {
+            now,
+            zone: Zone::Local,
+        }
     }
+
+    /// A wall-clock time for people, `2026-11-26 05:46:02 +01:00`.
+    pub fn wall_time(self, unix: i64) -> String {
+        let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else {
+            return unix.to_string();
+        };
+        const FORMAT: &str = "%Y-%m-%d %H:%M:%S %:z";
+        match self.zone {
+            Zone::Local => utc.with_timezone(&chrono::Local).format(FORMAT).to_string(),
+            Zone::Utc => utc.format(FORMAT).to_string(),
+        }
+    }
+}
+
+/// Where wall-clock times are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    Local,
+    Utc,
 }
 
 /// An octal mode, `0600`, `600` or `0o600`, at most 0777.
@@ -412,6 +439,16 @@ mod tests {
                 .to_string();
             assert_eq!(rfc3339_utc(t), expected, "{t}");
         }
+    }
+
+    #[test]
+    fn wall_times_in_utc_read_like_local_ones() {
+        let utc = Clock {
+            now: 0,
+            zone: Zone::Utc,
+        };
+        assert_eq!(utc.wall_time(1_764_129_731), "2025-11-26 04:02:11 +00:00");
+        assert_eq!(utc.wall_time(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]

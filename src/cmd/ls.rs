@@ -9,6 +9,7 @@ use crate::ipc::{kernel, Kind, Object, Record};
 use crate::model::Limits;
 use crate::render::{self, entries::List};
 use crate::sys::{self, procfs, shm};
+use crate::units::Clock;
 
 use super::Context;
 
@@ -152,6 +153,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
                 .map_err(Error::output)?;
         } else {
             let headers = !args.no_headers;
+            let clock = Clock::local(now);
             let titled = headers && kinds != [Kind::Shm];
             for (i, (list, (_, columns))) in lists.iter().zip(&tables).enumerate() {
                 if titled {
@@ -160,7 +162,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
                     }
                     writeln!(sink, "{}", list.kind.title()).map_err(Error::output)?;
                 }
-                render::objects::table(sink, list.kind, list.records, columns, headers, now)
+                render::objects::table(sink, list.kind, list.records, columns, headers, clock)
                     .map_err(Error::output)?;
             }
         }

@@ -7,6 +7,7 @@ use crate::ipc::probe::Survey;
 use crate::ipc::{Kind, Object, Record};
 use crate::render;
 use crate::sys::{self, maps, procfs};
+use crate::units::Clock;
 
 use super::Context;
 
@@ -44,7 +45,7 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
     if ctx.json {
         render::entries::stat(out, &records, &failed).map_err(Error::output)?;
     } else {
-        render::objects::stat(out, &records, now).map_err(Error::output)?;
+        render::objects::stat(out, &records, Clock::local(now)).map_err(Error::output)?;
     }
     Ok(Exit::merge(exits))
 }

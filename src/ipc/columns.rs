@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
-use crate::units::{elapsed, human_duration, human_size, local_time, perms_string};
+use crate::units::{elapsed, human_duration, human_size, perms_string, Clock};
 
 const ALL: &[Kind] = &Kind::ALL;
 const SYSV: &[Kind] = &[Kind::Shm, Kind::Sem, Kind::Msg];
@@ -28,8 +28,8 @@ pub struct Column {
     pub numeric: bool,
     /// Needs /proc/sysvipc/shm (rss, swap): read only when shown.
     pub needs_memory: bool,
-    /// What a table shows (outside text escaped by the renderer).
-    pub cell: fn(&Record, i64) -> String,
+    /// What a table shows (outside text escaped by the renderer), at this clock.
+    pub cell: fn(&Record, Clock) -> String,
     pub key: fn(&Record) -> SortKey,
 }
 
@@ -68,11 +68,11 @@ fn dash_or(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_string())
 }
 
-fn time_cell(unix: i64) -> String {
+fn time_cell(unix: i64, clock: Clock) -> String {
     if unix == 0 {
         "-".to_string()
     } else {
-        local_time(unix)
+        clock.wall_time(unix)
     }
 }
 
@@ -162,7 +162,7 @@ macro_rules! time_column {
             kinds: $kinds,
             numeric: true,
             needs_memory: false,
-            cell: |r, _| time_cell(time_of(r, $name)),
+            cell: |r, clock| time_cell(time_of(r, $name), clock),
             key: |r| num(time_of(r, $name)),
         }
     };
@@ -442,9 +442,12 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, now| match &r.object {
-            Object::Shm(s) => dash_or(s.creation_bound().map(|t| human_duration(elapsed(now, t)))),
-            o => human_duration(elapsed(now, o.created())),
+        cell: |r, clock| match &r.object {
+            Object::Shm(s) => dash_or(
+                s.creation_bound()
+                    .map(|t| human_duration(elapsed(clock.now, t))),
+            ),
+            o => human_duration(elapsed(clock.now, o.created())),
         },
         // Oldest first: an earlier creation is a greater age.
         key: |r| num(-i128::from(r.object.created())),
@@ -454,7 +457,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, now| human_duration(elapsed(now, r.object.last_activity())),
+        cell: |r, clock| human_duration(elapsed(clock.now, r.object.last_activity())),
         key: |r| num(-i128::from(r.object.last_activity())),
     },
     time_column!("CTIME", "ctime", ALL),

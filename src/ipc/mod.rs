@@ -218,8 +218,9 @@ pub struct PidState {
 /// What `stat` shows beyond the record: the processes behind the object now.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Detail {
-    /// The command lines of the live pids it recorded, by role.
-    pub cmdlines: Vec<(&'static str, String)>,
+    /// The command lines of the live pids it recorded (a set's last-op pids share a role:
+    /// each pid has its own).
+    pub cmdlines: Vec<(PidState, String)>,
     /// A segment: the processes that have it mapped.
     pub attachers: Vec<Attacher>,
     /// False when fewer mappings were found than nattch counts: the others are in processes
@@ -255,11 +256,11 @@ pub struct Record {
 }
 
 impl Detail {
-    /// The command line of the live pid recorded in `role`.
-    pub fn cmdline(&self, role: &str) -> Option<&str> {
+    /// The command line of the live process recorded as `pid`.
+    pub fn cmdline(&self, pid: &PidState) -> Option<&str> {
         self.cmdlines
             .iter()
-            .find(|(r, _)| *r == role)
+            .find(|(p, _)| p == pid)
             .map(|(_, c)| c.as_str())
     }
 }

@@ -185,7 +185,7 @@ impl Survey {
             .pids
             .iter()
             .filter(|p| p.state == super::Liveness::Alive)
-            .filter_map(|p| Some((p.role, sys::process::cmdline(p.pid)?)))
+            .filter_map(|p| Some((*p, sys::process::cmdline(p.pid)?)))
             .collect();
         let mut detail = Detail {
             cmdlines,

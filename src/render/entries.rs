@@ -293,7 +293,7 @@ impl<'a> EntryJson<'a> {
                 let detail = r.detail.as_ref();
                 let memory = match detail {
                     Some(_) => Some(r.memory),
-                    None => r.memory.filter(|_| with_memory).map(Some),
+                    None => with_memory.then_some(r.memory),
                 };
                 return EntryJson::Segment(SegmentEntry {
                     kind: "shm",
@@ -322,8 +322,8 @@ impl<'a> EntryJson<'a> {
                     kept,
                     rss: memory.map(|m| m.map(|m| m.rss)),
                     swap: memory.map(|m| m.map(|m| m.swap)),
-                    creator_cmdline: detail.map(|d| d.cmdline("creator")),
-                    last_cmdline: detail.map(|d| d.cmdline("last_user")),
+                    creator_cmdline: detail.map(|d| r.pid("creator").and_then(|p| d.cmdline(p))),
+                    last_cmdline: detail.map(|d| r.pid("last_user").and_then(|p| d.cmdline(p))),
                     attached: detail.map(|d| d.attachers.iter().map(AttacherJson::from).collect()),
                     attached_complete: detail.map(|d| d.attached_complete),
                     shm_rmid_forced: detail.map(|d| d.shm_rmid_forced),

@@ -3,6 +3,10 @@
 //! [`escape`].
 pub mod entries;
 mod escape;
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod golden_tests;
 pub mod json;
 pub mod objects;
 pub mod prometheus;

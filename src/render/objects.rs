@@ -9,7 +9,7 @@ use crate::ipc::columns::Column;
 use crate::ipc::removal::{Outcome, Removal};
 use crate::ipc::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
 use crate::objects::Hold;
-use crate::units::{elapsed, human_duration, human_size, local_time, perms_string, rfc3339_utc};
+use crate::units::{elapsed, human_duration, human_size, perms_string, rfc3339_utc, Clock};
 use std::io::Result;
 
 /// One kind's `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
@@ -19,7 +19,7 @@ pub fn table(
     records: &[Record],
     columns: &[&Column],
     headers: bool,
-    now: i64,
+    clock: Clock,
 ) -> Result<()> {
     if records.is_empty() {
         if headers {
@@ -40,7 +40,11 @@ pub fn table(
     }
     for record in records {
         // Escaped before the table measures its columns.
-        table.add_row(columns.iter().map(|c| escape_owned((c.cell)(record, now))));
+        table.add_row(
+            columns
+                .iter()
+                .map(|c| escape_owned((c.cell)(record, clock))),
+        );
     }
     for (i, c) in columns.iter().enumerate() {
         if let Some(col) = table.column_mut(i) {
@@ -58,15 +62,15 @@ pub fn table(
 }
 
 /// `  ctime          2026-11-26 05:05:11 +00:00  (2026-11-26T05:05:11Z, 2s ago)`.
-pub fn time_line(out: &mut dyn Write, label: &str, unix: i64, now: i64) -> Result<()> {
+pub fn time_line(out: &mut dyn Write, label: &str, unix: i64, clock: Clock) -> Result<()> {
     if unix == 0 {
         writeln!(out, "  {label:<14} never")?;
     } else {
-        let ago = human_duration(elapsed(now, unix));
+        let ago = human_duration(elapsed(clock.now, unix));
         writeln!(
             out,
             "  {label:<14} {}  ({}, {ago} ago)",
-            local_time(unix),
+            clock.wall_time(unix),
             rfc3339_utc(unix)
         )?;
     }
@@ -89,14 +93,14 @@ fn pid_text(p: &PidState, r: &Record) -> String {
         Liveness::Exited => "exited (a zombie, not reaped by its parent: it holds nothing)",
         Liveness::Reused => "dead (the pid now belongs to a younger process)",
     };
-    match r.detail.as_ref().and_then(|d| d.cmdline(p.role)) {
+    match r.detail.as_ref().and_then(|d| d.cmdline(p)) {
         Some(cmd) => format!("{} {meaning}: {cmd}", p.pid),
         None => format!("{} {meaning}", p.pid),
     }
 }
 
 /// `stat`: one block per object, every field and the processes behind it.
-pub fn stat(out: &mut dyn Write, records: &[Record], now: i64) -> Result<()> {
+pub fn stat(out: &mut dyn Write, records: &[Record], clock: Clock) -> Result<()> {
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -123,11 +127,11 @@ pub fn stat(out: &mut dyn Write, records: &[Record], now: i64) -> Result<()> {
         let mode = r.object.perms();
         line(out, "mode", &format!("{mode:04o} {}", perms_string(mode)))?;
         match &r.object {
-            Object::Shm(s) => segment_lines(out, r, s, now)?,
+            Object::Shm(s) => segment_lines(out, r, s, clock)?,
             Object::Sem(s) => {
                 line(out, "semaphores", &s.nsems.to_string())?;
-                time_line(out, "last semop", s.otime, now)?;
-                time_line(out, "changed", s.ctime, now)?;
+                time_line(out, "last semop", s.otime, clock)?;
+                time_line(out, "changed", s.ctime, clock)?;
                 match &s.sems {
                     None => line(out, "values", "unreadable (no read permission)")?,
                     Some(sems) => {
@@ -167,9 +171,9 @@ pub fn stat(out: &mut dyn Write, records: &[Record], now: i64) -> Result<()> {
                         line(out, label, &pid_text(p, r))?;
                     }
                 }
-                time_line(out, "last sent", q.stime, now)?;
-                time_line(out, "last received", q.rtime, now)?;
-                time_line(out, "changed", q.ctime, now)?;
+                time_line(out, "last sent", q.stime, clock)?;
+                time_line(out, "last received", q.rtime, clock)?;
+                time_line(out, "changed", q.ctime, clock)?;
                 let complete = if r.waiters_complete {
                     ""
                 } else {
@@ -215,9 +219,9 @@ pub fn stat(out: &mut dyn Write, records: &[Record], now: i64) -> Result<()> {
                         &format!("{} bytes ({})", p.size, human_size(p.size)),
                     )?,
                 }
-                time_line(out, "modified", p.mtime, now)?;
-                time_line(out, "accessed", p.atime, now)?;
-                time_line(out, "changed", p.ctime, now)?;
+                time_line(out, "modified", p.mtime, clock)?;
+                time_line(out, "accessed", p.atime, clock)?;
+                time_line(out, "changed", p.ctime, clock)?;
                 let complete = if r.holders_complete {
                     ""
                 } else {
@@ -251,7 +255,7 @@ fn segment_lines(
     out: &mut dyn Write,
     r: &Record,
     s: &crate::model::Segment,
-    now: i64,
+    clock: Clock,
 ) -> Result<()> {
     let status = s.status();
     let status = if status.is_empty() {
@@ -285,9 +289,9 @@ fn segment_lines(
             line(out, label, &text)?;
         }
     }
-    time_line(out, "ctime", s.ctime, now)?;
-    time_line(out, "atime", s.atime, now)?;
-    time_line(out, "dtime", s.dtime, now)?;
+    time_line(out, "ctime", s.ctime, clock)?;
+    time_line(out, "atime", s.atime, clock)?;
+    time_line(out, "dtime", s.dtime, clock)?;
     let Some(d) = &r.detail else {
         return Ok(());
     };

@@ -83,7 +83,7 @@ fn object_metrics(out: &mut dyn Write, others: &[&List]) -> Result<()> {
         ),
         (
             "shmctl_ipc_orphan_objects",
-            "Of those, orphans by the rules of shmctl gc --type (without its age filter), by type and owner.",
+            "Of those, orphans by the rules of shmctl gc --kind (without its age filter), by type and owner.",
             |o| o.orphans,
         ),
     ];
