@@ -1,15 +1,45 @@
 use std::fmt;
 
-/// A failed system call: which operation, and the errno it returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A failed system call: which operation, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SysError {
     pub op: &'static str,
-    pub errno: i32,
+    pub cause: Cause,
 }
+
+/// Why an operation failed: the errno it returned, or — for a failure found without one (a
+/// write that stopped short, a record that would not serialise, an object that is not the
+/// one judged) — a code of its own and what happened. No errno is ever made up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    Errno(i32),
+    /// `code` is snake_case (`changed`, `failed`), never an errno's name.
+    Other {
+        code: &'static str,
+        text: String,
+    },
+}
+
+/// The code of a failure that has no errno and no more particular code of its own.
+pub const FAILED: &str = "failed";
 
 impl SysError {
     pub fn new(op: &'static str, errno: i32) -> Self {
-        SysError { op, errno }
+        SysError {
+            op,
+            cause: Cause::Errno(errno),
+        }
+    }
+
+    /// A failure with no errno behind it: its own `code` and what happened.
+    pub fn other(op: &'static str, code: &'static str, text: impl Into<String>) -> Self {
+        SysError {
+            op,
+            cause: Cause::Other {
+                code,
+                text: text.into(),
+            },
+        }
     }
 
     /// The last errno of this thread, attributed to `op`.
@@ -17,23 +47,48 @@ impl SysError {
         SysError::new(op, super::errno())
     }
 
+    /// An `io::Error` attributed to `op`: its errno, or (an error made in user space, such
+    /// as a short write) its message.
+    pub fn io(op: &'static str, e: &std::io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(errno) => SysError::new(op, errno),
+            None => SysError::other(op, FAILED, e.to_string()),
+        }
+    }
+
+    /// The errno, when the kernel gave one.
+    pub fn errno(&self) -> Option<i32> {
+        match self.cause {
+            Cause::Errno(errno) => Some(errno),
+            Cause::Other { .. } => None,
+        }
+    }
+
     /// EINVAL or EIDRM on an id: the segment no longer exists (or never did).
     pub fn is_gone(&self) -> bool {
-        self.errno == libc::EINVAL || self.errno == libc::EIDRM
+        matches!(self.errno(), Some(libc::EINVAL | libc::EIDRM))
     }
 
     pub fn is_permission(&self) -> bool {
-        self.errno == libc::EPERM || self.errno == libc::EACCES
+        matches!(self.errno(), Some(libc::EPERM | libc::EACCES))
     }
 
-    /// The errno's symbolic name, as scripts match on it (`"EPERM"`).
+    /// The errno's symbolic name, as scripts match on it (`"EPERM"`), or the code of a
+    /// failure without one.
     pub fn code(&self) -> &'static str {
-        errno_name(self.errno)
+        match self.cause {
+            Cause::Errno(errno) => errno_name(errno),
+            Cause::Other { code, .. } => code,
+        }
     }
 
-    /// The errno's text, lower-case as in `strerror` ("permission denied").
+    /// The errno's text, lower-case as in `strerror` ("permission denied"), or what happened.
     pub fn text(&self) -> String {
-        let text = std::io::Error::from_raw_os_error(self.errno).to_string();
+        let errno = match &self.cause {
+            Cause::Errno(errno) => *errno,
+            Cause::Other { text, .. } => return text.clone(),
+        };
+        let text = std::io::Error::from_raw_os_error(errno).to_string();
         // io::Error appends " (os error N)"; the code already says which errno it is.
         let text = text.split(" (os error").next().unwrap_or(&text);
         let mut chars = text.chars();

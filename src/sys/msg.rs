@@ -178,7 +178,7 @@ pub fn remove(id: i32) -> Result<(), SysError> {
 /// Whether an error of [`copy_messages`] means the kernel cannot copy messages (ENOSYS: built
 /// without CONFIG_CHECKPOINT_RESTORE).
 pub fn is_unsupported(e: &SysError) -> bool {
-    e.errno == libc::ENOSYS
+    e.errno() == Some(libc::ENOSYS)
 }
 
 /// A `struct msgbuf { long mtype; char mtext[size]; }` that grows when a message is larger.
@@ -238,9 +238,9 @@ impl Receiver {
                 }));
             }
             let e = SysError::last(op);
-            match e.errno {
-                libc::ENOMSG => return Ok(None),
-                libc::E2BIG => {
+            match e.errno() {
+                Some(libc::ENOMSG) => return Ok(None),
+                Some(libc::E2BIG) => {
                     let queued = usize::try_from(stat(self.id)?.bytes).unwrap_or(usize::MAX);
                     if queued <= self.size {
                         return Err(e);

@@ -3,10 +3,10 @@
 //!
 //! Every function that looks at a directory has an `_in` variant taking it, so that tests
 //! can run on a temporary directory.
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,6 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
         if bare.is_empty() {
             continue;
         }
-        let name = format!("/{}", String::from_utf8_lossy(bare));
         let path = entry.path();
         // Removed between readdir and lstat: simply gone.
         let meta = match std::fs::symlink_metadata(&path) {
@@ -124,9 +123,10 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
         if !meta.file_type().is_file() {
             continue;
         }
-        out.push(object(kind, name, path, &meta));
+        out.push(object(kind, bare, path, &meta));
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    // Two names can show alike (U+FFFD for bytes that are not UTF-8): their bytes decide.
+    out.sort_by(|a, b| (&a.name, &a.raw_name).cmp(&(&b.name, &b.raw_name)));
     Ok(out)
 }
 
@@ -168,7 +168,35 @@ pub fn stat_in(dir: &Path, kind: Kind, name: &str) -> io::Result<PosixObject> {
             format!("{} is not a regular file", path.display()),
         ));
     }
-    Ok(object(kind, format!("/{bare}"), path, &meta))
+    Ok(object(kind, bare.as_bytes(), path, &meta))
+}
+
+/// The object whose file is `path`, read again by that path byte for byte — never by the
+/// name as shown, which may stand for another — as the removal sequence does. A missing
+/// file keeps its errno (ENOENT): it is gone.
+pub fn stat_path(kind: Kind, path: &Path) -> io::Result<PosixObject> {
+    posix_dir(kind)?;
+    let file_name = path.file_name().map_or(&[][..], OsStrExt::as_bytes);
+    let bare = match kind {
+        Kind::Psem => file_name
+            .strip_prefix(SEM_PREFIX.as_bytes())
+            .unwrap_or_default(),
+        _ => file_name,
+    };
+    if bare.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not the file of a {kind} object", path.display()),
+        ));
+    }
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(object(kind, bare, path.to_path_buf(), &meta))
 }
 
 /// The file name of the object named `bare` (already normalised).
@@ -219,7 +247,11 @@ pub fn normalise_name(kind: Kind, name: &str) -> io::Result<&str> {
     Ok(bare)
 }
 
-fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObject {
+/// The object named `bare` (its file name, without `sem.` for psem), from its lstat.
+fn object(kind: Kind, bare: &[u8], path: PathBuf, meta: &Metadata) -> PosixObject {
+    let mut raw_name = Vec::with_capacity(bare.len() + 1);
+    raw_name.push(b'/');
+    raw_name.extend_from_slice(bare);
     // Read after the lstat: the times reported are those from before our read (reading a
     // queue's file sets its atime and ctime).
     let queue = match kind {
@@ -236,7 +268,8 @@ fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObje
     };
     PosixObject {
         kind,
-        name,
+        name: format!("/{}", String::from_utf8_lossy(bare)),
+        raw_name: OsString::from_vec(raw_name),
         path,
         dev: meta.dev(),
         ino: meta.ino(),
@@ -639,6 +672,38 @@ mod tests {
             let err = stat_in(p, Kind::Pshm, not_file).expect_err(not_file);
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{not_file}");
         }
+    }
+
+    #[test]
+    fn names_that_show_alike_stay_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let raw = std::ffi::OsStr::from_bytes(b"q\xff");
+        std::fs::write(dir.path().join(raw), "QSIZE:3").expect("write");
+        std::fs::write(dir.path().join("q\u{fffd}"), "QSIZE:5").expect("write");
+        let queues = list_in(dir.path(), Kind::Pmq).expect("list");
+        assert_eq!(queues.len(), 2);
+        assert!(queues.iter().all(|q| q.name == "/q\u{fffd}"), "shown alike");
+        let bytes: Vec<&[u8]> = queues.iter().map(|q| q.raw_name.as_bytes()).collect();
+        assert_eq!(bytes, [&b"/q\xef\xbf\xbd"[..], &b"/q\xff"[..]]);
+        // Read again by path, each is itself.
+        for q in &queues {
+            assert_eq!(&stat_path(Kind::Pmq, &q.path).expect("stat"), q);
+        }
+        std::fs::write(
+            dir.path().join(std::ffi::OsStr::from_bytes(b"sem.s\xfe")),
+            "",
+        )
+        .expect("write");
+        let sems = list_in(dir.path(), Kind::Psem).expect("list");
+        assert_eq!(sems[0].raw_name.as_bytes(), b"/s\xfe", "without sem.");
+        assert_eq!(
+            &stat_path(Kind::Psem, &sems[0].path).expect("stat"),
+            &sems[0]
+        );
+        let err = stat_path(Kind::Pmq, &dir.path().join("gone")).expect_err("gone");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+        let err = stat_path(Kind::Psem, &queues[0].path).expect_err("no sem. prefix");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -299,8 +299,8 @@ mod tests {
             assert_eq!(stat(id).expect("stat").nattch, 1);
             rw.write_at(10, b"hello").expect("write");
             assert_eq!(
-                rw.write_at(98, b"abc").map_err(|e| e.errno),
-                Err(libc::EFAULT),
+                rw.write_at(98, b"abc").map_err(|e| e.errno()),
+                Err(Some(libc::EFAULT)),
                 "past the end"
             );
 
@@ -313,7 +313,10 @@ mod tests {
             assert_eq!(ro.read_at(96, &mut buf), 4, "never past the segment");
             assert_eq!(ro.read_at(200, &mut buf), 0);
             let mut ro = ro;
-            assert_eq!(ro.write_at(0, b"x").map_err(|e| e.errno), Err(libc::EACCES));
+            assert_eq!(
+                ro.write_at(0, b"x").map_err(|e| e.errno()),
+                Err(Some(libc::EACCES))
+            );
         }
         let after = stat(id).expect("stat");
         assert_eq!(after.nattch, 0, "both detached on drop");
