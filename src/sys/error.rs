@@ -75,10 +75,10 @@ impl SysError {
 
     /// The errno's symbolic name, as scripts match on it (`"EPERM"`), or the code of a
     /// failure without one.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> String {
         match self.cause {
             Cause::Errno(errno) => errno_name(errno),
-            Cause::Other { code, .. } => code,
+            Cause::Other { code, .. } => code.to_string(),
         }
     }
 
@@ -107,30 +107,57 @@ impl fmt::Display for SysError {
 
 impl std::error::Error for SysError {}
 
-pub fn errno_name(errno: i32) -> &'static str {
-    match errno {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ESRCH => "ESRCH",
-        libc::EINTR => "EINTR",
-        libc::EIO => "EIO",
-        libc::EBADF => "EBADF",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EEXIST => "EEXIST",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EINVAL => "EINVAL",
-        libc::ENFILE => "ENFILE",
-        libc::EMFILE => "EMFILE",
-        libc::ENOSPC => "ENOSPC",
-        libc::EROFS => "EROFS",
-        libc::ERANGE => "ERANGE",
-        libc::ENOSYS => "ENOSYS",
-        libc::EIDRM => "EIDRM",
-        libc::EOVERFLOW => "EOVERFLOW",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::EDQUOT => "EDQUOT",
-        _ => "EUNKNOWN",
+/// The errno's symbolic name (`EPERM`, `ENOTEMPTY`), as the C headers spell it; a number no
+/// name is known for shows as itself (`errno 999`), never as a name made up for it.
+pub fn errno_name(errno: i32) -> String {
+    match nix::errno::Errno::from_raw(errno) {
+        nix::errno::Errno::UnknownErrno => format!("errno {errno}"),
+        known => format!("{known:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_errno_has_its_real_name() {
+        for (errno, name) in [
+            (libc::EPERM, "EPERM"),
+            (libc::ENOTEMPTY, "ENOTEMPTY"),
+            (libc::EAGAIN, "EAGAIN"),
+            (libc::ETIMEDOUT, "ETIMEDOUT"),
+            (libc::ENOMSG, "ENOMSG"),
+            (libc::E2BIG, "E2BIG"),
+            (libc::ELOOP, "ELOOP"),
+            (libc::EOPNOTSUPP, "EOPNOTSUPP"),
+        ] {
+            assert_eq!(errno_name(errno), name);
+            assert_eq!(SysError::new("op", errno).code(), name);
+        }
+    }
+
+    #[test]
+    fn unknown_numbers_get_no_made_up_name() {
+        assert_eq!(errno_name(999), "errno 999");
+        assert_eq!(errno_name(0), "errno 0");
+        assert_eq!(errno_name(-1), "errno -1");
+        let e = SysError::new("semop", 999);
+        assert_eq!(e.code(), "errno 999");
+        assert!(!e.to_string().contains("EUNKNOWN"), "{e}");
+    }
+
+    #[test]
+    fn a_failure_without_errno_keeps_its_message() {
+        let short = std::io::Error::new(std::io::ErrorKind::WriteZero, "wrote 3 of 8 bytes");
+        let e = SysError::io("archive", &short);
+        assert_eq!((e.errno(), e.code().as_str()), (None, FAILED));
+        assert_eq!(e.text(), "wrote 3 of 8 bytes");
+        let real = SysError::io("archive", &std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(
+            (real.errno(), real.code().as_str()),
+            (Some(libc::ENOSPC), "ENOSPC")
+        );
+        assert_eq!(real.text(), "no space left on device");
     }
 }
