@@ -56,6 +56,11 @@ impl SysError {
         }
     }
 
+    /// A `map_err` for a call made through `nix`: its `Errno`, attributed to `op`.
+    pub fn nix(op: &'static str) -> impl FnOnce(nix::errno::Errno) -> SysError {
+        move |errno| SysError::new(op, errno as i32)
+    }
+
     /// The errno, when the kernel gave one.
     pub fn errno(&self) -> Option<i32> {
         match self.cause {

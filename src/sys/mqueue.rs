@@ -6,6 +6,10 @@
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 
+use nix::errno::Errno;
+use nix::mqueue::{self as mq, MQ_OFlag, MqdT};
+use nix::sys::stat::Mode;
+
 use super::error::{Cause, SysError};
 
 /// The code of a queue that is not the one judged (removed and created again since).
@@ -18,18 +22,14 @@ pub struct Identity {
     pub ino: u64,
 }
 
-/// An open queue descriptor, closed on drop.
-struct Queue(libc::mqd_t);
-
-impl Drop for Queue {
-    fn drop(&mut self) {
-        // SAFETY: the descriptor was returned by mq_open and is closed once.
-        unsafe { libc::mq_close(self.0) };
-    }
-}
-
-/// Opens the queue `name` (`/name`, as mq_open takes it) and checks that it is `judged`.
-fn open(name: &OsStr, flags: libc::c_int, judged: Identity) -> Result<Queue, SysError> {
+/// Opens the queue `name` (`/name`, as mq_open takes it), checks that it is `judged`, runs
+/// `body` on it and closes it.
+fn with_queue<T>(
+    name: &OsStr,
+    flags: MQ_OFlag,
+    judged: Identity,
+    body: impl FnOnce(&MqdT) -> T,
+) -> Result<T, SysError> {
     let c_name = CString::new(name.as_bytes()).map_err(|_| {
         SysError::other(
             "mq_open",
@@ -37,38 +37,42 @@ fn open(name: &OsStr, flags: libc::c_int, judged: Identity) -> Result<Queue, Sys
             "the name contains a NUL byte",
         )
     })?;
-    // SAFETY: a NUL-terminated name; without O_CREAT mq_open reads no further arguments.
-    let mq = unsafe { libc::mq_open(c_name.as_ptr(), flags | libc::O_CLOEXEC) };
-    if mq == -1 {
-        return Err(SysError::last("mq_open"));
-    }
-    let q = Queue(mq);
-    let found = identity(&q)?;
-    if found != judged {
-        return Err(SysError {
-            op: "identity check",
-            cause: Cause::Other {
-                code: CHANGED,
-                text: format!(
-                    "the queue under this name is not the one judged (device {} inode {}, \
-                     listed as device {} inode {}): it changed since, nothing was taken",
-                    found.dev, found.ino, judged.dev, judged.ino
-                ),
-            },
-        });
-    }
-    Ok(q)
+    // Without O_CREAT neither a mode nor attributes are read.
+    let mqd = mq::mq_open(
+        c_name.as_c_str(),
+        flags | MQ_OFlag::O_CLOEXEC,
+        Mode::empty(),
+        None,
+    )
+    .map_err(SysError::nix("mq_open"))?;
+    let result = check(&mqd, judged).map(|()| body(&mqd));
+    // Nothing was written through it that a failed close could lose.
+    mq::mq_close(mqd).ok();
+    result
 }
 
-/// The device and inode of an open queue.
-fn identity(q: &Queue) -> Result<Identity, SysError> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: on Linux an mqd_t is a file descriptor; `st` is written by a successful call.
-    if unsafe { libc::fstat(q.0, st.as_mut_ptr()) } != 0 {
-        return Err(SysError::last("fstat"));
+/// Refuses a queue that is not the one judged (removed and created again since).
+fn check(mqd: &MqdT, judged: Identity) -> Result<(), SysError> {
+    let found = identity(mqd)?;
+    if found == judged {
+        return Ok(());
     }
-    // SAFETY: fstat succeeded, so it filled `st`.
-    let st = unsafe { st.assume_init() };
+    Err(SysError {
+        op: "identity check",
+        cause: Cause::Other {
+            code: CHANGED,
+            text: format!(
+                "the queue under this name is not the one judged (device {} inode {}, \
+                 listed as device {} inode {}): it changed since, nothing was taken",
+                found.dev, found.ino, judged.dev, judged.ino
+            ),
+        },
+    })
+}
+
+/// The device and inode of an open queue (on Linux an mqd_t is a file descriptor).
+fn identity(mqd: &MqdT) -> Result<Identity, SysError> {
+    let st = nix::sys::stat::fstat(mqd).map_err(SysError::nix("fstat"))?;
     #[allow(clippy::unnecessary_cast)] // st_dev's and st_ino's types differ between targets
     Ok(Identity {
         dev: st.st_dev as u64,
@@ -76,37 +80,25 @@ fn identity(q: &Queue) -> Result<Identity, SysError> {
     })
 }
 
-fn message_size(q: &Queue) -> Result<usize, SysError> {
-    // SAFETY: mq_attr is plain data; all-zero is a valid value for it.
-    let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
-    // SAFETY: a live descriptor and a writable mq_attr.
-    if unsafe { libc::mq_getattr(q.0, &mut attr) } != 0 {
-        return Err(SysError::last("mq_getattr"));
-    }
-    Ok(attr.mq_msgsize.max(1) as usize)
-}
-
 /// Receives every message (priority, bytes) of the queue `name` without waiting, highest
 /// priority first — the order mq_receive gives — if it is still the queue `judged`;
 /// otherwise takes nothing.
 pub fn drain(name: &OsStr, judged: Identity) -> Result<Vec<(u32, Vec<u8>)>, SysError> {
-    let q = open(name, libc::O_RDONLY | libc::O_NONBLOCK, judged)?;
-    let size = message_size(&q)?;
-    let mut buf = vec![0u8; size];
-    let mut out = Vec::new();
-    loop {
-        let mut priority: libc::c_uint = 0;
-        // SAFETY: `buf` is writable for `size` bytes, which is the queue's mq_msgsize.
-        let n = unsafe { libc::mq_receive(q.0, buf.as_mut_ptr().cast(), size, &mut priority) };
-        if n < 0 {
-            let e = SysError::last("mq_receive");
-            if e.errno() == Some(libc::EAGAIN) {
-                return Ok(out);
+    let flags = MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK;
+    with_queue(name, flags, judged, |mqd| {
+        let attr = mq::mq_getattr(mqd).map_err(SysError::nix("mq_getattr"))?;
+        // mq_receive needs room for the queue's largest message: mq_msgsize.
+        let mut buf = vec![0u8; usize::try_from(attr.msgsize()).unwrap_or(0).max(1)];
+        let mut out = Vec::new();
+        loop {
+            let mut priority = 0;
+            match mq::mq_receive(mqd, &mut buf, &mut priority) {
+                Ok(n) => out.push((priority, buf[..n].to_vec())),
+                Err(Errno::EAGAIN) => return Ok(out),
+                Err(errno) => return Err(SysError::nix("mq_receive")(errno)),
             }
-            return Err(e);
         }
-        out.push((priority, buf[..n as usize].to_vec()));
-    }
+    })?
 }
 
 /// Sends messages back to the queue `name` (after an archive that could not be written),
@@ -117,15 +109,15 @@ pub fn send_back(
     judged: Identity,
     messages: &[(u32, Vec<u8>)],
 ) -> Result<(), (usize, SysError)> {
-    let q = open(name, libc::O_WRONLY | libc::O_NONBLOCK, judged).map_err(|e| (0, e))?;
-    for (sent, (priority, body)) in messages.iter().enumerate() {
-        // SAFETY: `body` is readable for its length.
-        let rc = unsafe { libc::mq_send(q.0, body.as_ptr().cast(), body.len(), *priority) };
-        if rc != 0 {
-            return Err((sent, SysError::last("mq_send")));
+    let flags = MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK;
+    with_queue(name, flags, judged, |mqd| {
+        for (sent, (priority, body)) in messages.iter().enumerate() {
+            mq::mq_send(mqd, body, *priority)
+                .map_err(|errno| (sent, SysError::nix("mq_send")(errno)))?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
+    .map_err(|e| (0, e))?
 }
 
 #[cfg(test)]
@@ -135,30 +127,26 @@ mod tests {
     /// Creates the queue `name` (in the test's private IPC namespace) holding `messages`.
     fn create(name: &[u8], messages: &[&[u8]]) -> Identity {
         let c_name = CString::new(name).expect("no NUL");
-        // SAFETY: a NUL-terminated name; with O_CREAT mq_open reads a mode and a null
-        // attribute pointer (the defaults).
-        let mq = unsafe {
-            libc::mq_open(
-                c_name.as_ptr(),
-                libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
-                0o600 as libc::mode_t,
-                std::ptr::null::<libc::mq_attr>(),
-            )
-        };
-        assert_ne!(mq, -1, "mq_open: {}", std::io::Error::last_os_error());
-        let q = Queue(mq);
+        let attr = mq::MqAttr::new(0, 10, 8192, 0);
+        let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
+        let mqd = mq::mq_open(
+            c_name.as_c_str(),
+            flags,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+            Some(&attr),
+        )
+        .expect("mq_open");
         for body in messages {
-            // SAFETY: `body` is readable for its length.
-            let rc = unsafe { libc::mq_send(q.0, body.as_ptr().cast(), body.len(), 1) };
-            assert_eq!(rc, 0, "mq_send: {}", std::io::Error::last_os_error());
+            mq::mq_send(&mqd, body, 1).expect("mq_send");
         }
-        identity(&q).expect("fstat")
+        let found = identity(&mqd).expect("fstat");
+        mq::mq_close(mqd).expect("mq_close");
+        found
     }
 
     fn unlink(name: &[u8]) {
         let c_name = CString::new(name).expect("no NUL");
-        // SAFETY: a NUL-terminated name.
-        assert_eq!(unsafe { libc::mq_unlink(c_name.as_ptr()) }, 0);
+        mq::mq_unlink(c_name.as_c_str()).expect("mq_unlink");
     }
 
     #[test]
