@@ -33,15 +33,9 @@ pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
 /// namespace file. Only the IPC namespace changes: pids are still judged in ours. Call it
 /// before anything else, while the process has one thread (setns applies per thread).
 pub fn enter_ipc_namespace(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path)?;
-    // SAFETY: setns on a descriptor we own; CLONE_NEWIPC restricts it to an IPC namespace.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWIPC) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    // CLONE_NEWIPC: the descriptor must be an IPC namespace (EINVAL otherwise).
+    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWIPC).map_err(std::io::Error::from)
 }
 
 /// Seconds since the Unix epoch, now.
@@ -58,12 +52,9 @@ pub(crate) fn errno() -> i32 {
 
 /// The size of a memory page (4 KiB on x86-64; 16 or 64 KiB on some aarch64 systems).
 pub fn page_size() -> u64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 {
-        size as u64
-    } else {
-        4096
+    match nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE) {
+        Ok(Some(size)) if size > 0 => size as u64,
+        _ => 4096,
     }
 }
 
@@ -77,8 +68,7 @@ pub(crate) fn in_private_namespace(test: &str) -> bool {
     }
     let exe = std::env::current_exe().expect("test binary");
     let mut cmd = std::process::Command::new("unshare");
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         cmd.args(["--user", "--map-root-user"]);
     }
     let out = cmd

@@ -367,8 +367,7 @@ mod tests {
         assert_eq!(source, Source::StatAny);
         assert_eq!(queues.iter().map(|q| q.id).collect::<Vec<_>>(), [id, other]);
         let q = &queues[0];
-        // SAFETY: getpid has no preconditions.
-        let me = unsafe { libc::getpid() };
+        let me = nix::unistd::getpid().as_raw();
         assert_eq!(
             (q.key, q.mode, q.messages, q.bytes),
             (0x1234_5678, 0o600, 4, total)

@@ -333,8 +333,7 @@ mod tests {
         );
         assert_eq!(limits.max_value, 32767);
 
-        // SAFETY: getpid has no preconditions.
-        let me = unsafe { libc::getpid() };
+        let me = nix::unistd::getpid().as_raw();
         let sems = semaphores(private, set.nsems).expect("semaphores");
         let plain = |value, pid| Semaphore {
             value,
