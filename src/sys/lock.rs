@@ -9,12 +9,14 @@
 //! directory, whose owner is checked. The removal journal lives beside the lock.
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 /// Root's lock directory.
 pub const ROOT_DIR: &str = "/run/shmctl";
@@ -22,7 +24,8 @@ pub const ROOT_DIR: &str = "/run/shmctl";
 /// Held while removing: a timer's gc and a manual gc or rm never interleave.
 #[derive(Debug)]
 pub struct RunLock {
-    file: File,
+    /// Released when the run ends (the lock file is unlocked and closed).
+    file: Flock<File>,
     pub path: PathBuf,
     /// The directory that holds the lock (and the journal).
     pub dir: PathBuf,
@@ -253,25 +256,30 @@ impl RunLock {
         on_wait: &mut dyn FnMut(Option<i32>),
     ) -> Result<RunLock, LockError> {
         let path = dir.join(format!("ipc-{ns}.lock"));
-        let file = open_private(&path)?;
+        let mut file = open_private(&path)?;
         let started = Instant::now();
         let mut tries = 0;
         loop {
-            // SAFETY: flock on a descriptor we own; it is released when the file closes.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                return Ok(RunLock {
-                    file,
-                    path,
-                    dir: dir.to_path_buf(),
-                    ns,
-                });
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EWOULDBLOCK) => {}
-                Some(libc::EINTR) => continue,
-                _ => return Err(io_error(format!("locking {}", path.display()))(err)),
+            let errno;
+            (file, errno) = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(locked) => {
+                    return Ok(RunLock {
+                        file: locked,
+                        path,
+                        dir: dir.to_path_buf(),
+                        ns,
+                    })
+                }
+                Err(refused) => refused,
+            };
+            match errno {
+                Errno::EWOULDBLOCK => {}
+                Errno::EINTR => continue,
+                _ => {
+                    return Err(io_error(format!("locking {}", path.display()))(
+                        errno.into(),
+                    ))
+                }
             }
             if tries == 0 {
                 on_wait(holder_of(&file));
