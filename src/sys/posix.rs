@@ -66,15 +66,9 @@ fn c_path(path: &Path) -> io::Result<CString> {
 
 /// `f_type` of statfs(2).
 fn fs_type(path: &Path) -> io::Result<i64> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
-    let mut buf: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statfs that outlives the call.
-    if unsafe { libc::statfs(c.as_ptr(), &mut buf) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fs = nix::sys::statfs::statfs(c_path(path)?.as_c_str())?;
     #[allow(clippy::unnecessary_cast)] // f_type's type differs between architectures
-    Ok(buf.f_type as i64)
+    Ok(fs.filesystem_type().0 as i64)
 }
 
 /// Every object of `kind`, sorted by name. A missing directory (mqueue not mounted) is an
@@ -347,26 +341,25 @@ pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
 /// None when only a hole is left (SEEK_DATA/SEEK_HOLE; a file system without them reports
 /// the whole rest as data).
 pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
-    use std::os::fd::AsRawFd;
+    use nix::unistd::{lseek, Whence};
     if from >= len {
         return Ok(None);
     }
-    let seek = |offset: u64, whence: i32| -> io::Result<Option<u64>> {
-        let offset = libc::off_t::try_from(offset)
-            .map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
-        // SAFETY: lseek on a descriptor we own; it only moves the file offset, which every
-        // read here ignores (they are preads).
-        let at = unsafe { libc::lseek(file.as_raw_fd(), offset, whence) };
-        if at >= 0 {
-            return Ok(Some(at as u64));
-        }
-        match super::errno() {
-            libc::ENXIO => Ok(None),
-            libc::EINVAL => Err(io::Error::from_raw_os_error(libc::EINVAL)),
-            errno => Err(io::Error::from_raw_os_error(errno)),
+    // lseek only moves the file offset, which every read here ignores (they are preads).
+    let seek = |offset: u64, whence: Whence| -> io::Result<Option<u64>> {
+        let offset = libc::off_t::try_from(offset).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("offset {offset} is beyond what lseek takes"),
+            )
+        })?;
+        match lseek(file, offset, whence) {
+            Ok(at) => Ok(Some(at as u64)),
+            Err(nix::errno::Errno::ENXIO) => Ok(None),
+            Err(errno) => Err(errno.into()),
         }
     };
-    let start = match seek(from, libc::SEEK_DATA) {
+    let start = match seek(from, Whence::SeekData) {
         Ok(Some(start)) => start,
         Ok(None) => return Ok(None),
         // No SEEK_DATA here: all of it is data.
@@ -376,7 +369,7 @@ pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, 
     if start >= len {
         return Ok(None);
     }
-    let end = seek(start, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+    let end = seek(start, Whence::SeekHole)?.unwrap_or(len).min(len);
     Ok(Some((start, end.max(start))))
 }
 
@@ -491,15 +484,13 @@ pub fn shm_fs() -> io::Result<ShmFs> {
 
 /// [`shm_fs`] of the filesystem holding `path`.
 pub fn shm_fs_at(path: &Path) -> io::Result<ShmFs> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero statvfs is a valid value of this plain C struct.
-    let mut buf: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statvfs that outlives the call.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut buf) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fs = nix::sys::statvfs::statvfs(c_path(path)?.as_c_str())?;
     #[allow(clippy::unnecessary_cast)] // the field types differ between architectures
-    let (blocks, free, frsize) = (buf.f_blocks as u64, buf.f_bfree as u64, buf.f_frsize as u64);
+    let (blocks, free, frsize) = (
+        fs.blocks() as u64,
+        fs.blocks_free() as u64,
+        fs.fragment_size() as u64,
+    );
     Ok(ShmFs {
         total_bytes: blocks.saturating_mul(frsize),
         used_bytes: blocks.saturating_sub(free).saturating_mul(frsize),
