@@ -191,6 +191,7 @@ fn scan_fds(
 }
 
 #[cfg(test)]
+#[allow(unsafe_code)] // mmap and named semaphores, which nix does not wrap here
 mod tests {
     use super::*;
 
