@@ -42,6 +42,17 @@ pub fn enter_ipc_namespace(path: &std::path::Path) -> std::io::Result<()> {
     nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWIPC).map_err(std::io::Error::from)
 }
 
+/// `ipc_perm.mode` as a number: it is `unsigned short` on x86-64 and `unsigned int` on
+/// aarch64 (generic, so that neither target sees a conversion to its own type).
+pub(crate) fn perm_mode<T: Into<u32>>(mode: T) -> u32 {
+    mode.into()
+}
+
+/// Permission bits for `ipc_perm.mode`, whatever its width on the target.
+pub(crate) fn perm_bits<T: From<u16>>(mode: u32) -> T {
+    T::from((mode & 0o777) as u16)
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()

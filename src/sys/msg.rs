@@ -61,7 +61,7 @@ fn queue_from(id: i32, ds: &libc::msqid_ds) -> MsgQueue {
         gid: perm.gid,
         cuid: perm.cuid,
         cgid: perm.cgid,
-        mode: u32::from(perm.mode),
+        mode: super::perm_mode(perm.mode),
         bytes: ds.__msg_cbytes as u64,
         messages: ds.msg_qnum as u64,
         max_bytes: ds.msg_qbytes as u64,
@@ -165,7 +165,7 @@ pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysE
     ds.msg_qbytes = max_bytes as libc::msglen_t;
     ds.msg_perm.uid = uid;
     ds.msg_perm.gid = gid;
-    ds.msg_perm.mode = (mode & 0o777) as libc::c_ushort;
+    ds.msg_perm.mode = super::perm_bits(mode);
     msgctl(id, libc::IPC_SET, &mut ds, "msgctl(IPC_SET)").map(drop)
 }
 

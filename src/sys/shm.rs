@@ -64,7 +64,7 @@ fn segment_from(id: i32, ds: &libc::shmid_ds) -> Segment {
         gid: perm.gid,
         cuid: perm.cuid,
         cgid: perm.cgid,
-        mode: u32::from(perm.mode),
+        mode: super::perm_mode(perm.mode),
         size: ds.shm_segsz as u64,
         nattch: ds.shm_nattch as u64,
         cpid: ds.shm_cpid,
@@ -177,7 +177,7 @@ pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysE
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     ds.shm_perm.uid = uid;
     ds.shm_perm.gid = gid;
-    ds.shm_perm.mode = (mode & 0o777) as libc::c_ushort;
+    ds.shm_perm.mode = super::perm_bits(mode);
     shmctl(id, libc::IPC_SET, &mut ds, "shmctl(IPC_SET)").map(drop)
 }
 
