@@ -43,9 +43,15 @@ ends the stream before message N.
 
 /// The owner-execute bit the writer keeps in the segment's mode until it has initialised
 /// the semaphores (see examples/writer.rs).
-const MODE_SETTING_UP: libc::c_ushort = 0o100;
+const MODE_SETTING_UP: u32 = 0o100;
 /// The mode bit of a segment marked for removal (`SHM_DEST` in <linux/shm.h>; not in `libc`).
-const SHM_DEST: libc::c_ushort = 0o1000;
+const SHM_DEST: u32 = 0o1000;
+
+/// `ipc_perm.mode` is `unsigned short` on x86-64 and `unsigned int` on aarch64 (generic, so
+/// that neither target sees a conversion to its own type).
+fn perm_mode<T: Into<u32>>(mode: T) -> u32 {
+    mode.into()
+}
 
 /// How long the reader waits for the writer's segment, and how often it looks.
 const FIND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -164,7 +170,7 @@ fn find(key: libc::key_t) -> Result<c_int, String> {
                 ));
             }
             // Removed already (the writer has finished), or still being set up: not yet.
-            let mode = ds.shm_perm.mode;
+            let mode = perm_mode(ds.shm_perm.mode);
             if mode & (SHM_DEST | MODE_SETTING_UP) == 0 {
                 return Ok(id);
             }

@@ -45,7 +45,13 @@ Exit status: 0 once the reader has consumed every message, 1 on an error,
 /// shared memory (only `SHM_EXEC` checks it); here it tells a reader that finds the segment
 /// early that the semaphores do not exist yet. The writer sets [`MODE_READY`] once they do.
 const MODE_SETTING_UP: c_int = 0o700;
-const MODE_READY: libc::c_ushort = 0o600;
+const MODE_READY: u16 = 0o600;
+
+/// `ipc_perm.mode` is `unsigned short` on x86-64 and `unsigned int` on aarch64 (generic, so
+/// that neither target sees a conversion to its own type).
+fn perm_mode<T: From<u16>>(mode: u16) -> T {
+    T::from(mode)
+}
 
 /// How long one `sem_timedwait` waits before the writer looks at the signal flag again. A
 /// signal normally ends the wait at once (EINTR, see [`wait_or_signal`]); this bounds the wait
@@ -214,7 +220,7 @@ fn publish(id: c_int) -> Result<(), String> {
     if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) } == -1 {
         return Err(os_error(&format!("shmctl(IPC_STAT) of shm id {id}")));
     }
-    ds.shm_perm.mode = MODE_READY;
+    ds.shm_perm.mode = perm_mode(MODE_READY);
     // SAFETY: ds is a valid shmid_ds, filled in by IPC_STAT.
     if unsafe { libc::shmctl(id, libc::IPC_SET, &mut ds) } == -1 {
         return Err(os_error(&format!("shmctl(IPC_SET) of shm id {id}")));

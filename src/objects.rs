@@ -1,6 +1,7 @@
 //! The rest of the IPC family, as plain values: SysV semaphore sets and message queues,
 //! POSIX shared memory (`/dev/shm`), glibc named semaphores (`/dev/shm/sem.*`) and POSIX
 //! message queues (`/dev/mqueue`). No syscalls here.
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -244,8 +245,13 @@ impl SemValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PosixObject {
     pub kind: Kind,
-    /// As shm_open/sem_open/mq_open name it: `/name` (for psem without the `sem.` prefix).
+    /// As shm_open/sem_open/mq_open name it, for showing: `/name` (for psem without the
+    /// `sem.` prefix); bytes that are not UTF-8 show as U+FFFD.
     pub name: String,
+    /// The same name byte for byte, as system calls take it: a name need not be UTF-8, and
+    /// two names can show alike.
+    #[serde(skip)]
+    pub raw_name: OsString,
     pub path: PathBuf,
     pub dev: u64,
     pub ino: u64,

@@ -115,7 +115,7 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
             size,
             created: true,
         }),
-        Err(e) if e.errno == libc::EEXIST && !exclusive => {
+        Err(e) if e.errno() == Some(libc::EEXIST) && !exclusive => {
             // As shmget does without IPC_EXCL: the existing segment, if it is large enough and
             // the caller has the access it asks for. The kernel checks the permission bits
             // given in the flags; with none it checks nothing, so mode 0 asks for read. Execute
@@ -124,12 +124,12 @@ fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {
                 0 => 0o400,
                 bits => bits,
             };
-            let id = shm::get(key, size, access as i32).map_err(|e| match e.errno {
-                libc::EINVAL => Error::Failed(format!(
+            let id = shm::get(key, size, access as i32).map_err(|e| match e.errno() {
+                Some(libc::EINVAL) => Error::Failed(format!(
                     "a segment with key {} exists but is smaller than {size} bytes",
                     key_hex(key)
                 )),
-                libc::EACCES => not_yours(key, mode, access, e),
+                Some(libc::EACCES) => not_yours(key, mode, access, e),
                 _ => explain(key, size, e),
             })?;
             let size = shm::stat(id).map(|s| s.size).unwrap_or(size);
@@ -181,19 +181,19 @@ fn not_yours(key: u32, mode: u32, access: u32, e: SysError) -> Error {
 }
 
 fn explain(key: u32, size: u64, e: SysError) -> Error {
-    let what = match e.errno {
-        libc::EEXIST => format!(
+    let what = match e.errno() {
+        Some(libc::EEXIST) => format!(
             "a segment with key {} exists (--exclusive and --from only create new ones)",
             key_hex(key)
         ),
-        libc::EINVAL => {
+        Some(libc::EINVAL) => {
             format!("cannot create {size} bytes: outside the limits (see `shmctl limits`)")
         }
-        libc::ENOSPC => {
+        Some(libc::ENOSPC) => {
             "no room: the maximum number of segments (shmmni) or total pages (shmall) is reached"
                 .to_string()
         }
-        libc::ENOMEM => format!("cannot create {size} bytes: out of memory"),
+        Some(libc::ENOMEM) => format!("cannot create {size} bytes: out of memory"),
         _ => format!("creating a segment with key {}", key_hex(key)),
     };
     Error::sys(what, e)

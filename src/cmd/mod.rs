@@ -213,15 +213,15 @@ pub fn resolve_all(
 pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
     let code = match err {
         Error::NotFound(_) => "ENOENT".to_string(),
-        Error::Sys { err, .. } => err.code().to_string(),
+        Error::Sys { err, .. } => err.code(),
         Error::Io { err, .. } => err
             .raw_os_error()
-            .map_or("EIO", sys::error::errno_name)
-            .to_string(),
-        // No errno behind it: the closest one, never a made-up name.
+            .map_or(sys::error::FAILED.to_string(), sys::error::errno_name),
+        // No errno behind it: the errno of what it means (a malformed selector, a refusal)…
         Error::Usage(_) | Error::Schema(_) => "EINVAL".to_string(),
         Error::Denied(_) => "EACCES".to_string(),
-        Error::Failed(_) => "EIO".to_string(),
+        // …or, for a failure that is no errno's, a code that names no errno.
+        Error::Failed(_) => sys::error::FAILED.to_string(),
     };
     Unresolved {
         kind: selector.kind(),

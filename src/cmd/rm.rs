@@ -180,7 +180,7 @@ fn failure(text: &str, error: &SysError) -> Error {
     if error.is_permission() && error.op != "archive" {
         Error::Denied(text.to_string())
     } else {
-        Error::sys(text.to_string(), *error)
+        Error::sys(text.to_string(), error.clone())
     }
 }
 
@@ -199,7 +199,7 @@ fn report_failures(items: &[Removal], restored: &[Restored]) {
                     render::escape(&r.entry.label()),
                     r.entry.mode
                 ),
-                *error,
+                error.clone(),
             ));
         }
     }

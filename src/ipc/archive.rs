@@ -26,6 +26,7 @@ use super::removal::{self, Kernel, Outcome, Removal, Request, Step};
 use super::{Kind, Object, Reason, Record};
 use crate::error::{Error, Result};
 use crate::model::{Created, KeyHex};
+use crate::sys::error::Cause;
 use crate::sys::shm::{self, Access, Attachment};
 use crate::sys::{self, mqueue, msg, posix, SysError};
 use crate::units::Rfc3339;
@@ -35,23 +36,28 @@ const CHUNK: usize = 1 << 20;
 /// An archive record larger than this is not one of ours.
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 
-/// Why an archive could not be written: the errno (for the report's code) and a text.
+/// Why an archive could not be written: the errno (for the report's code) — or, for a
+/// failure without one (a short write, a record that would not serialise), what happened —
+/// and a text.
 #[derive(Debug, Clone)]
 pub struct ArchiveError {
-    pub errno: i32,
+    pub cause: Cause,
     pub text: String,
 }
 
 impl ArchiveError {
     pub fn at(path: &Path, e: io::Error) -> ArchiveError {
         ArchiveError {
-            errno: e.raw_os_error().unwrap_or(libc::EIO),
+            cause: SysError::io("archive", &e).cause,
             text: format!("{}: {e}", path.display()),
         }
     }
 
     pub fn sys(&self) -> SysError {
-        SysError::new("archive", self.errno)
+        SysError {
+            op: "archive",
+            cause: self.cause.clone(),
+        }
     }
 }
 
@@ -178,7 +184,7 @@ impl ArchiveDir {
             }
         }
         Err(ArchiveError {
-            errno: libc::EEXIST,
+            cause: Cause::Errno(libc::EEXIST),
             text: format!("{}: 1000 archives named {base} exist", self.path.display()),
         })
     }
@@ -209,7 +215,10 @@ impl ArchiveDir {
                 _ => None,
             };
             let text = record(bin_name.as_deref()).map_err(|text| ArchiveError {
-                errno: libc::EIO,
+                cause: Cause::Other {
+                    code: sys::error::FAILED,
+                    text: text.clone(),
+                },
                 text,
             })?;
             json_file
@@ -467,12 +476,9 @@ fn take(archive: &Archive, object: &Object) -> std::result::Result<Payload, Fail
                 ));
             }
             let taken = if queued > 0 {
-                mqueue::drain(&p.name).map_err(|e| {
-                    refused(
-                        SysError::new("mq_receive", e.raw_os_error().unwrap_or(libc::EIO)),
-                        format!("draining {name}: {e}"),
-                    )
-                })?
+                // By its name's bytes, and only the queue that was judged.
+                mqueue::drain(&p.raw_name, identity(p))
+                    .map_err(|e| refused(e, format!("draining {name}")))?
             } else {
                 Vec::new()
             };
@@ -581,9 +587,9 @@ pub fn remove_with_archive(
         Ok(json) => json,
         Err(e) => {
             let mut f = Failure::from(e);
-            if let (Payload::Drained(taken), Some(name)) = (&payload, planned.name()) {
+            if let (Payload::Drained(taken), Object::Posix(queue)) = (&payload, &planned) {
                 // Never lose data: the received messages go back (or into a rescue file).
-                match give_back(&archive.dir, name, taken) {
+                match give_back(&archive.dir, queue, taken) {
                     Ok(()) => f.text.push_str("; its messages were sent back"),
                     Err(lost) => {
                         (f.error, f.text) = (lost.error, format!("{}; {}", f.text, lost.text))
@@ -630,9 +636,9 @@ pub fn remove_with_archive(
     };
     let mut item = removal::remove(&mut session.kernel(), start, request, &mut discounted);
     let removed = matches!(item.outcome, Outcome::Removed { .. });
-    if let (Payload::Drained(taken), Some(name), false) = (&payload, planned.name(), removed) {
+    if let (Payload::Drained(taken), Object::Posix(queue), false) = (&payload, &planned, removed) {
         // It stays: so do its messages.
-        if let Err(lost) = give_back(&archive.dir, name, taken) {
+        if let Err(lost) = give_back(&archive.dir, queue, taken) {
             let kept = match &item.outcome {
                 Outcome::Kept(reason) => format!("kept ({}): ", reason.text),
                 _ => String::new(),
@@ -657,14 +663,24 @@ pub fn remove_with_archive(
     item
 }
 
-/// Sends drained messages back to their queue. What cannot be sent back is written to a
-/// rescue file beside the archive; the error says where (and is an error either way: exit 1).
+/// Which queue was judged, for the checks of [`mqueue::drain`] and [`mqueue::send_back`].
+fn identity(queue: &crate::objects::PosixObject) -> mqueue::Identity {
+    mqueue::Identity {
+        dev: queue.dev,
+        ino: queue.ino,
+    }
+}
+
+/// Sends drained messages back to their queue — the one they came from, never another
+/// under its name. What cannot be sent back is written to a rescue file beside the archive;
+/// the error says where (and is an error either way: exit 1).
 fn give_back(
     dir: &ArchiveDir,
-    name: &str,
+    queue: &crate::objects::PosixObject,
     taken: &[(u32, Vec<u8>)],
 ) -> std::result::Result<(), Failure> {
-    let (sent, why) = match mqueue::send_back(name, taken) {
+    let name = queue.name.as_str();
+    let (sent, why) = match mqueue::send_back(&queue.raw_name, identity(queue), taken) {
         Ok(()) => return Ok(()),
         Err(partial) => partial,
     };
@@ -707,7 +723,7 @@ fn give_back(
         };
         serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())
     };
-    let error = SysError::new("mq_send", why.raw_os_error().unwrap_or(libc::EIO));
+    let error = why.clone();
     match dir.write(&base, None, &rescue) {
         Ok(path) => Err(Failure {
             error,
@@ -869,7 +885,7 @@ pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<Str
     let mut note = None;
     let (id, key) = match shm::get(seg.key, seg.size, flags) {
         Ok(id) => (id, seg.key),
-        Err(e) if e.errno == libc::EEXIST && private => {
+        Err(e) if e.errno() == Some(libc::EEXIST) && private => {
             note = Some(format!(
                 "key {} is taken: restored under a new private key",
                 KeyHex(seg.key)
@@ -879,7 +895,7 @@ pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<Str
                 0,
             )
         }
-        Err(e) if e.errno == libc::EEXIST => {
+        Err(e) if e.errno() == Some(libc::EEXIST) => {
             return Err(Error::Failed(format!(
                 "key {} is taken by another segment; --private restores under a new private key",
                 KeyHex(seg.key)

@@ -130,10 +130,7 @@ fn restore(entry: Entry) -> Option<Restored> {
             let outcome = match posix::restore_mode(&path, entry.dev, entry.ino, entry.mode) {
                 Ok(posix::Reopened::Restored) => Ok(()),
                 Ok(posix::Reopened::NotOurs) => return None,
-                Err(e) => Err(SysError::new(
-                    "chmod",
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                )),
+                Err(e) => Err(SysError::io("chmod", &e)),
             };
             return Some(Restored {
                 entry,
@@ -168,12 +165,9 @@ impl Kernel for Journalled<'_> {
         // failure, or any restore that worked or found the object gone, ends it.
         let closing = mode & 0o777 == 0 && target.perms() != 0;
         if let (true, Some(journal)) = (closing, self.journal.as_mut()) {
-            journal.begin(&Entry::of_object(target)).map_err(|e| {
-                SysError::new(
-                    "writing the removal journal",
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                )
-            })?;
+            journal
+                .begin(&Entry::of_object(target))
+                .map_err(|e| SysError::io("writing the removal journal", &e))?;
         }
         let result = Running.set_mode(target, mode);
         let ended = match &result {
@@ -188,10 +182,10 @@ impl Kernel for Journalled<'_> {
 
     fn remove(&mut self, target: &Object) -> Result<(), SysError> {
         let result = Running.remove(target);
-        if result
-            .as_ref()
-            .map_or_else(|e| e.is_gone() || e.errno == libc::ENOENT, |()| true)
-        {
+        if result.as_ref().map_or_else(
+            |e| e.is_gone() || e.errno() == Some(libc::ENOENT),
+            |()| true,
+        ) {
             self.end(target);
         }
         result

@@ -75,6 +75,7 @@ pub fn posix(ctime: i64) -> PosixObject {
     PosixObject {
         kind: Kind::Pshm,
         name: "/x".into(),
+        raw_name: "/x".into(),
         path: PathBuf::from("/dev/shm/x"),
         dev: 1,
         ino: 2,

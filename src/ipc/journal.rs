@@ -389,6 +389,7 @@ mod tests {
         let object = Object::Posix(crate::objects::PosixObject {
             kind: Kind::Pshm,
             name: "/\u{fffd}".into(),
+            raw_name: std::ffi::OsStr::from_bytes(b"/\xff").into(),
             path: PathBuf::from(std::ffi::OsStr::from_bytes(b"/dev/shm/\xff")),
             dev: 1,
             ino: 2,

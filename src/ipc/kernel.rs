@@ -119,9 +119,10 @@ impl Resolver {
     }
 }
 
-/// A file operation's failure in the kernel layer's terms (the errno kept as it was).
+/// A file operation's failure in the kernel layer's terms (the errno kept as it was, or
+/// the message of an error that has none).
 fn io_sys(op: &'static str, e: std::io::Error) -> SysError {
-    SysError::new(op, e.raw_os_error().unwrap_or(libc::EIO))
+    SysError::io(op, &e)
 }
 
 /// The running kernel.
@@ -134,7 +135,8 @@ impl Kernel for Running {
             Object::Shm(s) => shm::stat(s.id).map(Object::Shm),
             Object::Sem(s) => sem::stat(s.id).and_then(with_semaphores).map(Object::Sem),
             Object::Msg(q) => msg::stat(q.id).map(Object::Msg),
-            Object::Posix(p) => posix::stat(p.kind, &p.name)
+            // By its path: the name as shown may stand for another object.
+            Object::Posix(p) => posix::stat_path(p.kind, &p.path)
                 .map(Object::Posix)
                 .map_err(|e| io_sys("stat", e)),
         }

@@ -83,7 +83,7 @@ pub enum Step {
 
 /// EINVAL/EIDRM on an id, ENOENT on a file: it no longer exists.
 fn gone(e: &SysError) -> bool {
-    e.is_gone() || e.errno == libc::ENOENT
+    e.is_gone() || e.errno() == Some(libc::ENOENT)
 }
 
 fn failed(object: Object, error: SysError, text: String) -> Removal {
@@ -543,7 +543,7 @@ mod tests {
         let Outcome::Failed { error, text } = out.outcome else {
             panic!("{out:?}")
         };
-        assert_eq!(error.errno, libc::EPERM);
+        assert_eq!(error.errno(), Some(libc::EPERM));
         assert!(text.contains("mode restored"), "{text}");
         assert_eq!(k.perms(), 0o640);
     }
@@ -561,7 +561,7 @@ mod tests {
         let Outcome::Failed { error, text } = out.outcome else {
             panic!("{:?}", out.outcome)
         };
-        assert_eq!(error.errno, libc::EPERM);
+        assert_eq!(error.errno(), Some(libc::EPERM));
         assert!(text.contains("left at 0000"), "{text}");
         assert_eq!(k.perms(), 0);
     }

@@ -536,7 +536,7 @@ struct RestoredJson<'a> {
 
 fn error_json(error: &crate::sys::SysError, text: &str) -> ErrorJson {
     ErrorJson {
-        code: error.code().to_string(),
+        code: error.code(),
         text: if error.is_permission() && error.op != "archive" {
             text.to_string()
         } else {
@@ -632,7 +632,7 @@ pub fn removal(out: &mut dyn Write, report: &super::Report) -> Result<()> {
                 archive: None,
                 reason: None,
                 error: Some(ErrorJson {
-                    code: error.code().to_string(),
+                    code: error.code(),
                     text: format!(
                         "left at mode 0000 by an interrupted run; restoring mode {:04o} failed: {}",
                         e.mode,

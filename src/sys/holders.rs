@@ -191,6 +191,7 @@ fn scan_fds(
 }
 
 #[cfg(test)]
+#[allow(unsafe_code)] // mmap and named semaphores, which nix does not wrap here
 mod tests {
     use super::*;
 
@@ -325,23 +326,20 @@ mod tests {
         // SAFETY: `sem` is a semaphore sem_open returned, not closed yet.
         assert_eq!(unsafe { libc::sem_post(sem) }, 0);
 
-        // SAFETY: mq_open with O_CREAT takes a mode and a nullable attr pointer.
-        let mq = unsafe {
-            libc::mq_open(
-                c_name.as_ptr(),
-                libc::O_CREAT | libc::O_EXCL | libc::O_RDWR,
-                0o600 as libc::mode_t,
-                std::ptr::null_mut::<libc::mq_attr>(),
-            )
-        };
-        assert!(mq >= 0, "mq_open: {}", io::Error::last_os_error());
-        let text = b"hello";
-        // SAFETY: `mq` is an open queue descriptor and `text` is valid for its length.
-        let sent = unsafe { libc::mq_send(mq, text.as_ptr().cast(), text.len(), 0) };
-        assert_eq!(sent, 0, "mq_send: {}", io::Error::last_os_error());
+        use nix::mqueue::{self as mq, MQ_OFlag};
+        use nix::sys::stat::Mode;
+        let attr = mq::MqAttr::new(0, 10, 8192, 0);
+        let mq = mq::mq_open(
+            c_name.as_c_str(),
+            MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+            Some(&attr),
+        )
+        .expect("mq_open");
+        mq::mq_send(&mq, b"hello", 0).expect("mq_send");
 
         // The mq descriptor: what readlink says, and whether stat through it finds the file.
-        let fd_link = format!("/proc/self/fd/{mq}");
+        let fd_link = format!("/proc/self/fd/{}", mq.as_raw_fd());
         let target = std::fs::read_link(&fd_link).expect("readlink");
         let through = std::fs::metadata(&fd_link).expect("stat through the link");
         let mq_path = Path::new(posix::MQUEUE_DIR).join(&tag);
@@ -387,18 +385,16 @@ mod tests {
         );
 
         // Clean up before asserting.
-        // SAFETY: the child is ours; SIGKILL then waitpid reaps it.
-        unsafe {
-            libc::kill(child, libc::SIGKILL);
-            libc::waitpid(child, std::ptr::null_mut(), 0);
-        }
+        let child_pid = nix::unistd::Pid::from_raw(child);
+        nix::sys::signal::kill(child_pid, nix::sys::signal::Signal::SIGKILL).expect("kill");
+        nix::sys::wait::waitpid(child_pid, None).expect("waitpid");
+        mq::mq_close(mq).expect("mq_close");
+        mq::mq_unlink(c_name.as_c_str()).expect("mq_unlink");
         // SAFETY: each handle is released exactly once and not used after.
         unsafe {
             libc::munmap(addr, 8192);
             libc::sem_close(sem);
             libc::sem_unlink(c_name.as_ptr());
-            libc::mq_close(mq);
-            libc::mq_unlink(c_name.as_ptr());
         }
         drop(shm);
         std::fs::remove_file(&shm_path).expect("remove the shm file");

@@ -9,12 +9,14 @@
 //! directory, whose owner is checked. The removal journal lives beside the lock.
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 /// Root's lock directory.
 pub const ROOT_DIR: &str = "/run/shmctl";
@@ -22,9 +24,9 @@ pub const ROOT_DIR: &str = "/run/shmctl";
 /// Held while removing: a timer's gc and a manual gc or rm never interleave.
 #[derive(Debug)]
 pub struct RunLock {
-    /// Held, not read: the flock lasts as long as this descriptor is open.
-    #[allow(dead_code)]
-    file: File,
+    /// Released when the run ends (the lock file is unlocked and closed). Always `Some`
+    /// until dropped: see the `Drop` below.
+    file: Option<Flock<File>>,
     /// The directory that holds the lock (and the journal).
     pub dir: PathBuf,
     /// The IPC namespace the lock serialises.
@@ -254,24 +256,29 @@ impl RunLock {
         on_wait: &mut dyn FnMut(Option<i32>),
     ) -> Result<RunLock, LockError> {
         let path = dir.join(format!("ipc-{ns}.lock"));
-        let file = open_private(&path)?;
+        let mut file = open_private(&path)?;
         let started = Instant::now();
         let mut tries = 0;
         loop {
-            // SAFETY: flock on a descriptor we own; it is released when the file closes.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                return Ok(RunLock {
-                    file,
-                    dir: dir.to_path_buf(),
-                    ns,
-                });
-            }
-            let err = io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EWOULDBLOCK) => {}
-                Some(libc::EINTR) => continue,
-                _ => return Err(io_error(format!("locking {}", path.display()))(err)),
+            let errno;
+            (file, errno) = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(locked) => {
+                    return Ok(RunLock {
+                        file: Some(locked),
+                        dir: dir.to_path_buf(),
+                        ns,
+                    })
+                }
+                Err(refused) => refused,
+            };
+            match errno {
+                Errno::EWOULDBLOCK => {}
+                Errno::EINTR => continue,
+                _ => {
+                    return Err(io_error(format!("locking {}", path.display()))(
+                        errno.into(),
+                    ))
+                }
             }
             if tries == 0 {
                 on_wait(holder_of(&file));
@@ -286,6 +293,16 @@ impl RunLock {
             }
             tries += 1;
             std::thread::sleep(backoff(tries).min(wait - waited));
+        }
+    }
+}
+
+impl Drop for RunLock {
+    /// Unlocks without nix's `Drop`, which panics if LOCK_UN fails: should it ever fail, the
+    /// descriptor is left open and the lock ends with the process, moments later.
+    fn drop(&mut self) {
+        if let Some(Err((still_locked, _))) = self.file.take().map(Flock::unlock) {
+            std::mem::forget(still_locked);
         }
     }
 }

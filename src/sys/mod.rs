@@ -1,8 +1,9 @@
 //! The kernel layer: the only module of the library allowed to use `unsafe`.
 //!
 //! Everything here turns a syscall or a `/proc` file into a plain value of
-//! [`crate::model`]; policy and rendering never call the kernel themselves.
-#![allow(unsafe_code)]
+//! [`crate::model`]; policy and rendering never call the kernel themselves. Calls that
+//! `nix` wraps safely go through it; `unsafe` is left to what only libc offers — System V
+//! IPC (msg, sem, shm) — each module allowed it by name.
 
 pub mod error;
 pub mod ftok;
@@ -10,11 +11,14 @@ pub mod holders;
 pub mod lock;
 pub mod maps;
 pub mod mqueue;
+#[allow(unsafe_code)]
 pub mod msg;
 pub mod posix;
 pub mod process;
 pub mod procfs;
+#[allow(unsafe_code)]
 pub mod sem;
+#[allow(unsafe_code)]
 pub mod shm;
 pub mod slots;
 pub mod sysvproc;
@@ -33,15 +37,20 @@ pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
 /// namespace file. Only the IPC namespace changes: pids are still judged in ours. Call it
 /// before anything else, while the process has one thread (setns applies per thread).
 pub fn enter_ipc_namespace(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path)?;
-    // SAFETY: setns on a descriptor we own; CLONE_NEWIPC restricts it to an IPC namespace.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWIPC) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    // CLONE_NEWIPC: the descriptor must be an IPC namespace (EINVAL otherwise).
+    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWIPC).map_err(std::io::Error::from)
+}
+
+/// `ipc_perm.mode` as a number: it is `unsigned short` on x86-64 and `unsigned int` on
+/// aarch64 (generic, so that neither target sees a conversion to its own type).
+pub(crate) fn perm_mode<T: Into<u32>>(mode: T) -> u32 {
+    mode.into()
+}
+
+/// Permission bits for `ipc_perm.mode`, whatever its width on the target.
+pub(crate) fn perm_bits<T: From<u16>>(mode: u32) -> T {
+    T::from((mode & 0o777) as u16)
 }
 
 /// Seconds since the Unix epoch, now.
@@ -58,12 +67,9 @@ pub(crate) fn errno() -> i32 {
 
 /// The size of a memory page (4 KiB on x86-64; 16 or 64 KiB on some aarch64 systems).
 pub fn page_size() -> u64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 {
-        size as u64
-    } else {
-        4096
+    match nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE) {
+        Ok(Some(size)) if size > 0 => size as u64,
+        _ => 4096,
     }
 }
 
@@ -77,8 +83,7 @@ pub(crate) fn in_private_namespace(test: &str) -> bool {
     }
     let exe = std::env::current_exe().expect("test binary");
     let mut cmd = std::process::Command::new("unshare");
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         cmd.args(["--user", "--map-root-user"]);
     }
     let out = cmd

@@ -61,7 +61,7 @@ fn queue_from(id: i32, ds: &libc::msqid_ds) -> MsgQueue {
         gid: perm.gid,
         cuid: perm.cuid,
         cgid: perm.cgid,
-        mode: u32::from(perm.mode),
+        mode: super::perm_mode(perm.mode),
         bytes: ds.__msg_cbytes as u64,
         messages: ds.msg_qnum as u64,
         max_bytes: ds.msg_qbytes as u64,
@@ -165,7 +165,7 @@ pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysE
     ds.msg_qbytes = max_bytes as libc::msglen_t;
     ds.msg_perm.uid = uid;
     ds.msg_perm.gid = gid;
-    ds.msg_perm.mode = (mode & 0o777) as libc::c_ushort;
+    ds.msg_perm.mode = super::perm_bits(mode);
     msgctl(id, libc::IPC_SET, &mut ds, "msgctl(IPC_SET)").map(drop)
 }
 
@@ -178,7 +178,7 @@ pub fn remove(id: i32) -> Result<(), SysError> {
 /// Whether an error of [`copy_messages`] means the kernel cannot copy messages (ENOSYS: built
 /// without CONFIG_CHECKPOINT_RESTORE).
 pub fn is_unsupported(e: &SysError) -> bool {
-    e.errno == libc::ENOSYS
+    e.errno() == Some(libc::ENOSYS)
 }
 
 /// A `struct msgbuf { long mtype; char mtext[size]; }` that grows when a message is larger.
@@ -238,9 +238,9 @@ impl Receiver {
                 }));
             }
             let e = SysError::last(op);
-            match e.errno {
-                libc::ENOMSG => return Ok(None),
-                libc::E2BIG => {
+            match e.errno() {
+                Some(libc::ENOMSG) => return Ok(None),
+                Some(libc::E2BIG) => {
                     let queued = usize::try_from(stat(self.id)?.bytes).unwrap_or(usize::MAX);
                     if queued <= self.size {
                         return Err(e);
@@ -367,8 +367,7 @@ mod tests {
         assert_eq!(source, Source::StatAny);
         assert_eq!(queues.iter().map(|q| q.id).collect::<Vec<_>>(), [id, other]);
         let q = &queues[0];
-        // SAFETY: getpid has no preconditions.
-        let me = unsafe { libc::getpid() };
+        let me = nix::unistd::getpid().as_raw();
         assert_eq!(
             (q.key, q.mode, q.messages, q.bytes),
             (0x1234_5678, 0o600, 4, total)

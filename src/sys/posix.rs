@@ -3,10 +3,10 @@
 //!
 //! Every function that looks at a directory has an `_in` variant taking it, so that tests
 //! can run on a temporary directory.
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -66,15 +66,9 @@ fn c_path(path: &Path) -> io::Result<CString> {
 
 /// `f_type` of statfs(2).
 fn fs_type(path: &Path) -> io::Result<i64> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero statfs is a valid value of this plain C struct.
-    let mut buf: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statfs that outlives the call.
-    if unsafe { libc::statfs(c.as_ptr(), &mut buf) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fs = nix::sys::statfs::statfs(c_path(path)?.as_c_str())?;
     #[allow(clippy::unnecessary_cast)] // f_type's type differs between architectures
-    Ok(buf.f_type as i64)
+    Ok(fs.filesystem_type().0 as i64)
 }
 
 /// Every object of `kind`, sorted by name. A missing directory (mqueue not mounted) is an
@@ -113,7 +107,6 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
         if bare.is_empty() {
             continue;
         }
-        let name = format!("/{}", String::from_utf8_lossy(bare));
         let path = entry.path();
         // Removed between readdir and lstat: simply gone.
         let meta = match std::fs::symlink_metadata(&path) {
@@ -124,9 +117,10 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
         if !meta.file_type().is_file() {
             continue;
         }
-        out.push(object(kind, name, path, &meta));
+        out.push(object(kind, bare, path, &meta));
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    // Two names can show alike (U+FFFD for bytes that are not UTF-8): their bytes decide.
+    out.sort_by(|a, b| (&a.name, &a.raw_name).cmp(&(&b.name, &b.raw_name)));
     Ok(out)
 }
 
@@ -168,7 +162,35 @@ pub fn stat_in(dir: &Path, kind: Kind, name: &str) -> io::Result<PosixObject> {
             format!("{} is not a regular file", path.display()),
         ));
     }
-    Ok(object(kind, format!("/{bare}"), path, &meta))
+    Ok(object(kind, bare.as_bytes(), path, &meta))
+}
+
+/// The object whose file is `path`, read again by that path byte for byte — never by the
+/// name as shown, which may stand for another — as the removal sequence does. A missing
+/// file keeps its errno (ENOENT): it is gone.
+pub fn stat_path(kind: Kind, path: &Path) -> io::Result<PosixObject> {
+    posix_dir(kind)?;
+    let file_name = path.file_name().map_or(&[][..], OsStrExt::as_bytes);
+    let bare = match kind {
+        Kind::Psem => file_name
+            .strip_prefix(SEM_PREFIX.as_bytes())
+            .unwrap_or_default(),
+        _ => file_name,
+    };
+    if bare.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not the file of a {kind} object", path.display()),
+        ));
+    }
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(object(kind, bare, path.to_path_buf(), &meta))
 }
 
 /// The file name of the object named `bare` (already normalised).
@@ -219,7 +241,11 @@ pub fn normalise_name(kind: Kind, name: &str) -> io::Result<&str> {
     Ok(bare)
 }
 
-fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObject {
+/// The object named `bare` (its file name, without `sem.` for psem), from its lstat.
+fn object(kind: Kind, bare: &[u8], path: PathBuf, meta: &Metadata) -> PosixObject {
+    let mut raw_name = Vec::with_capacity(bare.len() + 1);
+    raw_name.push(b'/');
+    raw_name.extend_from_slice(bare);
     // Read after the lstat: the times reported are those from before our read (reading a
     // queue's file sets its atime and ctime).
     let queue = match kind {
@@ -236,7 +262,8 @@ fn object(kind: Kind, name: String, path: PathBuf, meta: &Metadata) -> PosixObje
     };
     PosixObject {
         kind,
-        name,
+        name: format!("/{}", String::from_utf8_lossy(bare)),
+        raw_name: OsString::from_vec(raw_name),
         path,
         dev: meta.dev(),
         ino: meta.ino(),
@@ -314,26 +341,25 @@ pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
 /// None when only a hole is left (SEEK_DATA/SEEK_HOLE; a file system without them reports
 /// the whole rest as data).
 pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
-    use std::os::fd::AsRawFd;
+    use nix::unistd::{lseek, Whence};
     if from >= len {
         return Ok(None);
     }
-    let seek = |offset: u64, whence: i32| -> io::Result<Option<u64>> {
-        let offset = libc::off_t::try_from(offset)
-            .map_err(|_| io::Error::from_raw_os_error(libc::EOVERFLOW))?;
-        // SAFETY: lseek on a descriptor we own; it only moves the file offset, which every
-        // read here ignores (they are preads).
-        let at = unsafe { libc::lseek(file.as_raw_fd(), offset, whence) };
-        if at >= 0 {
-            return Ok(Some(at as u64));
-        }
-        match super::errno() {
-            libc::ENXIO => Ok(None),
-            libc::EINVAL => Err(io::Error::from_raw_os_error(libc::EINVAL)),
-            errno => Err(io::Error::from_raw_os_error(errno)),
+    // lseek only moves the file offset, which every read here ignores (they are preads).
+    let seek = |offset: u64, whence: Whence| -> io::Result<Option<u64>> {
+        let offset = libc::off_t::try_from(offset).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("offset {offset} is beyond what lseek takes"),
+            )
+        })?;
+        match lseek(file, offset, whence) {
+            Ok(at) => Ok(Some(at as u64)),
+            Err(nix::errno::Errno::ENXIO) => Ok(None),
+            Err(errno) => Err(errno.into()),
         }
     };
-    let start = match seek(from, libc::SEEK_DATA) {
+    let start = match seek(from, Whence::SeekData) {
         Ok(Some(start)) => start,
         Ok(None) => return Ok(None),
         // No SEEK_DATA here: all of it is data.
@@ -343,7 +369,7 @@ pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, 
     if start >= len {
         return Ok(None);
     }
-    let end = seek(start, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+    let end = seek(start, Whence::SeekHole)?.unwrap_or(len).min(len);
     Ok(Some((start, end.max(start))))
 }
 
@@ -458,15 +484,13 @@ pub fn shm_fs() -> io::Result<ShmFs> {
 
 /// [`shm_fs`] of the filesystem holding `path`.
 pub fn shm_fs_at(path: &Path) -> io::Result<ShmFs> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero statvfs is a valid value of this plain C struct.
-    let mut buf: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated path and `buf` a writable statvfs that outlives the call.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut buf) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fs = nix::sys::statvfs::statvfs(c_path(path)?.as_c_str())?;
     #[allow(clippy::unnecessary_cast)] // the field types differ between architectures
-    let (blocks, free, frsize) = (buf.f_blocks as u64, buf.f_bfree as u64, buf.f_frsize as u64);
+    let (blocks, free, frsize) = (
+        fs.blocks() as u64,
+        fs.blocks_free() as u64,
+        fs.fragment_size() as u64,
+    );
     Ok(ShmFs {
         total_bytes: blocks.saturating_mul(frsize),
         used_bytes: blocks.saturating_sub(free).saturating_mul(frsize),
@@ -639,6 +663,38 @@ mod tests {
             let err = stat_in(p, Kind::Pshm, not_file).expect_err(not_file);
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{not_file}");
         }
+    }
+
+    #[test]
+    fn names_that_show_alike_stay_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let raw = std::ffi::OsStr::from_bytes(b"q\xff");
+        std::fs::write(dir.path().join(raw), "QSIZE:3").expect("write");
+        std::fs::write(dir.path().join("q\u{fffd}"), "QSIZE:5").expect("write");
+        let queues = list_in(dir.path(), Kind::Pmq).expect("list");
+        assert_eq!(queues.len(), 2);
+        assert!(queues.iter().all(|q| q.name == "/q\u{fffd}"), "shown alike");
+        let bytes: Vec<&[u8]> = queues.iter().map(|q| q.raw_name.as_bytes()).collect();
+        assert_eq!(bytes, [&b"/q\xef\xbf\xbd"[..], &b"/q\xff"[..]]);
+        // Read again by path, each is itself.
+        for q in &queues {
+            assert_eq!(&stat_path(Kind::Pmq, &q.path).expect("stat"), q);
+        }
+        std::fs::write(
+            dir.path().join(std::ffi::OsStr::from_bytes(b"sem.s\xfe")),
+            "",
+        )
+        .expect("write");
+        let sems = list_in(dir.path(), Kind::Psem).expect("list");
+        assert_eq!(sems[0].raw_name.as_bytes(), b"/s\xfe", "without sem.");
+        assert_eq!(
+            &stat_path(Kind::Psem, &sems[0].path).expect("stat"),
+            &sems[0]
+        );
+        let err = stat_path(Kind::Pmq, &dir.path().join("gone")).expect_err("gone");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+        let err = stat_path(Kind::Psem, &queues[0].path).expect_err("no sem. prefix");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -10,9 +10,9 @@ fn exists(pid: i32) -> bool {
         // 0 and negative pids name process groups to kill(2): never probe them.
         return true;
     }
-    // SAFETY: signal 0 performs only the existence and permission checks; nothing is sent.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || super::errno() != libc::ESRCH
+    // No signal: only the existence and permission checks; nothing is sent.
+    let probe = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None);
+    probe != Err(nix::errno::Errno::ESRCH)
 }
 
 /// What one read of /proc/PID/stat says about a task.
@@ -92,21 +92,19 @@ pub struct Clock {
 
 impl Clock {
     pub fn new() -> Clock {
-        let read = |clock: libc::clockid_t| {
-            let mut ts = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `ts` is a valid, writable timespec.
-            unsafe { libc::clock_gettime(clock, &mut ts) };
-            ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+        use nix::time::{clock_gettime, ClockId};
+        // Neither clock can fail on Linux; were one to, both read as 0 (no offset).
+        let read = |clock| {
+            clock_gettime(clock).map_or(0.0, |ts| ts.tv_sec() as f64 + ts.tv_nsec() as f64 / 1e9)
         };
-        let boot_epoch = read(libc::CLOCK_REALTIME) - read(libc::CLOCK_BOOTTIME);
-        // SAFETY: sysconf only reads a configuration value.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let boot_epoch = read(ClockId::CLOCK_REALTIME) - read(ClockId::CLOCK_BOOTTIME);
+        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK);
         Clock {
             boot_epoch,
-            ticks_per_second: if hz > 0 { hz as f64 } else { 100.0 },
+            ticks_per_second: match hz {
+                Ok(Some(hz)) if hz > 0 => hz as f64,
+                _ => 100.0,
+            },
         }
     }
 
@@ -190,14 +188,15 @@ pub fn comm(pid: i32) -> Option<String> {
 /// Sends `signal` to `pid` (forwarding a SIGINT/SIGTERM to a command we run).
 pub fn signal(pid: i32, signal: i32) -> std::io::Result<()> {
     if pid <= 0 {
-        return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+        // 0 and negative pids name process groups to kill(2): never signal them.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("pid {pid} names no single process"),
+        ));
     }
-    // SAFETY: kill with a positive pid affects only that process; no memory is touched.
-    if unsafe { libc::kill(pid, signal) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    let signal = nix::sys::signal::Signal::try_from(signal)?;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal)?;
+    Ok(())
 }
 
 /// Capability numbers (linux/capability.h).
@@ -217,8 +216,7 @@ pub fn parse_cap_eff(status: &str) -> Option<u64> {
 
 /// The effective uid of this process.
 pub fn effective_uid() -> u32 {
-    // SAFETY: geteuid cannot fail and touches no memory.
-    unsafe { libc::geteuid() }
+    nix::unistd::geteuid().as_raw()
 }
 
 #[cfg(test)]

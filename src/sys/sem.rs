@@ -69,7 +69,7 @@ fn set_from(id: i32, ds: &libc::semid_ds) -> SemSet {
         gid: perm.gid,
         cuid: perm.cuid,
         cgid: perm.cgid,
-        mode: u32::from(perm.mode),
+        mode: super::perm_mode(perm.mode),
         nsems: ds.sem_nsems as u64,
         otime: ds.sem_otime,
         ctime: ds.sem_ctime,
@@ -200,7 +200,7 @@ pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysE
     let mut ds: libc::semid_ds = unsafe { std::mem::zeroed() };
     ds.sem_perm.uid = uid;
     ds.sem_perm.gid = gid;
-    ds.sem_perm.mode = (mode & 0o777) as libc::c_ushort;
+    ds.sem_perm.mode = super::perm_bits(mode);
     semctl(
         id,
         0,
@@ -333,8 +333,7 @@ mod tests {
         );
         assert_eq!(limits.max_value, 32767);
 
-        // SAFETY: getpid has no preconditions.
-        let me = unsafe { libc::getpid() };
+        let me = nix::unistd::getpid().as_raw();
         let sems = semaphores(private, set.nsems).expect("semaphores");
         let plain = |value, pid| Semaphore {
             value,

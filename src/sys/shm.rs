@@ -64,7 +64,7 @@ fn segment_from(id: i32, ds: &libc::shmid_ds) -> Segment {
         gid: perm.gid,
         cuid: perm.cuid,
         cgid: perm.cgid,
-        mode: u32::from(perm.mode),
+        mode: super::perm_mode(perm.mode),
         size: ds.shm_segsz as u64,
         nattch: ds.shm_nattch as u64,
         cpid: ds.shm_cpid,
@@ -177,7 +177,7 @@ pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysE
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     ds.shm_perm.uid = uid;
     ds.shm_perm.gid = gid;
-    ds.shm_perm.mode = (mode & 0o777) as libc::c_ushort;
+    ds.shm_perm.mode = super::perm_bits(mode);
     shmctl(id, libc::IPC_SET, &mut ds, "shmctl(IPC_SET)").map(drop)
 }
 
@@ -296,8 +296,8 @@ mod tests {
             assert_eq!(stat(id).expect("stat").nattch, 1);
             rw.write_at(10, b"hello").expect("write");
             assert_eq!(
-                rw.write_at(98, b"abc").map_err(|e| e.errno),
-                Err(libc::EFAULT),
+                rw.write_at(98, b"abc").map_err(|e| e.errno()),
+                Err(Some(libc::EFAULT)),
                 "past the end"
             );
 
@@ -310,7 +310,10 @@ mod tests {
             assert_eq!(ro.read_at(96, &mut buf), 4, "never past the segment");
             assert_eq!(ro.read_at(200, &mut buf), 0);
             let mut ro = ro;
-            assert_eq!(ro.write_at(0, b"x").map_err(|e| e.errno), Err(libc::EACCES));
+            assert_eq!(
+                ro.write_at(0, b"x").map_err(|e| e.errno()),
+                Err(Some(libc::EACCES))
+            );
         }
         let after = stat(id).expect("stat");
         assert_eq!(after.nattch, 0, "both detached on drop");

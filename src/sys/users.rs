@@ -1,6 +1,5 @@
 //! User and group names, looked up once per id (NSS can be slow: LDAP, sssd).
 use std::collections::HashMap;
-use std::ffi::{CStr, CString};
 use std::rc::Rc;
 
 #[derive(Debug, Default)]
@@ -32,70 +31,18 @@ impl Names {
     }
 }
 
-/// Calls a reentrant NSS function, growing the string buffer on ERANGE.
-fn with_buffer<T>(
-    mut call: impl FnMut(&mut Vec<libc::c_char>) -> Result<Option<T>, i32>,
-) -> Option<T> {
-    let mut buf = vec![0 as libc::c_char; 1024];
-    loop {
-        match call(&mut buf) {
-            Ok(found) => return found,
-            Err(libc::ERANGE) if buf.len() < 1 << 20 => {
-                let len = buf.len() * 2;
-                buf.resize(len, 0);
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
+// NSS lookups through nix (getpwuid_r, getgrgid_r, getpwnam_r, growing the buffer on
+// ERANGE). A failed lookup (an unreachable LDAP server) shows no name, as an unknown id does.
 fn user_name(uid: u32) -> Option<String> {
-    with_buffer(|buf| {
-        // SAFETY: passwd is plain data; getpwuid_r fills it with pointers into `buf`.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; `buf.len()` is its true size.
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc != 0 {
-            return Err(rc);
-        }
-        if result.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
-        Ok(Some(
-            unsafe { CStr::from_ptr(pwd.pw_name) }
-                .to_string_lossy()
-                .into_owned(),
-        ))
-    })
+    let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid));
+    user.ok().flatten().map(|u| u.name)
 }
 
 fn group_name(gid: u32) -> Option<String> {
-    with_buffer(|buf| {
-        // SAFETY: group is plain data; getgrgid_r fills it with pointers into `buf`.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; `buf.len()` is its true size.
-        let rc =
-            unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc != 0 {
-            return Err(rc);
-        }
-        if result.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: on success gr_name points to a NUL-terminated string inside `buf`.
-        Ok(Some(
-            unsafe { CStr::from_ptr(grp.gr_name) }
-                .to_string_lossy()
-                .into_owned(),
-        ))
-    })
+    let group = nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid));
+    group.ok().flatten().map(|g| g.name)
 }
 
-/// A user name's uid.
 /// A `--user` value: a uid, or a user name to look up.
 pub fn parse_user(user: &str) -> Result<u32, String> {
     if let Ok(uid) = user.parse::<u32>() {
@@ -104,27 +51,11 @@ pub fn parse_user(user: &str) -> Result<u32, String> {
     uid_of(user).ok_or_else(|| format!("no such user `{user}`"))
 }
 
+/// A user name's uid.
 pub fn uid_of(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    with_buffer(|buf| {
-        // SAFETY: passwd is plain data; getpwnam_r fills it with pointers into `buf`.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; `buf.len()` is its true size.
-        let rc = unsafe {
-            libc::getpwnam_r(
-                name.as_ptr(),
-                &mut pwd,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        if rc != 0 {
-            return Err(rc);
-        }
-        Ok((!result.is_null()).then_some(pwd.pw_uid))
-    })
+    // A name with a NUL byte names no one (None).
+    let user = nix::unistd::User::from_name(name).ok().flatten()?;
+    Some(user.uid.as_raw())
 }
 
 #[cfg(test)]

@@ -395,3 +395,80 @@ fn restoring_trusts_no_record_another_user_could_have_written() {
     ]);
     assert_eq!(made["size"], 10);
 }
+
+/// The messages of every archive record in `dir` whose file name starts with `prefix`, as
+/// base64 strings, record by record (sorted, so that the order of the files does not matter).
+fn archived_messages(dir: &Path, prefix: &str) -> Vec<Vec<String>> {
+    let mut all: Vec<Vec<String>> = std::fs::read_dir(dir)
+        .expect("read the archive directory")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| {
+            let name = path.file_name().expect("name").to_string_lossy();
+            name.starts_with(prefix) && name.ends_with(".json")
+        })
+        .map(|path| {
+            let record: Value =
+                serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("record");
+            record["messages"]
+                .as_array()
+                .expect("messages")
+                .iter()
+                .map(|m| m["base64"].as_str().expect("base64").to_string())
+                .collect()
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn a_queue_whose_name_is_not_utf8_is_drained_by_its_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let Some(ns) = Ns::with_mounts() else { return };
+    // `/q\xff` and `/q\u{fffd}` show alike; each must give its own messages, and only its own.
+    let create = |name: &[u8], bodies: &[&str]| {
+        let mut cmd = ns.command(helper_path());
+        cmd.args([
+            OsStr::new("mq"),
+            OsStr::from_bytes(name),
+            OsStr::new("0600"),
+        ]);
+        for body in bodies {
+            cmd.args(["mqsend", body]);
+        }
+        let out = cmd.stdin(Stdio::null()).output().expect("helper");
+        assert_success(&out, &["helper mq"]);
+    };
+    create(b"/q\xff", &["one", "two!"]);
+    create("/q\u{fffd}".as_bytes(), &["other"]);
+    // (rm cannot name it: a selector is text.)
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("archive");
+    let gc = ns.json(&[
+        "gc",
+        "--yes",
+        "--older-than",
+        "0s",
+        "--include-unknown",
+        "--kind",
+        "pmq",
+        "--archive",
+        &dir.display().to_string(),
+        "--drain",
+        "--json",
+    ]);
+    let removed = gc["removed"].as_array().expect("removed");
+    assert_eq!(removed.len(), 2, "{gc}");
+    assert!(gc["failed"].as_array().is_none_or(Vec::is_empty), "{gc}");
+    // base64 of "one", "two!" and "other": every message archived once, with its own queue.
+    assert_eq!(
+        archived_messages(&dir, "pmq-"),
+        [
+            vec!["b25l".to_string(), "dHdvIQ==".into()],
+            vec!["b3RoZXI=".into()]
+        ]
+    );
+    let left = ns.json(&["ls", "--kind", "pmq", "--json"]);
+    assert_eq!(left["posix_queues"], serde_json::json!([]), "{left}");
+}
