@@ -18,7 +18,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
     }
     var completions = [
         &'shmctl'= {
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -43,7 +43,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'shmctl;generate'= {
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -64,7 +64,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --columns 'Columns of each table, comma-separated header names (case-insensitive); a leading + adds to the defaults; each kind''s table shows those it has. Columns: KEY, ID, NAME, OWNER, UID, GROUP, GID, CUID, CGID, PERMS, MODE, SIZE, NATTCH, STATUS, CPID, CREATOR, LPID, LAST, NSEMS, WAITERS, LAST-OP, MSGS, BYTES, SENDER, RECEIVER, VALUE, QSIZE, NOTIFY, HELD, AGE, IDLE, CTIME, ATIME, DTIME, OTIME, STIME, RTIME, MTIME, RSS, SWAP, ORPHAN, WHY'
             cand --format 'Output format'
             cand --output 'Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into node_exporter''s textfile directory. FILE must be a regular file or absent: a symbolic link, device, FIFO, socket or directory is refused'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -a 'Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory, named semaphores and message queues (one table per kind)'
             cand --all 'Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory, named semaphores and message queues (one table per kind)'
@@ -81,7 +81,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;stat'= {
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -103,7 +103,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --mode 'Permission bits, octal'
             cand --from 'Fill a new segment with this file''s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error'
             cand --from-archive 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --private 'Create with IPC_PRIVATE: a new segment that only its id names (the default)'
             cand -x 'Fail if a segment with the key exists (IPC_EXCL)'
@@ -123,7 +123,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand -t 'The segment''s type (for --set)'
             cand --type 'The segment''s type (for --set)'
             cand --set 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --hold 'Stay attached until SIGINT or SIGTERM, then detach (the default)'
             cand --exec 'Stay attached while the command after `--` runs; exit with its status'
@@ -149,7 +149,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --count 'Decode N consecutive records (an array of the type)'
             cand --expect 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)'
             cand --follow 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --no-squeeze 'Show identical lines instead of squeezing them to `*`'
             cand --partial 'Decode what fits when the type is larger than the segment (never reading past it)'
@@ -168,7 +168,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
         &'shmctl;rm'= {
             cand --archive 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed'
             cand --wait 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -f 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
             cand --force 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
@@ -192,7 +192,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --exclude-key 'Never remove the object with this key (repeatable)'
             cand --archive 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed'
             cand --wait 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand -n 'Show what would be removed and why, remove nothing'
             cand --dry-run 'Show what would be removed and why, remove nothing'
@@ -215,7 +215,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --type 'Only this type (a struct/union tag or typedef name)'
             cand --target 'The ABI to lay out for (default: this machine''s)'
             cand --check 'Compare the type''s size with this segment''s (needs --type when the file has several)'
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --lint 'Report shared-memory pitfalls: pointers, types without a fixed width, implicit padding, bool and enum sizes, no version or magic field (exit 1 when any)'
             cand --json 'Print JSON for scripts (short for --format json)'
@@ -229,7 +229,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;key'= {
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'
@@ -242,7 +242,7 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;limits'= {
-            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)'
+            cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
             cand --json 'Print JSON for scripts (short for --format json)'
             cand -q 'Print only what was asked for: no notes, no per-item success lines'

@@ -24,7 +24,7 @@ function __fish_shmctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c shmctl -n "__fish_shmctl_needs_command" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_needs_command" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_needs_command" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -45,7 +45,7 @@ complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "schema" -d 'Lay out C
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "key" -d 'Compute an ftok(3) key and show the bits it was made from'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "limits" -d 'Show the system\'s IPC limits and usage, every kind (like `ipcs -l`)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand generate" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -63,7 +63,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l format -d 'Output f
 json\t''
 prometheus\t'node_exporter textfile metrics: counts and bytes per owner, orphans, limits'"
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l output -d 'Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into node_exporter\'s textfile directory. FILE must be a regular file or absent: a symbolic link, device, FIFO, socket or directory is refused' -r -F
-complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -75,7 +75,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -90,7 +90,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -104,7 +104,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s V -l version -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set; at most 16 MiB, exit 1 beyond)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -128,7 +128,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -143,7 +143,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Pri
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -161,7 +161,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l older-than -d 'Only
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l exclude-key -d 'Never remove the object with this key (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -178,7 +178,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s t -l type -d 'O
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l target -d 'The ABI to lay out for (default: this machine\'s)' -r -f -a "x86_64\t''
 aarch64\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l check -d 'Compare the type\'s size with this segment\'s (needs --type when the file has several)' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -188,7 +188,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s q -l quiet -d '
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -197,7 +197,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s q -l quiet -d 'Pri
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -37,7 +37,8 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Work in another IPC namespace (a container's): a pid, or a namespace file like
-    /// /proc/PID/ns/ipc (needs CAP_SYS_ADMIN)
+    /// /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a
+    /// mount namespace, which this does not enter
     #[arg(long, global = true, value_name = "PID|PATH")]
     pub ipc_ns: Option<String>,
     /// Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never

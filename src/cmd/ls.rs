@@ -98,12 +98,14 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     let mut survey = Survey::default();
     let mut lists: Vec<(Kind, Vec<Record>, Option<String>)> = Vec::new();
     for &kind in &kinds {
-        let unavailable = (kind.is_posix() && !sys::posix::mounted(kind))
-            .then(|| format!("{} is not mounted here", kind.title()));
+        let unavailable = kind
+            .is_posix()
+            .then(|| sys::posix::unavailable(kind))
+            .flatten();
         if let Some(why) = &unavailable {
             render::note(
                 ctx.quiet || json,
-                &format!("{why}: no {kind} objects listed"),
+                &format!("no {kind} objects listed: {why}"),
             );
         }
         let objects = kernel::list(kind)?;

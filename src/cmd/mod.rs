@@ -64,6 +64,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
     let ctx = Context::from(&cli.global);
     if let Some(target) = &cli.global.ipc_ns {
         enter_namespace(target)?;
+        sys::posix::look_nowhere(format!(
+            "POSIX objects live in a mount namespace's /dev/shm and /dev/mqueue, which \
+             --ipc-ns {target} does not enter (to see a container's: nsenter --target PID \
+             --mount --ipc shmctl …)"
+        ));
     }
     match &cli.command {
         Command::Ls(args) => ls::run(ctx, args, out),

@@ -269,8 +269,9 @@ mod tests {
 
     /// In private IPC and mount namespaces with their own /dev/shm and /dev/mqueue:
     /// `SHMCTL_SYS_TEST_IN_NS=1 unshare --ipc --mount --propagation private sh -c 'mount -t
-    /// tmpfs tmpfs /dev/shm && mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue &&
-    /// cargo test --lib in_namespace'`.
+    /// tmpfs tmpfs /dev/shm && { [ ! -d /dev/mqueue ] || mount -t mqueue mqueue /dev/mqueue; }
+    /// && cargo test --lib in_namespace'`. Never create /dev/mqueue for it: a private mount
+    /// namespace shares the host's /dev, so the directory would be made on the host.
     #[test]
     fn in_namespace_finds_a_child_holding_every_kind() {
         use crate::objects::Kind;

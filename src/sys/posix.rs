@@ -9,6 +9,7 @@ use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::objects::{Kind, MqueueLimits, PosixObject, QueueState, SemValue, ShmFs};
 
@@ -23,6 +24,20 @@ const NAME_MAX: usize = 255;
 /// `MQUEUE_MAGIC` of statfs(2): the mqueue filesystem.
 const MQUEUE_MAGIC: i64 = 0x1980_0202;
 
+/// Why POSIX objects are not looked at in this run, if they are not. Shared memory and named
+/// semaphores are files of a mount namespace's /dev/shm, and a queue is reached through an
+/// mqueue filesystem mounted in one: entering another IPC namespace (`--ipc-ns`) changes
+/// neither, so a `gc --ipc-ns PID --kind pshm` would otherwise clean this host's /dev/shm
+/// instead of the container's. (Reaching the container's through `/proc/PID/root` would
+/// follow symbolic links its root user plants back into the host's filesystem.)
+static NOWHERE: OnceLock<String> = OnceLock::new();
+
+/// From now on no POSIX object is looked at, for the reason given. Set once, before
+/// anything is listed; a second call changes nothing.
+pub fn look_nowhere(why: String) {
+    NOWHERE.set(why).ok();
+}
+
 /// The directory holding objects of `kind`; None for the System V kinds.
 pub fn dir_of(kind: Kind) -> Option<&'static Path> {
     match kind {
@@ -32,22 +47,45 @@ pub fn dir_of(kind: Kind) -> Option<&'static Path> {
     }
 }
 
+/// `kind`'s directory, where this run looks for objects.
 fn posix_dir(kind: Kind) -> io::Result<&'static Path> {
-    dir_of(kind).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{kind} is a System V kind, not a POSIX one"),
-        )
+    posix_kind(kind)?;
+    match NOWHERE.get() {
+        Some(why) => Err(io::Error::new(io::ErrorKind::NotFound, why.clone())),
+        None => Ok(dir_of(kind).unwrap_or(Path::new(SHM_DIR))),
+    }
+}
+
+fn posix_kind(kind: Kind) -> io::Result<()> {
+    if kind.is_posix() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{kind} is a System V kind, not a POSIX one"),
+    ))
+}
+
+/// Why objects of `kind` cannot be looked at here, if they cannot: /dev/shm must be a
+/// directory and /dev/mqueue an mqueue filesystem (an empty directory with nothing mounted
+/// on it is not); with `--ipc-ns` they are not looked at (see [`look_nowhere`]).
+pub fn unavailable(kind: Kind) -> Option<String> {
+    if let Some(why) = NOWHERE.get() {
+        return Some(why.clone());
+    }
+    let dir = dir_of(kind)?;
+    (!mounted_in(dir, kind)).then(|| match kind {
+        Kind::Pmq => format!("no mqueue filesystem is mounted on {}", dir.display()),
+        _ => format!("{} is not a directory", dir.display()),
     })
 }
 
-/// Whether objects of `kind` can be looked at here: /dev/shm is a directory; /dev/mqueue
-/// is an mqueue filesystem (an empty directory with nothing mounted on it is not).
+/// Whether objects of `kind` can be looked at here (see [`unavailable`]).
 pub fn mounted(kind: Kind) -> bool {
-    dir_of(kind).is_some_and(|dir| mounted_in(dir, kind))
+    kind.is_posix() && unavailable(kind).is_none()
 }
 
-/// [`mounted`] for a given directory.
+/// Whether `dir` holds objects of `kind`: a directory, for pmq an mqueue filesystem.
 pub fn mounted_in(dir: &Path, kind: Kind) -> bool {
     match kind {
         Kind::Pmq => fs_type(dir).is_ok_and(|t| t == MQUEUE_MAGIC),
@@ -77,16 +115,16 @@ fn fs_type(path: &Path) -> io::Result<i64> {
 /// For pmq, a /dev/mqueue with no mqueue filesystem on it (a bare directory, as `/dev` of
 /// many containers has) counts as missing: its files would not be queues.
 pub fn list(kind: Kind) -> io::Result<Vec<PosixObject>> {
-    let dir = posix_dir(kind)?;
-    if kind == Kind::Pmq && !mounted(kind) {
+    posix_kind(kind)?;
+    if (kind == Kind::Pmq || NOWHERE.get().is_some()) && unavailable(kind).is_some() {
         return Ok(Vec::new());
     }
-    list_in(dir, kind)
+    list_in(posix_dir(kind)?, kind)
 }
 
 /// [`list`] in a given directory.
 pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
-    posix_dir(kind)?;
+    posix_kind(kind)?;
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -125,22 +163,21 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
 }
 
 /// One object, by the name shm_open/sem_open/mq_open take (`/name` or `name`).
-/// For pmq, NotFound when no mqueue filesystem is mounted on /dev/mqueue.
+/// NotFound when objects of `kind` cannot be looked at (see [`unavailable`]).
 pub fn stat(kind: Kind, name: &str) -> io::Result<PosixObject> {
     let dir = posix_dir(kind)?;
-    if kind == Kind::Pmq && !mounted(kind) {
-        normalise_name(kind, name)?;
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no mqueue filesystem is mounted on {MQUEUE_DIR}"),
-        ));
+    if kind == Kind::Pmq {
+        if let Some(why) = unavailable(kind) {
+            normalise_name(kind, name)?;
+            return Err(io::Error::new(io::ErrorKind::NotFound, why));
+        }
     }
     stat_in(dir, kind, name)
 }
 
 /// [`stat`] in a given directory.
 pub fn stat_in(dir: &Path, kind: Kind, name: &str) -> io::Result<PosixObject> {
-    posix_dir(kind)?;
+    posix_kind(kind)?;
     let bare = normalise_name(kind, name)?;
     let path = dir.join(file_name(kind, bare));
     let meta = std::fs::symlink_metadata(&path).map_err(|e| {
@@ -169,7 +206,7 @@ pub fn stat_in(dir: &Path, kind: Kind, name: &str) -> io::Result<PosixObject> {
 /// name as shown, which may stand for another — as the removal sequence does. A missing
 /// file keeps its errno (ENOENT): it is gone.
 pub fn stat_path(kind: Kind, path: &Path) -> io::Result<PosixObject> {
-    posix_dir(kind)?;
+    posix_kind(kind)?;
     let file_name = path.file_name().map_or(&[][..], OsStrExt::as_bytes);
     let bare = match kind {
         Kind::Psem => file_name

@@ -66,3 +66,87 @@ fn clear_errors_for_bad_targets() {
         .expect("run");
     assert_exit(&out, 3, &["no such pid"]);
 }
+
+/// POSIX objects belong to a mount namespace, which `--ipc-ns` does not enter: they are not
+/// listed, judged or removed there (it used to clean the caller's own /dev/shm and
+/// /dev/mqueue as if they were the container's), and `ls` says why.
+#[test]
+fn posix_objects_are_not_taken_from_the_callers_dev() {
+    let Some(ns) = Ns::with_mounts() else { return };
+    if root_only(&ns, "setns into another IPC namespace needs CAP_SYS_ADMIN") {
+        return;
+    }
+    // Orphans of every POSIX kind in our /dev (the test namespace's own tmpfs and mqueue).
+    ns.run_helper(&["mq", "/leftq", "0600"]);
+    let made = ns
+        .command("sh")
+        .args([
+            "-c",
+            ": > /dev/shm/left && head -c 32 /dev/zero > /dev/shm/sem.lefts",
+        ])
+        .output()
+        .expect("sh");
+    assert_success(&made, &["make POSIX objects"]);
+    let before = ns.json(&["ls", "--kind", "pshm,psem,pmq", "--json"]);
+    // A second IPC namespace, held by a process that shares our mount namespace.
+    let mut other = ns
+        .command("unshare")
+        .args(["--ipc", "sleep", "600"])
+        .spawn()
+        .expect("unshare");
+    // nsenter (no PID namespace here) execs unshare, which execs sleep in its new namespace.
+    let ours = std::fs::read_link(format!("/proc/{}/ns/ipc", ns.pid())).expect("our ns");
+    let pid = other.id().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_link(format!("/proc/{pid}/ns/ipc"))
+        .ok()
+        .as_ref()
+        == Some(&ours)
+        || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != "sleep\n"
+    {
+        assert!(std::time::Instant::now() < deadline, "no second namespace");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+
+    let listed = ns.json(&["--ipc-ns", &pid, "ls", "--all", "--json"]);
+    for list in ["posix_shm", "posix_semaphores", "posix_queues"] {
+        assert_eq!(listed[list], serde_json::json!([]), "{list}: {listed}");
+        assert_eq!(
+            listed[format!("{list}_available")],
+            false,
+            "{list}: {listed}"
+        );
+        let why = listed[format!("{list}_unavailable")]
+            .as_str()
+            .unwrap_or_default();
+        assert!(why.contains("--ipc-ns"), "{list}: {why}");
+    }
+    let out = ns.shmctl(&[
+        "--ipc-ns",
+        &pid,
+        "gc",
+        "--kind",
+        "all",
+        "--older-than",
+        "0s",
+        "--yes",
+        "--json",
+    ]);
+    assert_success(&out, &["gc --ipc-ns"]);
+    let report = doc(&out);
+    assert_eq!(report["removed"], serde_json::json!([]), "{report}");
+    let out = ns.shmctl(&["--ipc-ns", &pid, "stat", "pshm:/left"]);
+    assert_exit(&out, 3, &["stat pshm --ipc-ns"]);
+    assert!(
+        text(&out.stderr).contains("--ipc-ns"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        ns.json(&["ls", "--kind", "pshm,psem,pmq", "--json"]),
+        before,
+        "our own POSIX objects are untouched"
+    );
+    other.kill().ok();
+    other.wait().ok();
+}

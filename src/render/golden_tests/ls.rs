@@ -79,7 +79,7 @@ fn ls_json_of_every_kind() {
 /// `ls --all` where nothing exists and no mqueue filesystem is mounted on /dev/mqueue.
 #[test]
 fn ls_of_nothing_and_of_what_cannot_be_read() {
-    let why = format!("{} is not mounted here", Kind::Pmq.title());
+    let why = "no mqueue filesystem is mounted on /dev/mqueue".to_string();
     let lists: Vec<List> = Kind::ALL
         .iter()
         .map(|&kind| List {
