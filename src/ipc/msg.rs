@@ -147,20 +147,11 @@ pub(crate) fn changes(before: &MsgQueue, after: &MsgQueue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{queue, T};
-    use super::super::policy::tests::{codes, judge_with};
+    use super::super::policy::tests::{absent, alive, codes, judge_with, policy, NOW};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::objects::{IpcCall, Waiter};
-
-    const NOW: i64 = T + 7200;
-
-    fn policy() -> Policy {
-        Policy {
-            older_than: crate::units::Age::from_secs(3600),
-            ..Policy::default()
-        }
-    }
 
     fn verdict(
         policy: &Policy,
@@ -177,16 +168,6 @@ mod tests {
             HolderFacts::default(),
             NOW,
         )
-    }
-
-    fn absent(_: i32) -> Presence {
-        Presence::Absent
-    }
-
-    fn alive(_: i32) -> Presence {
-        Presence::Present {
-            started: Some((T - 100) as f64),
-        }
     }
 
     fn waiting(waiters: Vec<Waiter>, uninspected: usize) -> WaiterFacts {

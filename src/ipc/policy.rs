@@ -241,6 +241,27 @@ pub(crate) mod tests {
     pub use super::super::fixtures::T;
     use super::*;
     pub const GONE: Presence = Presence::Absent;
+    /// Two hours after the fixtures were made.
+    pub const NOW: i64 = T + 7200;
+
+    /// gc's policy for the kinds that need `--older-than`: one hour.
+    pub fn policy() -> Policy {
+        Policy {
+            older_than: crate::units::Age::from_secs(3600),
+            ..Policy::default()
+        }
+    }
+
+    pub fn absent(_: i32) -> Presence {
+        Presence::Absent
+    }
+
+    /// A process that started before the fixtures were made.
+    pub fn alive(_: i32) -> Presence {
+        Presence::Present {
+            started: Some((T - 100) as f64),
+        }
+    }
 
     /// Evidence of pids from `presence`, no waiters, `holders` holding.
     pub fn judge_with(

@@ -62,21 +62,12 @@ pub(crate) fn changes(a: &PosixObject, b: &PosixObject) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{posix, T};
-    use super::super::policy::tests::{codes, judge_with};
+    use super::super::policy::tests::{codes, judge_with, policy, NOW};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::model::Presence;
     use crate::objects::Holder;
-
-    const NOW: i64 = T + 7200;
-
-    fn policy() -> Policy {
-        Policy {
-            older_than: crate::units::Age::from_secs(3600),
-            ..Policy::default()
-        }
-    }
 
     fn verdict(policy: &Policy, p: &PosixObject, holders: HolderFacts) -> Verdict {
         judge_with(

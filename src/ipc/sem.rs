@@ -119,21 +119,12 @@ pub(crate) fn changes(before: &SemSet, after: &SemSet) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{sem, set, T};
-    use super::super::policy::tests::{codes, judge_with};
+    use super::super::policy::tests::{absent, alive, codes, judge_with, policy, NOW};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::model::Presence;
     use crate::objects::IpcCall;
-
-    const NOW: i64 = T + 7200;
-
-    fn policy() -> Policy {
-        Policy {
-            older_than: crate::units::Age::from_secs(3600),
-            ..Policy::default()
-        }
-    }
 
     fn verdict(
         policy: &Policy,
@@ -151,16 +142,6 @@ mod tests {
             HolderFacts::default(),
             now,
         )
-    }
-
-    fn absent(_: i32) -> Presence {
-        Presence::Absent
-    }
-
-    fn alive(_: i32) -> Presence {
-        Presence::Present {
-            started: Some((T - 100) as f64),
-        }
     }
 
     fn none() -> WaiterFacts {
