@@ -154,19 +154,13 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             render::prometheus::metrics(sink, &lists, limits.as_ref(), now)
                 .map_err(Error::output)?;
         } else {
-            let headers = !args.no_headers;
-            let clock = Clock::local(now);
-            let titled = headers && kinds != [Kind::Shm];
-            for (i, (list, (_, columns))) in lists.iter().zip(&tables).enumerate() {
-                if titled {
-                    if i > 0 {
-                        writeln!(sink).map_err(Error::output)?;
-                    }
-                    writeln!(sink, "{}", list.kind.title()).map_err(Error::output)?;
-                }
-                render::objects::table(sink, list.kind, list.records, columns, headers, clock)
-                    .map_err(Error::output)?;
-            }
+            let each: Vec<(&List, &[&Column])> = lists
+                .iter()
+                .zip(&tables)
+                .map(|(list, (_, columns))| (list, columns.as_slice()))
+                .collect();
+            render::objects::tables(sink, &each, !args.no_headers, Clock::local(now))
+                .map_err(Error::output)?;
         }
         Ok(())
     })

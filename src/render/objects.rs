@@ -12,6 +12,27 @@ use crate::objects::Hold;
 use crate::units::{elapsed, human_duration, human_size, perms_string, rfc3339_utc, Clock};
 use std::io::Result;
 
+/// `ls`'s tables, one per list with its columns: a title above each when more than segments
+/// are listed (and headers are shown), a blank line between them.
+pub fn tables(
+    out: &mut dyn Write,
+    lists: &[(&super::entries::List, &[&Column])],
+    headers: bool,
+    clock: Clock,
+) -> Result<()> {
+    let titled = headers && lists.iter().any(|(list, _)| list.kind != Kind::Shm);
+    for (i, (list, columns)) in lists.iter().enumerate() {
+        if titled {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", list.kind.title())?;
+        }
+        table(out, list.kind, list.records, columns, headers, clock)?;
+    }
+    Ok(())
+}
+
 /// One kind's `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
 pub fn table(
     out: &mut dyn Write,

@@ -1,6 +1,5 @@
 //! `ls`: the tables of every kind, with chosen columns, without headers, of orphans and of
 //! nothing; the JSON document; the Prometheus metrics.
-use std::io::Write;
 
 use super::{as_lists, lists_of, records, root_policy, text, CLOCK, NOW};
 use crate::ipc::columns::{self, Choice};
@@ -10,24 +9,18 @@ use crate::render::entries::{self, List};
 use crate::render::golden::{check, check_json};
 use crate::render::{objects, prometheus};
 
-/// The tables of `ls`, as `cmd/ls.rs` lays them out: a title above each kind's table when
-/// more than segments are listed (and headers are shown), a blank line between them.
+/// The tables of `ls`, each kind with its columns, as `cmd/ls.rs` passes them.
 fn ls_tables(lists: &[List], choice: Option<&Choice>, headers: bool, orphans: bool) -> String {
-    let kinds: Vec<Kind> = lists.iter().map(|l| l.kind).collect();
-    let titled = headers && kinds != [Kind::Shm];
-    text(|out| {
-        for (i, list) in lists.iter().enumerate() {
-            if titled {
-                if i > 0 {
-                    writeln!(out)?;
-                }
-                writeln!(out, "{}", list.kind.title())?;
-            }
-            let columns = columns::for_kind(list.kind, choice, orphans);
-            objects::table(out, list.kind, list.records, &columns, headers, CLOCK)?;
-        }
-        Ok(())
-    })
+    let columns: Vec<Vec<&columns::Column>> = lists
+        .iter()
+        .map(|l| columns::for_kind(l.kind, choice, orphans))
+        .collect();
+    let each: Vec<(&List, &[&columns::Column])> = lists
+        .iter()
+        .zip(&columns)
+        .map(|(l, c)| (l, c.as_slice()))
+        .collect();
+    text(|out| objects::tables(out, &each, headers, CLOCK))
 }
 
 #[test]
