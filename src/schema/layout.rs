@@ -41,8 +41,19 @@ pub struct LayoutError {
     pub message: String,
 }
 
-fn round_up(value: u64, to: u64) -> u64 {
-    value.div_ceil(to) * to
+/// gcc's largest object, in bytes: PTRDIFF_MAX ("exceeds maximum object size").
+pub const MAX_OBJECT_SIZE: u64 = i64::MAX as u64;
+
+/// Bit positions are computed in u128, where no sum or product of sizes below
+/// [`MAX_OBJECT_SIZE`] can overflow; `to` is never 0 (alignments are at least 1).
+fn round_up(value: u128, to: u128) -> u128 {
+    value.div_ceil(to.max(1)) * to.max(1)
+}
+
+/// Why a type has no size: a record never defined, or more bytes than gcc allows.
+enum SizeError {
+    Undefined,
+    TooLarge,
 }
 
 impl<'p> Layouts<'p> {
@@ -69,7 +80,7 @@ impl<'p> Layouts<'p> {
         self.size_align_inner(ty).ok()
     }
 
-    fn size_align_inner(&self, ty: &Ty) -> Result<(u64, u64), usize> {
+    fn size_align_inner(&self, ty: &Ty) -> Result<(u64, u64), SizeError> {
         Ok(match ty {
             Ty::Int { size, .. } | Ty::Float { size, .. } => (*size, *size),
             Ty::Bool { .. } => (1, 1),
@@ -77,11 +88,15 @@ impl<'p> Layouts<'p> {
             Ty::Pointer(_) => (8, 8),
             Ty::Array { of, len, .. } => {
                 let (size, align) = self.size_align_inner(of)?;
-                (size * len, align)
+                let total = size
+                    .checked_mul(*len)
+                    .filter(|&t| t <= MAX_OBJECT_SIZE)
+                    .ok_or(SizeError::TooLarge)?;
+                (total, align)
             }
             Ty::Record(id) => match &self.records[*id] {
                 Some(r) => (r.size, r.align),
-                None => return Err(*id),
+                None => return Err(SizeError::Undefined),
             },
             Ty::Enum(id) => (
                 enum_size(
@@ -151,30 +166,44 @@ impl<'p> Layouts<'p> {
                 self.record(*inner, depth + 1)?;
             }
         }
-        let layout = self.compute(id);
+        for member in &record.members {
+            if let Err(SizeError::TooLarge) = self.size_align_inner(&member.ty) {
+                return Err(LayoutError {
+                    line: member.line,
+                    col: member.col,
+                    message: format!(
+                        "size of array `{}` exceeds maximum object size {MAX_OBJECT_SIZE}",
+                        member.name.as_deref().unwrap_or("(anonymous)")
+                    ),
+                });
+            }
+        }
+        let layout = self.compute(id)?;
         self.records[id] = Some(layout);
         Ok(())
     }
 
-    /// The algorithm of KERNEL-NOTES.md §7.
-    fn compute(&self, id: usize) -> RecordLayout {
+    /// The algorithm of KERNEL-NOTES.md §7, in u128 bits: gcc's numbers for every type up to
+    /// its maximum object size, then refused as gcc refuses it.
+    fn compute(&self, id: usize) -> Result<RecordLayout, LayoutError> {
         let record = &self.program.records[id];
         let aarch64 = self.target == Target::Aarch64;
-        let pack = record.pack;
+        let pack = record.pack.map(u128::from);
         let union = record.kind == Kind::Union;
-        let (mut bitpos, mut align, mut end) = (0u64, 1u64, 0u64);
+        let (mut bitpos, mut align, mut end) = (0u128, 1u128, 0u128);
         let mut bit_offsets = Vec::with_capacity(record.members.len());
         for member in &record.members {
             if union {
                 bitpos = 0;
             }
             let (size, type_align) = self.size_align_inner(&member.ty).unwrap_or((0, 1));
+            let (size, type_align) = (u128::from(size), u128::from(type_align).max(1));
             let packed = record.packed || member.packed;
-            match member.bit_width {
+            match member.bit_width.map(u128::from) {
                 None => {
                     let mut a = if packed { 1 } else { type_align };
                     if let Some(aligned) = member.aligned {
-                        a = a.max(aligned);
+                        a = a.max(u128::from(aligned));
                     }
                     if let Some(p) = pack {
                         a = a.min(p);
@@ -212,15 +241,46 @@ impl<'p> Layouts<'p> {
                 }
             }
             end = end.max(bitpos);
+            // Past gcc's maximum already: stop before the sums grow any further.
+            if end.div_ceil(8) > u128::from(MAX_OBJECT_SIZE) {
+                break;
+            }
         }
         if let Some(aligned) = record.aligned {
-            align = align.max(aligned);
+            align = align.max(u128::from(aligned));
         }
-        RecordLayout {
-            size: round_up(end.div_ceil(8), align),
-            align,
+        let size = round_up(end.div_ceil(8), align);
+        let error = |message: String| LayoutError {
+            line: record.line,
+            col: 1,
+            message,
+        };
+        if size > u128::from(MAX_OBJECT_SIZE) {
+            return Err(error(format!(
+                "type `{}` is too large",
+                record.display_name()
+            )));
+        }
+        // Bit positions are u64 beyond this point: 2^61 bytes is the most they can name.
+        let bit_offsets = bit_offsets
+            .into_iter()
+            .map(u64::try_from)
+            .collect::<Result<Vec<u64>, _>>()
+            .ok()
+            .filter(|_| u64::try_from(size * 8).is_ok())
+            .ok_or_else(|| {
+                error(format!(
+                    "type `{}` is {size} bytes: shmctl lays out types of up to 2^61 - 1 \
+                     bytes (2 EiB), bit positions being 64-bit",
+                    record.display_name()
+                ))
+            })?;
+        // Both fit in u64: size ≤ MAX_OBJECT_SIZE, and align ≤ size or ≤ 2^28.
+        Ok(RecordLayout {
+            size: size as u64,
+            align: align as u64,
             bit_offsets,
-        }
+        })
     }
 
     /// The leaf fields of a record, nested records expanded with dotted paths, anonymous

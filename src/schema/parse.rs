@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use super::expr;
 use super::lex::{Tok, Token};
 use super::types::{builtin, EnumDef, Kind, Member, Program, Record, Ty};
+
+/// The largest alignment gcc accepts (`requested alignment … exceeds maximum 268435456`).
+const MAX_ALIGNMENT: u64 = 1 << 28;
 use super::SchemaError;
 
 type Err<'a> = &'a dyn Fn(u32, u32, String) -> SchemaError;
@@ -313,10 +316,13 @@ impl Parser<'_> {
                     self.expect("(")?;
                     let n = self.constant(")")?;
                     self.expect(")")?;
-                    attrs.merge(Attrs {
-                        packed: false,
-                        aligned: Some(n),
-                    });
+                    // _Alignas(0) has no effect (C11 6.7.5).
+                    if n != 0 {
+                        attrs.merge(Attrs {
+                            packed: false,
+                            aligned: Some(self.alignment(n)?),
+                        });
+                    }
                 }
                 "_Atomic" if matches!(self.peek_at(1), Some(Tok::Punct("("))) => {
                     self.at += 2;
@@ -523,11 +529,24 @@ impl Parser<'_> {
             self.expect(")")?;
         }
         if let Some(a) = attrs.aligned {
-            if !a.is_power_of_two() {
-                return self.fail(format!("aligned({a}) is not a power of two"));
-            }
+            self.alignment(a)?;
         }
         Ok(attrs)
+    }
+
+    /// An alignment as gcc takes it: a power of two up to 2^28 (ELF's limit, and gcc's).
+    fn alignment(&self, n: u64) -> Result<u64, SchemaError> {
+        if !n.is_power_of_two() {
+            return self.fail(format!(
+                "requested alignment {n} is not a positive power of 2"
+            ));
+        }
+        if n > MAX_ALIGNMENT {
+            return self.fail(format!(
+                "requested alignment {n} exceeds maximum {MAX_ALIGNMENT}"
+            ));
+        }
+        Ok(n)
     }
 
     /// An integer constant expression up to (not including) `end` at depth 0.

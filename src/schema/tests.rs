@@ -254,7 +254,7 @@ fn errors_point_at_the_offending_text() {
             "struct S { int a __attribute__((aligned(3))); };",
             1,
             45,
-            "not a power of two",
+            "not a positive power of 2",
         ),
         ("struct S { long long long a; };", 1, 12, "is not a type"),
         ("struct S { char c[-1]; };", 1, 21, "negative"),
@@ -336,4 +336,82 @@ fn arbitrary_input_never_panics() {
             let _ = layouts("fuzz.h", &text, &program, Target::X86_64);
         }
     }
+}
+
+/// Sizes near gcc's maximum object size (PTRDIFF_MAX): what gcc lays out, we lay out with its
+/// numbers; what gcc refuses, we refuse where it does — never a size or an offset that
+/// wrapped (these were shown as 0 bytes, or with `x` at offset 0, which `attach --set` wrote).
+#[test]
+fn sizes_near_the_limit_are_gccs_or_refused() {
+    // gcc: sizeof 1152921504606846980, x at byte 2^60 (a bitfield at bit 2^63).
+    let (size, align, fields) = layout_of(
+        "struct S { char a[1152921504606846976]; int x:5; };",
+        "S",
+        Target::X86_64,
+    );
+    assert_eq!((size, align), (1152921504606846980, 4));
+    assert_eq!(fields[1], ("x".into(), 1 << 60, Some(1 << 63)));
+
+    // gcc: "size of array 'a' exceeds maximum object size '9223372036854775807'".
+    for text in [
+        "struct S { long a[4611686018427387904]; };",
+        "struct S { char a[4294967296][4294967296]; };",
+        "struct T { char b[1099511627776]; }; struct S { struct T a[16777216]; };",
+        "struct S { sem_t s[576460752303423488]; };",
+    ] {
+        let e = error(text);
+        assert!(
+            e.message.contains("exceeds maximum object size"),
+            "{text}: {e}"
+        );
+        assert_eq!(e.line, 1);
+    }
+    // gcc: "type 'struct S' is too large".
+    for text in [
+        "struct S { char a[9223372036854775806]; int x; };",
+        "struct S { char a[4611686018427387904]; char b[4611686018427387904]; };",
+    ] {
+        let e = error(text);
+        assert_eq!(e.message, "type `struct S` is too large", "{text}");
+    }
+    // gcc lays these out, but their bit positions do not fit in 64 bits: refused, and said
+    // so — never wrapped.
+    for text in [
+        "struct S { char a[2305843009213693952]; int x; };",
+        "struct S { char a[9223372036854775807]; };",
+    ] {
+        let e = error(text);
+        assert!(e.message.contains("up to 2^61 - 1 bytes"), "{text}: {e}");
+    }
+}
+
+/// gcc: "requested alignment 'N' exceeds maximum 268435456" (this divided by zero), and
+/// "is not a positive power of 2"; `_Alignas(0)` has no effect.
+#[test]
+fn alignments_beyond_gccs_limit_are_refused() {
+    for text in [
+        "struct S { int x __attribute__((aligned(2305843009213693952))); };",
+        "struct S { _Alignas(9223372036854775808) int x; };",
+        "struct S { int x; } __attribute__((aligned(536870912)));",
+    ] {
+        let e = error(text);
+        assert!(
+            e.message.contains("exceeds maximum 268435456"),
+            "{text}: {e}"
+        );
+    }
+    let e = error("struct S { int x __attribute__((aligned(3))); };");
+    assert!(e.message.contains("not a positive power of 2"), "{e}");
+    assert_eq!(
+        x86("struct S { _Alignas(0) int x; };", "S"),
+        (4, 4),
+        "_Alignas(0) changes nothing"
+    );
+    assert_eq!(
+        x86(
+            "struct S { int x __attribute__((aligned(268435456))); };",
+            "S"
+        ),
+        (268435456, 268435456)
+    );
 }

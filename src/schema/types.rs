@@ -93,6 +93,15 @@ impl Record {
             Kind::Union => "union",
         }
     }
+
+    /// As gcc names it in messages: `struct S`, or `struct <anonymous>`.
+    pub fn display_name(&self) -> String {
+        match (&self.tag, &self.typedef_name) {
+            (Some(tag), _) => format!("{} {tag}", self.keyword()),
+            (None, Some(name)) => name.clone(),
+            (None, None) => format!("{} <anonymous>", self.keyword()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

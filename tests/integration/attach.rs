@@ -264,3 +264,36 @@ fn dump_edges_never_read_past_the_end() {
     let hex = text(&ns.shmctl(&["dump", &id, "--length", "0"]).stdout);
     assert_eq!(hex, "00000000\n");
 }
+
+/// A layout that overflowed put `x` at offset 0 of `struct { char a[2^61]; int x; }`, and
+/// `--set x=…` wrote there. Every size is now checked: such a type is refused (exit 1, as any
+/// header the layout engine refuses) and
+/// the segment's bytes are not touched.
+#[test]
+fn set_through_a_type_too_large_to_lay_out_writes_nothing() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("huge.h");
+    std::fs::write(
+        &header,
+        "struct Huge { char a[2305843009213693952]; int x; };\n\
+         struct Wide { long a[4611686018427387904]; int x; };\n",
+    )
+    .expect("header");
+    let header = header.to_str().expect("utf-8");
+    let id = ns.run_helper(&["create", "0x73", "64", "0600"])[0].to_string();
+    let bytes = || ns.shmctl(&["dump", &id, "--raw", "-q"]).stdout;
+    let before = bytes();
+    for ty in ["Huge", "Wide"] {
+        let out = ns.shmctl(&[
+            "attach", &id, "--schema", header, "--type", ty, "--set", "x=7",
+        ]);
+        assert_exit(&out, 1, &["attach --set", ty]);
+        assert!(
+            text(&out.stderr).contains("huge.h:"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(bytes(), before, "{ty}: a byte was written");
+    }
+}
