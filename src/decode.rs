@@ -111,7 +111,8 @@ impl Decoder<'_> {
             }
             Ty::Record(id) => self.record(*id, bytes),
             Ty::Enum(id) => {
-                let value = extend(le(bytes), size as u32 * 8, true);
+                let signed = program.enums[*id].is_signed();
+                let value = extend(le(bytes), size as u32 * 8, signed);
                 let name = program.enums[*id]
                     .values
                     .iter()
@@ -307,6 +308,35 @@ fn binary128(bits: u128) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// gcc makes an enum without negative constants unsigned: 200 in a packed one is 200
+    /// (it decoded as -56), 0xffffffff is 4294967295 (it was -1); with a negative constant
+    /// the enum is signed.
+    #[test]
+    fn enums_without_negative_constants_are_unsigned() {
+        let text = "enum __attribute__((packed)) Small { LOW, HIGH = 200 }; \
+                    enum Big { ALL = 0xffffffff }; enum Neg { M = -1, P = 1 }; \
+                    struct S { enum Small sm; enum Big big; enum Neg neg; };";
+        let program = crate::schema::parse("t.h", text).expect("parse");
+        let layouts = Layouts::new(&program, crate::schema::Target::X86_64).expect("layout");
+        let decoder = Decoder {
+            layouts: &layouts,
+            thread_alive: &|_| false,
+        };
+        let fields = layouts.fields(0);
+        let mut bytes = vec![0xffu8; 12];
+        bytes[0] = 200;
+        let value = |path: &str| {
+            let field = fields.iter().find(|f| f.path == path).expect("field");
+            match decoder.field(field, &bytes) {
+                Value::Enum { name, value } => (name, value),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(value("sm"), (Some("HIGH".into()), 200));
+        assert_eq!(value("big"), (Some("ALL".into()), 4294967295));
+        assert_eq!(value("neg"), (Some("M".into()), -1));
+    }
 
     #[test]
     fn long_doubles() {

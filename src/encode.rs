@@ -28,7 +28,10 @@ pub fn encode(
                 width as u32,
                 signed.unwrap_or(layouts.target == Target::X86_64),
             )?,
-            Ty::Enum(id) => enum_value(program, *id, text)?,
+            Ty::Enum(id) => {
+                let v = enum_value(program, *id, text)?;
+                integer(&v.to_string(), width as u32, program.enums[*id].is_signed())?
+            }
             _ => return Err(format!("`{}` cannot be set", field.path)),
         };
         let first = bit / 8;
@@ -62,7 +65,8 @@ pub fn encode(
             .to_vec(),
         Ty::Enum(id) => {
             let v = enum_value(program, *id, text)?;
-            let v = integer(&v.to_string(), size as u32 * 8, true)?;
+            let signed = program.enums[*id].is_signed();
+            let v = integer(&v.to_string(), size as u32 * 8, signed)?;
             (v as u128).to_le_bytes()[..size].to_vec()
         }
         Ty::Array { of, len, .. } if matches!(of.resolved(), Ty::Int { size: 1, name, .. } if name == "char") =>
@@ -136,7 +140,8 @@ fn enum_value(program: &Program, id: usize, text: &str) -> Result<i128, String> 
     if let Some((_, v)) = values.iter().find(|(name, _)| name == text) {
         return Ok(*v);
     }
-    integer(text, 32, true).map_err(|_| {
+    // A number: the caller checks that it fits the field (its width and signedness).
+    integer(text, 64, true).map_err(|_| {
         let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
         format!("`{text}` is not one of {}", names.join(", "))
     })
@@ -210,5 +215,29 @@ mod tests {
         assert!(set(S, "p", "0x1234")
             .expect_err("pointer")
             .contains("cannot be set"));
+    }
+
+    /// An enum without negative constants is unsigned, as gcc makes it: a packed one holding
+    /// 200 is an unsigned char (200 was refused), `0xffffffff` an unsigned int; and an enum
+    /// bitfield takes only what fits its width (300 was masked to 44 without a word).
+    #[test]
+    fn enums_are_unsigned_without_negative_constants() {
+        let text = "enum __attribute__((packed)) Small { LOW, HIGH = 200 }; \
+                    enum Big { ALL = 0xffffffff }; enum Neg { M = -1, P = 1 }; \
+                    struct S { enum Small sm; enum Big big; enum Neg neg; enum Small bits:4; };";
+        assert_eq!(set(text, "sm", "200").expect("unsigned char").bytes, [200]);
+        assert_eq!(set(text, "sm", "HIGH").expect("by name").bytes, [200]);
+        assert!(set(text, "sm", "-1").is_err());
+        assert_eq!(set(text, "big", "ALL").expect("u32").bytes, [0xff; 4]);
+        assert_eq!(
+            set(text, "big", "0xffffffff").expect("u32").bytes,
+            [0xff; 4]
+        );
+        assert_eq!(set(text, "neg", "-1").expect("signed").bytes, [0xff; 4]);
+        assert!(set(text, "neg", "0xffffffff").is_err());
+        assert!(set(text, "bits", "300")
+            .expect_err("4 bits")
+            .contains("0..=15"));
+        assert!(set(text, "bits", "15").is_ok());
     }
 }

@@ -112,6 +112,14 @@ pub struct EnumDef {
     pub packed: bool,
 }
 
+impl EnumDef {
+    /// gcc's underlying type is unsigned when no constant is negative (`enum { A = 200 }`
+    /// packed is an `unsigned char`; `0xffffffff` is an `unsigned int`).
+    pub fn is_signed(&self) -> bool {
+        self.values.iter().any(|(_, v)| *v < 0)
+    }
+}
+
 /// Everything a header defines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Program {
