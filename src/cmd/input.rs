@@ -34,11 +34,11 @@ pub fn read_header(path: &Path) -> Result<String> {
             path.display()
         )));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        Error::Failed(format!(
-            "{} is not UTF-8 text: not a C header",
-            path.display()
-        ))
+    // gcc takes bytes that are not UTF-8 in comments (Latin-1 names of authors): each becomes
+    // U+FFFD, which the lexer skips in a comment and names anywhere else.
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
 

@@ -50,9 +50,19 @@ pub fn lex(
     };
     while i < chars.len() {
         let c = chars[i];
-        // Line continuation.
-        if c == '\\' && chars.get(i + 1) == Some(&'\n') {
-            i += 2;
+        // A UTF-8 byte order mark at the start, as editors on Windows write it.
+        if i == 0 && c == '\u{feff}' {
+            i += 1;
+            continue;
+        }
+        // Line continuation, also as a CRLF file writes it (gcc takes both).
+        let newline_after = match (chars.get(i + 1), chars.get(i + 2)) {
+            (Some('\n'), _) => Some(2),
+            (Some('\r'), Some('\n')) => Some(3),
+            _ => None,
+        };
+        if let (true, Some(width)) = (c == '\\', newline_after) {
+            i += width;
             line += 1;
             col = 1;
             continue;
@@ -197,7 +207,7 @@ pub fn lex(
                     col: c0,
                 });
             }
-            None => return Err(error(l0, c0, format!("unexpected character `{c}`"))),
+            None => return Err(error(l0, c0, unexpected(c))),
         }
     }
     out.push(Token {
@@ -230,5 +240,17 @@ fn number(text: &str) -> Tok {
     match value {
         Some(v) => Tok::Int(v),
         None => Tok::Number(text.to_string()),
+    }
+}
+
+/// What an unexpected character is, named when it would not show.
+fn unexpected(c: char) -> String {
+    match c {
+        '\u{feff}' => "an invisible byte order mark (U+FEFF) here".to_string(),
+        '\0' => "a NUL byte here".to_string(),
+        // What the header's reader puts where a byte is not UTF-8.
+        char::REPLACEMENT_CHARACTER => "a byte that is not UTF-8 text here".to_string(),
+        c if c.is_control() => format!("an unexpected control character U+{:04X}", c as u32),
+        c => format!("unexpected character `{c}`"),
     }
 }

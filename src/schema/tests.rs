@@ -415,3 +415,36 @@ fn alignments_beyond_gccs_limit_are_refused() {
         (268435456, 268435456)
     );
 }
+
+/// What gcc accepts in a header's text, we accept: a UTF-8 byte order mark, backslash-CRLF
+/// continuations, bytes that are not UTF-8 in comments (the reader makes them U+FFFD). What
+/// would not show is named in the error.
+#[test]
+fn boms_crlf_continuations_and_foreign_bytes_in_comments() {
+    assert_eq!(
+        x86("\u{feff}struct S { int a; };", "S"),
+        (4, 4),
+        "a byte order mark"
+    );
+    assert_eq!(
+        x86("#define N \\\r\n 8\r\nstruct S { char a[N]; };\r\n", "S"),
+        (8, 1),
+        "backslash-CRLF"
+    );
+    assert_eq!(
+        x86(
+            "/* Jos\u{fffd} */ // M\u{fffd}ller\nstruct S { int a; };",
+            "S"
+        ),
+        (4, 4)
+    );
+    for (text, named) in [
+        ("struct S { int a; \u{fffd} };", "not UTF-8"),
+        ("struct S { int a; };\u{feff}", "byte order mark"),
+        ("struct S { int a;\0 };", "NUL byte"),
+        ("struct S { int a;\u{7} };", "control character U+0007"),
+    ] {
+        let e = error(text);
+        assert!(e.message.contains(named), "{text:?}: {e}");
+    }
+}

@@ -211,3 +211,29 @@ fn bad_input_is_reported_with_its_place() {
         "caret under the column: {stderr}"
     );
 }
+
+/// A header written on Windows by someone called Müller in Latin-1: a byte order mark, CRLF
+/// line ends with a backslash continuation, a byte that is not UTF-8 in a comment — gcc
+/// takes it, so do we; the same byte outside a comment is named, with its place.
+#[test]
+fn headers_as_editors_write_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("win.h");
+    let mut bytes = b"\xef\xbb\xbf/* M\xfcller */\r\n#define LEN \\\r\n 16\r\n".to_vec();
+    bytes.extend_from_slice(b"struct S { char name[LEN]; int n; };\r\n");
+    std::fs::write(&path, &bytes).expect("write");
+    let out = schema(&[path.to_str().expect("utf-8"), "--type", "S", "--json"]);
+    assert_success(&out, &["schema of a Windows header"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["types"][0]["size"], 20);
+
+    bytes.extend_from_slice(b"struct T { int a; \xfc };\r\n");
+    std::fs::write(&path, &bytes).expect("write");
+    let out = schema(&[path.to_str().expect("utf-8")]);
+    assert_exit(&out, 1, &["a stray byte"]);
+    assert!(
+        text(&out.stderr).contains("win.h:5:19: a byte that is not UTF-8 text here"),
+        "{}",
+        text(&out.stderr)
+    );
+}
