@@ -13,6 +13,19 @@ pub mod types;
 pub use layout::{Field, Layouts};
 pub use types::{Program, Ty};
 
+/// How deeply anything in a header may nest: records inside records, declarators
+/// (`*`, `[N]`, parentheses), types built on types, parentheses and operators in constant
+/// expressions, macros expanding macros. C requires compilers to accept 63 levels of
+/// nested records and parentheses and 12 declarator modifiers; real headers use a
+/// handful. Each recursion of the parser, layout and display is bounded by it, far below
+/// what the stack of a debug build on a 2 MiB thread would hold.
+pub const MAX_DEPTH: u32 = 256;
+
+/// "nested too deeply (limit N)": the message for anything past [`MAX_DEPTH`].
+pub fn too_deep() -> String {
+    format!("nested too deeply (limit {MAX_DEPTH})")
+}
+
 /// One laid-out type, ready to show.
 pub struct TypeView {
     pub id: usize,
