@@ -57,9 +57,10 @@ impl Parser<'_> {
         matches!(self.peek(), Some(Tok::Punct(p)) if *p == punct)
     }
 
-    fn ternary(&mut self) -> Result<i128, ExprError> {
+    /// A `?:` branch: one level deeper.
+    fn branch(&mut self) -> Result<i128, ExprError> {
         self.enter()?;
-        let value = self.ternary_inner();
+        let value = self.ternary();
         self.depth -= 1;
         value
     }
@@ -73,18 +74,18 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn ternary_inner(&mut self) -> Result<i128, ExprError> {
+    fn ternary(&mut self) -> Result<i128, ExprError> {
         let cond = self.binary(1)?;
         if !self.is("?") {
             return Ok(cond);
         }
         self.at += 1;
-        let yes = self.ternary()?;
+        let yes = self.branch()?;
         if !self.is(":") {
             return Err((self.at, "expected `:` in `?:`".into()));
         }
         self.at += 1;
-        let no = self.ternary()?;
+        let no = self.branch()?;
         Ok(if cond != 0 { yes } else { no })
     }
 
