@@ -278,9 +278,9 @@ fn hostile_headers_are_refused_in_bounded_memory() {
             None,
         ),
     ];
-    for (name, text, refused) in cases {
+    for (name, header, refused) in cases {
         let path = dir.path().join(format!("{name}.h"));
-        std::fs::write(&path, text).expect("write header");
+        std::fs::write(&path, header).expect("write header");
         let out = Command::new("sh")
             .args(["-c", "ulimit -v 262144; exec \"$0\" schema \"$1\""])
             .arg(shmctl_bin())
