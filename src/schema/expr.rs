@@ -1,5 +1,6 @@
 //! Integer constant expressions: `NAME_LEN + 1`, `1 << 4`, `(A | B) & ~C`, `X ? 8 : 4`.
 use super::lex::{Tok, Token};
+use super::{too_deep, MAX_DEPTH};
 
 /// Where an expression failed: the token index and a message.
 pub type ExprError = (usize, String);
@@ -14,6 +15,7 @@ pub fn eval(tokens: &[Token], name: &dyn Fn(&str) -> Option<i128>) -> Result<i12
         tokens,
         at: 0,
         name,
+        depth: 0,
     };
     let value = p.ternary()?;
     if p.at < tokens.len() {
@@ -26,6 +28,8 @@ struct Parser<'a> {
     tokens: &'a [Token],
     at: usize,
     name: &'a dyn Fn(&str) -> Option<i128>,
+    /// Nested `(`, unary operators and `?:`, bounded by [`MAX_DEPTH`].
+    depth: u32,
 }
 
 fn precedence(op: &str) -> Option<u8> {
@@ -53,18 +57,35 @@ impl Parser<'_> {
         matches!(self.peek(), Some(Tok::Punct(p)) if *p == punct)
     }
 
+    /// A `?:` branch: one level deeper.
+    fn branch(&mut self) -> Result<i128, ExprError> {
+        self.enter()?;
+        let value = self.ternary();
+        self.depth -= 1;
+        value
+    }
+
+    /// One level deeper, refused past [`MAX_DEPTH`] at the token that goes too deep.
+    fn enter(&mut self) -> Result<(), ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err((self.at, too_deep()));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn ternary(&mut self) -> Result<i128, ExprError> {
         let cond = self.binary(1)?;
         if !self.is("?") {
             return Ok(cond);
         }
         self.at += 1;
-        let yes = self.ternary()?;
+        let yes = self.branch()?;
         if !self.is(":") {
             return Err((self.at, "expected `:` in `?:`".into()));
         }
         self.at += 1;
-        let no = self.ternary()?;
+        let no = self.branch()?;
         Ok(if cond != 0 { yes } else { no })
     }
 
@@ -112,6 +133,13 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<i128, ExprError> {
+        self.enter()?;
+        let value = self.unary_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn unary_inner(&mut self) -> Result<i128, ExprError> {
         let at = self.at;
         let Some(tok) = self.peek().cloned() else {
             return Err((at, "expression ends too early".into()));

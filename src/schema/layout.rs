@@ -2,7 +2,7 @@
 //! AArch64 LP64 (KERNEL-NOTES.md §7: the algorithm that matched gcc on 10,500 random
 //! structs per target). Pure.
 use super::types::{Kind, Program, Sync, Ty};
-use super::Target;
+use super::{too_deep, Target, MAX_DEPTH};
 
 /// Where each member of a record lies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,11 @@ pub struct Layouts<'p> {
     pub program: &'p Program,
     pub target: Target,
     records: Vec<Option<RecordLayout>>,
+    /// Per record, how many records deep it is by value (1: none inside), at most
+    /// [`MAX_DEPTH`]: what bounds [`Layouts::fields`]' recursion.
+    heights: Vec<u32>,
+    /// Records whose layout is being computed: meeting one again is containing itself.
+    in_progress: Vec<bool>,
 }
 
 /// Why a type has no layout: the record (or member) at fault and the reason.
@@ -62,6 +67,8 @@ impl<'p> Layouts<'p> {
             program,
             target,
             records: vec![None; program.records.len()],
+            heights: vec![0; program.records.len()],
+            in_progress: vec![false; program.records.len()],
         };
         for id in 0..program.records.len() {
             if program.records[id].defined {
@@ -126,13 +133,8 @@ impl<'p> Layouts<'p> {
             return Ok(());
         }
         let record = &self.program.records[id];
-        if depth > 64 {
-            return Err(LayoutError {
-                line: record.line,
-                col: 1,
-                message: "a struct contains itself".into(),
-            });
-        }
+        self.in_progress[id] = true;
+        let mut height = 1;
         // Members first: a record by value needs its layout.
         for member in &record.members {
             let mut ty = &member.ty;
@@ -156,14 +158,26 @@ impl<'p> Layouts<'p> {
                         ),
                     });
                 }
-                if *inner == id {
+                if self.in_progress[*inner] {
                     return Err(LayoutError {
                         line: member.line,
                         col: member.col,
                         message: "a struct cannot contain itself".into(),
                     });
                 }
+                let too_deep = || LayoutError {
+                    line: member.line,
+                    col: member.col,
+                    message: too_deep(),
+                };
+                if depth >= MAX_DEPTH {
+                    return Err(too_deep());
+                }
                 self.record(*inner, depth + 1)?;
+                height = height.max(self.heights[*inner] + 1);
+                if height > MAX_DEPTH {
+                    return Err(too_deep());
+                }
             }
         }
         for member in &record.members {
@@ -180,6 +194,8 @@ impl<'p> Layouts<'p> {
         }
         let layout = self.compute(id)?;
         self.records[id] = Some(layout);
+        self.heights[id] = height;
+        self.in_progress[id] = false;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use super::types::{builtin, EnumDef, Kind, Member, Program, Record, Ty};
 
 /// The largest alignment gcc accepts (`requested alignment … exceeds maximum 268435456`).
 const MAX_ALIGNMENT: u64 = 1 << 28;
-use super::SchemaError;
+use super::{too_deep, SchemaError, MAX_DEPTH};
 
 type Err<'a> = &'a dyn Fn(u32, u32, String) -> SchemaError;
 
@@ -23,6 +23,7 @@ pub fn parse(tokens: Vec<Token>, error: Err) -> Result<Program, SchemaError> {
         constants: HashMap::new(),
         pack: None,
         pack_stack: Vec::new(),
+        depth: 0,
         error,
     };
     p.program_()?;
@@ -39,6 +40,9 @@ struct Parser<'a> {
     constants: HashMap<String, i128>,
     pack: Option<u64>,
     pack_stack: Vec<Option<u64>>,
+    /// Records, parenthesised declarators and `_Atomic(…)` open around the current token,
+    /// bounded by [`MAX_DEPTH`] so that no header can overflow the stack.
+    depth: u32,
     error: Err<'a>,
 }
 
@@ -151,6 +155,21 @@ impl Parser<'_> {
         }
     }
 
+    /// Parses something nested one level deeper; past [`MAX_DEPTH`], an error where it
+    /// starts.
+    fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<T, SchemaError>,
+    ) -> Result<T, SchemaError> {
+        if self.depth >= MAX_DEPTH {
+            return self.fail(too_deep());
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
+    }
+
     fn pragma(&mut self) -> bool {
         let tok = match self.peek().cloned() {
             Some(Tok::PackPush(n)) => {
@@ -220,7 +239,7 @@ impl Parser<'_> {
                 .any(|s| matches!(s, Suffix::Function))
                 && declarator.inner.is_none()
                 && declarator.pointers == 0;
-            let ty = self.build(base.clone(), &declarator);
+            let ty = self.build(base.clone(), &declarator)?;
             if typedef {
                 let Some((name, ..)) = declarator.name() else {
                     return self.fail("a typedef needs a name");
@@ -228,6 +247,12 @@ impl Parser<'_> {
                 let name = name.clone();
                 let name = &name;
                 self.name_anonymous(&ty, name);
+                // `typedef t0 t1;` names what t0 names: a chain of typedefs stays one
+                // level deep, not one level (and one copy) per link.
+                let ty = match ty {
+                    Ty::Named { ty, .. } => *ty,
+                    ty => ty,
+                };
                 let named = Ty::Named {
                     name: name.clone(),
                     ty: Box::new(ty),
@@ -326,14 +351,17 @@ impl Parser<'_> {
                 }
                 "_Atomic" if matches!(self.peek_at(1), Some(Tok::Punct("("))) => {
                     self.at += 2;
-                    let (ty, _) = self.specifiers(in_record)?;
-                    let declarator = self.declarator()?;
-                    base = Some(self.build(ty, &declarator));
+                    let ty = self.nested(|p| {
+                        let (ty, _) = p.specifiers(in_record)?;
+                        let declarator = p.declarator()?;
+                        p.build(ty, &declarator)
+                    })?;
+                    base = Some(ty);
                     self.expect(")")?;
                 }
                 "_Atomic" => self.at += 1,
                 "struct" | "union" if base.is_none() && words.is_empty() => {
-                    base = Some(self.record(in_record)?)
+                    base = Some(self.nested(|p| p.record(in_record))?)
                 }
                 "enum" if base.is_none() && words.is_empty() => base = Some(self.enumeration()?),
                 w if TYPE_WORDS.contains(&w) => {
@@ -587,6 +615,9 @@ impl Parser<'_> {
         let mut d = Declarator::default();
         loop {
             if self.is("*") {
+                if d.pointers >= MAX_DEPTH as usize {
+                    return self.fail(too_deep());
+                }
                 d.pointers += 1;
                 self.at += 1;
             } else if matches!(self.peek(), Some(Tok::Ident(w)) if SKIPPED_WORDS.contains(&w.as_str()) || w == "_Atomic")
@@ -611,12 +642,15 @@ impl Parser<'_> {
                 ) =>
             {
                 self.at += 1;
-                d.inner = Some(Box::new(self.declarator()?));
+                d.inner = Some(Box::new(self.nested(Self::declarator)?));
                 self.expect(")")?;
             }
             _ => {}
         }
         loop {
+            if (self.is("[") || self.is("(")) && d.suffixes.len() >= MAX_DEPTH as usize {
+                return self.fail(too_deep());
+            }
             if self.is("[") {
                 self.at += 1;
                 let len = if self.is("]") {
@@ -636,8 +670,23 @@ impl Parser<'_> {
         Ok(d)
     }
 
-    /// Applies a declarator to its base type, inside out.
-    fn build(&self, base: Ty, d: &Declarator) -> Ty {
+    /// Applies a declarator to its base type, inside out. The type may nest at most
+    /// [`MAX_DEPTH`] levels (counting typedef names), so that whatever walks it later —
+    /// display, layout, clone, drop — recurses a bounded number of times.
+    fn build(&self, base: Ty, d: &Declarator) -> Result<Ty, SchemaError> {
+        let mut levels = base.depth();
+        let mut level = Some(d);
+        while let Some(d) = level {
+            levels = levels.saturating_add(d.pointers + d.suffixes.len());
+            level = d.inner.as_deref();
+        }
+        if levels > MAX_DEPTH as usize {
+            return self.fail(too_deep());
+        }
+        Ok(self.apply(base, d))
+    }
+
+    fn apply(&self, base: Ty, d: &Declarator) -> Ty {
         let mut ty = base;
         for _ in 0..d.pointers {
             ty = Ty::Pointer(Box::new(ty));
@@ -653,7 +702,7 @@ impl Parser<'_> {
             };
         }
         match &d.inner {
-            Some(inner) => self.build(ty, inner),
+            Some(inner) => self.apply(ty, inner),
             None => ty,
         }
     }
@@ -787,7 +836,7 @@ impl Parser<'_> {
                 None
             };
             member_attrs.merge(self.attributes()?);
-            let ty = self.build(base.clone(), &d);
+            let ty = self.build(base.clone(), &d)?;
             let (mline, mcol) = d.name().map_or((line, col), |(_, l, c)| (*l, *c));
             if matches!(ty, Ty::Function) {
                 return Err((self.error)(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::expr;
 use super::lex::{Tok, Token};
-use super::SchemaError;
+use super::{SchemaError, MAX_DEPTH};
 
 enum Define {
     Object(Vec<Token>),
@@ -27,6 +27,8 @@ struct Cond {
 type Err<'a> = &'a dyn Fn(u32, u32, String) -> SchemaError;
 
 pub fn preprocess(tokens: Vec<Token>, error: Err) -> Result<Vec<Token>, SchemaError> {
+    let limit = expansion_budget(tokens.len());
+    let mut budget = limit;
     let mut defines: HashMap<String, Define> = HashMap::new();
     let mut stack: Vec<Cond> = Vec::new();
     let mut out = Vec::new();
@@ -46,7 +48,15 @@ pub fn preprocess(tokens: Vec<Token>, error: Err) -> Result<Vec<Token>, SchemaEr
         ) {
             directive(&line, &mut defines, &mut stack, &mut out, active, error)?;
         } else if active {
-            expand(&line, &defines, &mut out, 0, error)?;
+            let mut expander = Expander {
+                defines: &defines,
+                budget,
+                limit,
+                active: Vec::new(),
+                error,
+            };
+            expander.expand(&line, &mut out)?;
+            budget = expander.budget;
         }
         line.clear();
     }
@@ -210,7 +220,16 @@ fn condition(
         }
     }
     let mut expanded = Vec::new();
-    expand(&replaced, defines, &mut expanded, 0, error)?;
+    // Its own budget: the tokens of one #if are dropped once it is decided.
+    let limit = expansion_budget(0);
+    Expander {
+        defines,
+        budget: limit,
+        limit,
+        active: Vec::new(),
+        error,
+    }
+    .expand(&replaced, &mut expanded)?;
     let value = expr::eval(&expanded, &|_| None).map_err(|(idx, msg)| {
         let t = expanded.get(idx).unwrap_or(at);
         let msg = match &t.tok {
@@ -265,23 +284,54 @@ fn pragma(args: &[Token], out: &mut Vec<Token>, error: Err) -> Result<(), Schema
     Ok(())
 }
 
-/// Replaces object-like macros by their bodies (at the use's position), recursively.
-fn expand(
-    line: &[Token],
-    defines: &HashMap<String, Define>,
-    out: &mut Vec<Token>,
-    depth: u32,
-    error: Err,
-) -> Result<(), SchemaError> {
-    for token in line {
-        match &token.tok {
-            Tok::Ident(name) => match defines.get(name) {
-                Some(Define::Object(body)) => {
-                    if depth > 32 {
-                        return Err(error(
+/// Replaces object-like macros by their bodies (at the use's position), as gcc does: a
+/// macro's own name inside its expansion is left alone (`#define X X` leaves `X`), chains
+/// of distinct macros nest up to [`MAX_DEPTH`], and all expansions together may add at most
+/// `budget` tokens, so that no header makes the output grow without bound.
+struct Expander<'a, 'e> {
+    defines: &'a HashMap<String, Define>,
+    /// Tokens macros may still add, of `limit`.
+    budget: usize,
+    limit: usize,
+    /// The macros being expanded, outermost first.
+    active: Vec<&'a str>,
+    error: Err<'e>,
+}
+
+/// How many tokens macros may add, given the header's own: 64 per token, at least 65,536
+/// (so small headers may use macros freely), at most 1,000,000 (a few tens of MB).
+pub fn expansion_budget(input_tokens: usize) -> usize {
+    input_tokens
+        .saturating_mul(64)
+        .clamp(1 << 16, MAX_EXPANSION)
+}
+
+/// The most tokens macros may add to any header.
+pub const MAX_EXPANSION: usize = 1_000_000;
+
+impl<'a> Expander<'a, '_> {
+    fn expand(&mut self, line: &[Token], out: &mut Vec<Token>) -> Result<(), SchemaError> {
+        for token in line {
+            let Tok::Ident(name) = &token.tok else {
+                self.push(token.clone(), out)?;
+                continue;
+            };
+            let Some((name, define)) = self.defines.get_key_value(name.as_str()) else {
+                self.push(token.clone(), out)?;
+                continue;
+            };
+            if self.active.contains(&name.as_str()) {
+                // gcc: a macro does not expand inside itself; the name stays as written.
+                self.push(token.clone(), out)?;
+                continue;
+            }
+            match define {
+                Define::Object(body) => {
+                    if self.active.len() >= MAX_DEPTH as usize {
+                        return Err((self.error)(
                             token.line,
                             token.col,
-                            format!("macro `{name}` expands without end"),
+                            format!("macro `{name}` is nested too deeply (limit {MAX_DEPTH})"),
                         ));
                     }
                     let placed: Vec<Token> = body
@@ -292,19 +342,39 @@ fn expand(
                             col: token.col,
                         })
                         .collect();
-                    expand(&placed, defines, out, depth + 1, error)?;
+                    self.active.push(name);
+                    self.expand(&placed, out)?;
+                    self.active.pop();
                 }
-                Some(Define::Function) => {
-                    return Err(error(
+                Define::Function => {
+                    return Err((self.error)(
                         token.line,
                         token.col,
                         format!("function-like macro `{name}` is not supported"),
                     ))
                 }
-                None => out.push(token.clone()),
-            },
-            _ => out.push(token.clone()),
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// One token out; those a macro produced count against the budget.
+    fn push(&mut self, token: Token, out: &mut Vec<Token>) -> Result<(), SchemaError> {
+        if let Some(outer) = self.active.first() {
+            if self.budget == 0 {
+                return Err((self.error)(
+                    token.line,
+                    token.col,
+                    format!(
+                        "macro `{outer}` expands past the limit: macros may add at most {} \
+                         tokens to a header of this size",
+                        self.limit
+                    ),
+                ));
+            }
+            self.budget -= 1;
+        }
+        out.push(token);
+        Ok(())
+    }
 }

@@ -447,4 +447,212 @@ fn boms_crlf_continuations_and_foreign_bytes_in_comments() {
         let e = error(text);
         assert!(e.message.contains(named), "{text:?}: {e}");
     }
+
+/// Everything a header goes through, as `schema --lint --json` would: parse, layout, the
+/// fields of every record, their types' names, the lint.
+fn everything(text: &str) -> Result<usize, SchemaError> {
+    let program = parse("deep.h", text)?;
+    let layouts = layouts("deep.h", text, &program, Target::X86_64)?;
+    let mut fields = 0;
+    for (_, id) in named_records(&program) {
+        for field in layouts.fields(id) {
+            assert!(!field.ty.display(&program).is_empty());
+            fields += 1;
+        }
+        lint::lint(&layouts, id);
+    }
+    Ok(fields)
+}
+
+fn too_deep_error(text: &str) -> SchemaError {
+    let e = everything(text).map_or_else(|e| e, |_| panic!("accepted"));
+    assert!(
+        e.message
+            .contains(&format!("nested too deeply (limit {MAX_DEPTH})")),
+        "{e}"
+    );
+    e
+}
+
+/// `levels` anonymous records inside `struct S`.
+fn anonymous_nesting(levels: usize) -> String {
+    format!(
+        "struct S {{ {} int x; {} }};",
+        "struct { ".repeat(levels),
+        "}; ".repeat(levels)
+    )
+}
+
+// These run on the test harness's 2 MiB threads: the deepest header accepted must fit
+// there in a debug build, so it fits the main thread's 8 MiB with room to spare.
+
+#[test]
+fn records_nest_up_to_the_limit_and_no_further() {
+    let depth = MAX_DEPTH as usize;
+    assert_eq!(everything(&anonymous_nesting(depth - 1)).ok(), Some(1));
+    let e = too_deep_error(&anonymous_nesting(depth));
+    // At the record one too deep: `struct S { ` then 127 `struct { `.
+    assert_eq!((e.line, e.col), (1, 12 + 9 * (depth as u32 - 1)));
+    too_deep_error(&anonymous_nesting(6000));
+}
+
+#[test]
+fn distinct_records_nest_by_value_up_to_the_limit() {
+    let chain = |n: usize| {
+        let mut text = "struct A0 { int x; };\n".to_string();
+        for i in 1..n {
+            text.push_str(&format!("struct A{i} {{ struct A{} a; }};\n", i - 1));
+        }
+        text
+    };
+    assert_eq!(
+        everything(&chain(MAX_DEPTH as usize)).ok(),
+        Some(MAX_DEPTH as usize)
+    );
+    let e = too_deep_error(&chain(MAX_DEPTH as usize + 1));
+    assert_eq!(e.line, MAX_DEPTH + 1);
+    too_deep_error(&chain(10_000));
+    // Declared first, defined outermost first: the layout recursion itself goes deep.
+    let mut text: String = (0..10_000).map(|i| format!("struct A{i};\n")).collect();
+    for i in 0..9_999 {
+        text.push_str(&format!("struct A{i} {{ struct A{} a; }};\n", i + 1));
+    }
+    text.push_str("struct A9999 { int x; };\n");
+    too_deep_error(&text);
+}
+
+#[test]
+fn a_struct_containing_itself_through_another_is_named_so() {
+    let e = error("struct B; struct A { struct B b; };\nstruct B { struct A a; };");
+    assert_eq!(e.message, "a struct cannot contain itself");
+    let e = error("struct A { int x; struct A a; };");
+    assert_eq!(e.message, "a struct cannot contain itself");
+}
+
+#[test]
+fn declarators_nest_up_to_the_limit() {
+    let stars = |n: usize| format!("struct S {{ int {}p; }};", "*".repeat(n));
+    // int itself is one level of the type.
+    assert_eq!(everything(&stars(MAX_DEPTH as usize - 1)).ok(), Some(1));
+    too_deep_error(&stars(MAX_DEPTH as usize));
+    let e = too_deep_error(&stars(50_000));
+    assert_eq!((e.line, e.col), (1, 16 + MAX_DEPTH));
+    too_deep_error(&format!("struct S {{ int x{}; }};", "[1]".repeat(50_000)));
+    too_deep_error(&format!(
+        "struct S {{ int {}x{}; }};",
+        "(*".repeat(50_000),
+        ")".repeat(50_000)
+    ));
+    too_deep_error(&format!(
+        "struct S {{ {}int{} x; }};",
+        "_Atomic(".repeat(50_000),
+        ")".repeat(50_000)
+    ));
+    // Pointers to pointers through typedefs count too.
+    let mut text = "typedef int *t0;\n".to_string();
+    for i in 1..10_000 {
+        text.push_str(&format!("typedef t{} *t{i};\n", i - 1));
+    }
+    text.push_str("struct S { t9999 x; };");
+    too_deep_error(&text);
+}
+
+#[test]
+fn constant_expressions_nest_up_to_the_limit() {
+    let sized = |expr: String| format!("struct S {{ char a[{expr}]; }};");
+    // A parenthesis or a unary operator is a level, and so is the operand inside.
+    let limit = MAX_DEPTH as usize;
+    let parens = |n: usize| sized(format!("{}1{}", "(".repeat(n), ")".repeat(n)));
+    assert_eq!(x86(&parens(limit - 1), "S"), (1, 1));
+    too_deep_error(&parens(limit));
+    too_deep_error(&parens(100_000));
+    assert_eq!(
+        x86(&sized(format!("{}1", "-".repeat(limit - 2))), "S"),
+        (1, 1)
+    );
+    let ternaries = format!("{}1{}", "1?".repeat(limit - 1), ":1".repeat(limit - 1));
+    assert_eq!(x86(&sized(ternaries), "S"), (1, 1));
+    for op in ["-", "~", "!", "+"] {
+        too_deep_error(&sized(format!("{}1", op.repeat(50_000))));
+    }
+    too_deep_error(&sized(format!("{}1", "0?1:".repeat(50_000))));
+    too_deep_error(&format!(
+        "#if {}1{}\n#endif\nstruct S {{ int x; }};",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    ));
+}
+
+#[test]
+fn typedef_chains_are_linear() {
+    let chain = |n: usize| {
+        let mut text = "typedef int t0;\n".to_string();
+        for i in 1..n {
+            text.push_str(&format!("typedef t{} t{i};\n", i - 1));
+        }
+        text.push_str(&format!("struct S {{ t{} x; }};", n - 1));
+        text
+    };
+    let text = chain(10_000);
+    let program = parse("t.h", &text).unwrap_or_else(|e| panic!("{e}"));
+    // Each typedef is its name over what it names: one level, not the chain.
+    assert!(program.typedefs.iter().all(|(_, ty)| ty.depth() == 2));
+    assert_eq!(x86(&text, "S"), (4, 4));
+    let started = std::time::Instant::now();
+    let text = chain(100_000);
+    assert_eq!(everything(&text).ok(), Some(1));
+    // Quadratic took minutes (and gigabytes); linear takes well under a second in debug.
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[test]
+fn macro_expansion_is_bounded() {
+    let mut text = "#define A0 1\n".to_string();
+    for i in 1..30 {
+        text.push_str(&format!("#define A{i} (A{} + A{})\n", i - 1, i - 1));
+    }
+    text.push_str("struct S { char a[A29]; };");
+    let e = error(&text);
+    assert!(
+        e.message.starts_with("macro `A29` expands past the limit"),
+        "{e}"
+    );
+    assert_eq!(e.line, 31);
+    // A few doublings are fine: 2^10 tokens.
+    text.push_str("\nstruct T { char a[A10]; };");
+    let text = text.replace("char a[A29]", "char a[A4]");
+    assert_eq!(x86(&text, "T"), (1024, 1));
+}
+
+#[test]
+fn chains_of_distinct_macros_expand() {
+    let chain = |n: usize| {
+        let mut text = "#define M0 4\n".to_string();
+        for i in 1..n {
+            text.push_str(&format!("#define M{i} M{}\n", i - 1));
+        }
+        text.push_str(&format!("struct S {{ char a[M{}]; }};", n - 1));
+        text
+    };
+    assert_eq!(x86(&chain(34), "S"), (4, 1));
+    assert_eq!(x86(&chain(MAX_DEPTH as usize), "S"), (4, 1));
+    let e = error(&chain(1000));
+    assert!(
+        e.message
+            .contains(&format!("nested too deeply (limit {MAX_DEPTH})")),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_macro_is_not_expanded_inside_itself() {
+    // gcc leaves `X` as written: here, a member named X.
+    let (_, _, fields) = layout_of("#define X X\nstruct S { int X; };", "S", Target::X86_64);
+    assert_eq!(fields[0].0, "X");
+    let (_, _, fields) = layout_of(
+        "#define A B\n#define B A\nstruct S { int A; };",
+        "S",
+        Target::X86_64,
+    );
+    assert_eq!(fields[0].0, "A");
 }

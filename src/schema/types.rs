@@ -180,10 +180,24 @@ impl Ty {
 
     /// What a typedef name stands for, all the way down.
     pub fn resolved(&self) -> &Ty {
-        match self {
-            Ty::Named { ty, .. } => ty.resolved(),
-            other => other,
+        let mut ty = self;
+        while let Ty::Named { ty: inner, .. } = ty {
+            ty = inner;
         }
+        ty
+    }
+
+    /// How many types this one is built of, itself included: `int **` is 3 deep.
+    pub fn depth(&self) -> usize {
+        let mut depth = 1;
+        let mut ty = self;
+        while let Ty::Pointer(inner) | Ty::Array { of: inner, .. } | Ty::Named { ty: inner, .. } =
+            ty
+        {
+            depth += 1;
+            ty = inner;
+        }
+        depth
     }
 }
 

@@ -236,4 +236,90 @@ fn headers_as_editors_write_them() {
         "{}",
         text(&out.stderr)
     );
+
+/// Hostile headers (#13): each is refused with exit 1 and its reason, never a signal, in
+/// 256 MiB of address space; a chain of 100,000 typedefs is laid out in the same.
+#[test]
+fn hostile_headers_are_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nested = |open: &str, middle: &str, close: &str, n: usize| {
+        format!("{}{middle}{}", open.repeat(n), close.repeat(n))
+    };
+    let mut doubling = "#define A0 1\n".to_string();
+    for i in 1..30 {
+        doubling.push_str(&format!("#define A{i} (A{} + A{})\n", i - 1, i - 1));
+    }
+    doubling.push_str("struct S { char a[A29]; };\n");
+    let mut typedefs = "typedef int t0;\n".to_string();
+    for i in 1..100_000 {
+        typedefs.push_str(&format!("typedef t{} t{i};\n", i - 1));
+    }
+    typedefs.push_str("struct S { t99999 x; };\n");
+    let too_deep = "nested too deeply (limit 128)";
+    let cases: [(&str, String, Option<&str>); 8] = [
+        (
+            "records",
+            format!(
+                "struct S {{ {} }};\n",
+                nested("struct { ", "int x; ", "}; ", 6000)
+            ),
+            Some(too_deep),
+        ),
+        (
+            "stars",
+            format!("struct S {{ int {}p; }};\n", "*".repeat(50_000)),
+            Some(too_deep),
+        ),
+        (
+            "minus",
+            format!("struct S {{ char a[{}1]; }};\n", "-".repeat(50_000)),
+            Some(too_deep),
+        ),
+        (
+            "tilde",
+            format!("struct S {{ char a[{}1]; }};\n", "~".repeat(50_000)),
+            Some(too_deep),
+        ),
+        (
+            "parens",
+            format!(
+                "struct S {{ char a[{}]; }};\n",
+                nested("(", "1", ")", 100_000)
+            ),
+            Some(too_deep),
+        ),
+        (
+            "doubling",
+            doubling,
+            Some("macro `A29` expands past the limit"),
+        ),
+        ("typedefs", typedefs, None),
+        (
+            "chain",
+            (1..34)
+                .map(|i| format!("#define M{i} M{}\n", i - 1))
+                .collect::<String>()
+                + "#define M0 4\nstruct S { char a[M33]; };\n",
+            None,
+        ),
+    ];
+    for (name, header, refused) in cases {
+        let path = dir.path().join(format!("{name}.h"));
+        std::fs::write(&path, header).expect("write header");
+        let out = Command::new("sh")
+            .args(["-c", "ulimit -v 262144; exec \"$0\" schema \"$1\""])
+            .arg(shmctl_bin())
+            .arg(&path)
+            .output()
+            .expect("run shmctl");
+        let stderr = text(&out.stderr);
+        match refused {
+            Some(message) => {
+                assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+                assert!(stderr.contains(message), "{name}: {stderr}");
+                assert!(out.stdout.is_empty(), "{name}");
+            }
+            None => assert_eq!(out.status.code(), Some(0), "{name}: {stderr}"),
+        }
+    }
 }
