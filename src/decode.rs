@@ -83,7 +83,7 @@ impl Decoder<'_> {
             Ty::Named { ty, .. } => self.value(ty, bytes),
             Ty::Int { signed, .. } => {
                 let signed = signed.unwrap_or(self.layouts.target == Target::X86_64);
-                Value::Int(extend(le(bytes), size as u32 * 8, signed))
+                Value::Int(extend(le(bytes), (size as u32).saturating_mul(8), signed))
             }
             Ty::Bool { .. } => Value::Bool {
                 value: bytes[0] != 0,
@@ -102,16 +102,23 @@ impl Decoder<'_> {
                 if matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") {
                     return string(bytes);
                 }
+                // Each element at its own bytes, as many as the bytes hold: elements of no
+                // bytes hold nothing (and `E a[2^62]` must not make 2^62 values).
                 let stride = self.layouts.size_align(of).map_or(0, |(s, _)| s as usize);
+                if stride == 0 {
+                    return Value::Array(Vec::new());
+                }
                 Value::Array(
-                    (0..*len as usize)
-                        .map(|i| self.value(of, &bytes[i * stride..]))
+                    bytes
+                        .chunks_exact(stride)
+                        .take(usize::try_from(*len).unwrap_or(usize::MAX))
+                        .map(|element| self.value(of, element))
                         .collect(),
                 )
             }
             Ty::Record(id) => self.record(*id, bytes),
             Ty::Enum(id) => {
-                let value = extend(le(bytes), size as u32 * 8, true);
+                let value = extend(le(bytes), (size as u32).saturating_mul(8), true);
                 let name = program.enums[*id]
                     .values
                     .iter()
@@ -228,7 +235,11 @@ fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
     let Some(span) = bytes.get(first..last) else {
         return Value::Missing;
     };
-    let raw = (le(span) >> (bit % 8)) & ((1u128 << width) - 1);
+    if width == 0 {
+        return Value::Int(0);
+    }
+    let mask = 1u128.checked_shl(width as u32).map_or(u128::MAX, |m| m - 1);
+    let raw = (le(span) >> (bit % 8)) & mask;
     match ty.resolved() {
         Ty::Bool { .. } => Value::Bool {
             value: raw != 0,
@@ -240,7 +251,7 @@ fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
 }
 
 fn extend(raw: u128, bits: u32, signed: bool) -> i128 {
-    if signed && bits < 128 && raw >> (bits - 1) & 1 == 1 {
+    if signed && (1..128).contains(&bits) && raw >> (bits - 1) & 1 == 1 {
         (raw as i128) - (1i128 << bits)
     } else {
         raw as i128
@@ -361,5 +372,80 @@ mod tests {
             Value::Missing,
             "never past the bytes"
         );
+    }
+
+    /// The value of the header's `name`, decoded over `bytes` (x86_64).
+    fn decode(header: &str, name: &str, bytes: &[u8]) -> Value {
+        let program = crate::schema::parse("t.h", header).expect("parse");
+        let layouts = Layouts::new(&program, Target::X86_64).expect("layout");
+        let id = crate::schema::find_record(&program, name).expect("type");
+        let decoder = Decoder {
+            layouts: &layouts,
+            thread_alive: &|_| true,
+        };
+        decoder.value(&Ty::Record(id), bytes)
+    }
+
+    #[test]
+    fn zero_size_types_decode_without_panicking() {
+        assert_eq!(decode("struct E { };", "E", &[]), Value::Record(vec![]));
+        assert_eq!(
+            decode("struct Z { int a[0]; };", "Z", &[1, 2, 3]),
+            Value::Record(vec![("a".into(), Value::Array(vec![]))])
+        );
+        // 2^62 elements of no bytes: no 2^62 values ("capacity overflow" before).
+        assert_eq!(
+            decode(
+                "struct E { }; struct H { struct E e[4611686018427387904]; int x; };",
+                "H",
+                &[7, 0, 0, 0]
+            ),
+            Value::Record(vec![
+                ("e".into(), Value::Array(vec![])),
+                ("x".into(), Value::Int(7)),
+            ])
+        );
+    }
+
+    #[test]
+    fn huge_types_decode_only_the_bytes_there_are() {
+        // 2^40 bytes of type, 6 bytes of segment: what fits, the rest missing.
+        let big = "struct B { short s; char pad[2]; int tail[274877906944]; short after; };";
+        assert_eq!(
+            decode(big, "B", &[0xd8, 0xff, 0, 0, 1, 0]),
+            Value::Record(vec![
+                ("s".into(), Value::Int(-40)),
+                (
+                    "pad".into(),
+                    Value::Str {
+                        text: String::new(),
+                        terminated: true
+                    }
+                ),
+                ("tail".into(), Value::Missing),
+                ("after".into(), Value::Missing),
+            ])
+        );
+        // Many small elements: one value per element the bytes hold.
+        let many = "struct M { unsigned char b[3]; };";
+        assert_eq!(
+            decode(many, "M", &[1, 2, 3, 4]),
+            Value::Record(vec![(
+                "b".into(),
+                Value::Array(vec![Value::Int(1), Value::Int(2), Value::Int(3)])
+            )])
+        );
+    }
+
+    #[test]
+    fn bitfields_of_every_width() {
+        let int128 = Ty::Int {
+            name: "__int128".into(),
+            size: 16,
+            signed: Some(true),
+        };
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 128), Value::Int(-1));
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 0), Value::Int(0));
+        assert_eq!(extend(0, 0, true), 0, "no bits, no sign");
     }
 }
