@@ -20,8 +20,13 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             args.offset, segment.id, segment.size
         )));
     }
-    // The header first: a bad one fails before anything attaches (and moves lpid/atime).
+    // The header, the type, its layout and --count/--expect first: a bad one fails before
+    // anything attaches (and moves lpid/atime).
     let header = args.schema.as_deref().map(Header::read).transpose()?;
+    let decoding = header
+        .as_ref()
+        .map(|h| Decoding::new(args, h, segment.size))
+        .transpose()?;
     let reader = SegmentReader::open(&segment, args.force)?;
     if reader.disturbed {
         render::note(ctx.quiet, &reader.how);
@@ -29,22 +34,23 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
         render::note(false, &reader.how);
     }
     if let Some(interval) = args.follow {
-        return follow(args, &reader, header.as_ref(), interval, out);
+        return follow(args, &reader, decoding.as_ref(), interval, out);
     }
     let format = if ctx.json {
         Some(DumpFormat::Json)
     } else {
         args.format
     };
-    match &header {
-        Some(header) => decoded(
+    match (&header, &decoding) {
+        (Some(header), Some(decoding)) => decoded(
             args,
             &reader,
             header,
+            decoding,
             format.unwrap_or(DumpFormat::Table),
             out,
         ),
-        None => bytes(
+        _ => bytes(
             args,
             &reader,
             format.unwrap_or(DumpFormat::Hex),
@@ -52,6 +58,67 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             out,
         ),
     }
+}
+
+/// What decoding needs, all checked before the segment is touched.
+struct Decoding<'p> {
+    type_name: String,
+    layouts: schema::Layouts<'p>,
+    id: usize,
+    fields: Vec<schema::Field>,
+    /// sizeof the type.
+    size: u64,
+    /// How many records are decoded: --count, bounded by what the segment holds.
+    records: u64,
+    expectations: Vec<(String, String)>,
+}
+
+impl<'p> Decoding<'p> {
+    fn new(args: &DumpArgs, header: &'p Header, segment_size: u64) -> Result<Decoding<'p>> {
+        let type_name = args.type_name.clone().unwrap_or_default();
+        let (layouts, id) = header.find(&type_name)?;
+        let size = layouts.record_layout(id).map(|l| l.size).ok_or_else(|| {
+            Error::Failed(format!(
+                "`{type_name}` has no layout (declared but never defined?)"
+            ))
+        })?;
+        let available = segment_size.saturating_sub(args.offset);
+        let records = records(&type_name, size, args.count, available)?;
+        let needed = size.saturating_mul(args.count);
+        if needed > available && !args.partial {
+            return Err(Error::Failed(format!(
+                "{type_name} × {} is {needed} bytes but shm has {available} from offset {}: --partial decodes what fits",
+                args.count, args.offset
+            )));
+        }
+        let fields = layouts.fields(id);
+        let expectations = parse_expectations(&args.expect, &fields)?;
+        Ok(Decoding {
+            type_name,
+            layouts,
+            id,
+            fields,
+            size,
+            records,
+            expectations,
+        })
+    }
+}
+
+/// How many of `count` records of `size` bytes to decode from `available` bytes: never
+/// more than start inside them, and a type of no bytes
+/// is refused more than once — every copy is at the same place, and `--count` huge would
+/// print forever.
+fn records(type_name: &str, size: u64, count: u64, available: u64) -> Result<u64> {
+    if size == 0 {
+        if count > 1 {
+            return Err(Error::Usage(format!(
+                "`{type_name}` is 0 bytes: --count {count} would decode the same empty record {count} times"
+            )));
+        }
+        return Ok(count);
+    }
+    Ok(count.min(available.div_ceil(size)))
 }
 
 /// Hex, raw or base64 JSON, streamed: the heap does not grow with the segment.
@@ -95,54 +162,49 @@ fn bytes(
     Ok(Exit::Success)
 }
 
-/// Field by field through a C header's layout, record by record.
+/// Field by field through a C header's layout, record by record. Each record is read into a
+/// buffer of what the segment holds of it: bounded by the segment, never by the type.
 fn decoded(
     args: &DumpArgs,
     reader: &SegmentReader,
     header: &Header,
+    d: &Decoding,
     format: DumpFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let type_name = args.type_name.as_deref().unwrap_or_default();
-    let (layouts, id) = header.find(type_name)?;
     let program = &header.program;
-    let size = layouts.record_layout(id).map_or(0, |l| l.size);
-    let available = reader.size() - args.offset;
-    let needed = size.saturating_mul(args.count);
-    if needed > available && !args.partial {
-        return Err(Error::Failed(format!(
-            "{type_name} × {} is {needed} bytes but shm has {available} from offset {}: --partial decodes what fits",
-            args.count, args.offset
-        )));
-    }
+    let available = reader.size().saturating_sub(args.offset);
     let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
     let decoder = Decoder {
-        layouts: &layouts,
+        layouts: &d.layouts,
         thread_alive: &thread_alive,
     };
-    let fields = layouts.fields(id);
-    let expectations = parse_expectations(&args.expect, &fields)?;
 
     let mut failures = Vec::new();
-    let mut buf = vec![0u8; size as usize];
+    let buf_len = usize::try_from(d.size.min(available))
+        .map_err(|_| Error::Failed(format!("{available} bytes do not fit in memory")))?;
+    let mut buf = vec![0u8; buf_len];
     let mut json = render::json::DumpStream::start(
         out,
-        type_name,
-        size,
+        &d.type_name,
+        d.size,
         reader.size(),
         args.count,
         format == DumpFormat::Json,
     )
     .map_err(Error::output)?;
-    for index in 0..args.count {
-        let at = args.offset + index * size;
-        if at >= reader.size() {
+    for index in 0..d.records {
+        let Some(at) = index
+            .checked_mul(d.size)
+            .and_then(|o| o.checked_add(args.offset))
+            .filter(|&at| at < reader.size() || d.size == 0)
+        else {
             break;
-        }
+        };
         let n = reader.read_at(at, &mut buf)?;
         let bytes = &buf[..n];
-        let value = decoder.value(&schema::Ty::Record(id), bytes);
-        for (path, expected) in &expectations {
+        let value = decoder.value(&schema::Ty::Record(d.id), bytes);
+        for (path, expected) in &d.expectations {
             let actual = lookup(&value, path);
             if !matches_expectation(actual, expected) {
                 let shown = actual.map_or("missing".to_string(), |v| {
@@ -159,7 +221,7 @@ fn decoded(
             render::table::decoded(
                 out,
                 program,
-                &fields,
+                &d.fields,
                 &decoder,
                 bytes,
                 at,
@@ -266,9 +328,11 @@ fn observe(
         thread_alive: &thread_alive,
     };
     let mut fields = Vec::new();
-    for index in 0..args.count {
-        let start = (index * d.size) as usize;
-        let Some(record) = bytes.get(start..) else {
+    for index in 0..d.records {
+        let Some(record) = usize::try_from(index * d.size)
+            .ok()
+            .and_then(|start| bytes.get(start..))
+        else {
             break;
         };
         for field in &d.fields {
@@ -286,38 +350,18 @@ fn observe(
     Ok(fields)
 }
 
-/// What `--follow` decodes with.
-struct Decoding<'p> {
-    layouts: schema::Layouts<'p>,
-    fields: Vec<schema::Field>,
-    size: u64,
-}
-
 /// `--follow`: one view held open; the first look in full, then only what changed, until
 /// SIGINT or SIGTERM (exit 0).
 fn follow(
     args: &DumpArgs,
     reader: &SegmentReader,
-    header: Option<&Header>,
+    decoding: Option<&Decoding>,
     interval: std::time::Duration,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let interrupts =
         crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
-    let decoding = match header {
-        Some(header) => {
-            let (layouts, id) = header.find(args.type_name.as_deref().unwrap_or_default())?;
-            let size = layouts.record_layout(id).map_or(0, |l| l.size);
-            let fields = layouts.fields(id);
-            Some(Decoding {
-                layouts,
-                fields,
-                size,
-            })
-        }
-        None => None,
-    };
-    let mut previous = observe(args, reader, decoding.as_ref())?;
+    let mut previous = observe(args, reader, decoding)?;
     for (label, text) in &previous {
         match decoding {
             Some(_) => writeln!(out, "{label}: {text}").map_err(Error::output)?,
@@ -335,7 +379,7 @@ fn follow(
             }
             std::thread::sleep(slice);
         }
-        let current = observe(args, reader, decoding.as_ref())?;
+        let current = observe(args, reader, decoding)?;
         let changes: Vec<String> = current
             .iter()
             .enumerate()
@@ -360,5 +404,22 @@ fn follow(
             out.flush().map_err(Error::output)?;
         }
         previous = current;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_is_bounded_by_the_segment_and_refused_for_empty_types() {
+        assert_eq!(records("P", 8, u64::MAX, 24).expect("fits"), 3);
+        assert_eq!(records("P", 8, u64::MAX, 20).expect("partial"), 3);
+        assert_eq!(records("P", 8, 2, 24).expect("fewer"), 2);
+        assert_eq!(records("P", 8, 5, 0).expect("none left"), 0);
+        assert_eq!(records("E", 0, 1, 24).expect("once"), 1);
+        let refused = records("E", 0, u64::MAX, 24).expect_err("forever");
+        assert!(matches!(refused, Error::Usage(_)), "{refused:?}");
+        assert!(refused.to_string().contains("0 bytes"), "{refused}");
     }
 }
