@@ -6,7 +6,12 @@ use crate::schema::{Layouts, Target};
 /// A decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Int(i128),
+    /// An integer and its width in bits (its type's, or a bitfield's): `--hex` shows a
+    /// negative one as its own bits (`int16_t` -40 is 0xffd8).
+    Int {
+        value: i128,
+        bits: u32,
+    },
     Float(f64),
     /// A `bool` whose byte is not 0 or 1 keeps the byte.
     Bool {
@@ -83,7 +88,11 @@ impl Decoder<'_> {
             Ty::Named { ty, .. } => self.value(ty, bytes),
             Ty::Int { signed, .. } => {
                 let signed = signed.unwrap_or(self.layouts.target == Target::X86_64);
-                Value::Int(extend(le(bytes), (size as u32).saturating_mul(8), signed))
+                let bits = (size as u32).saturating_mul(8);
+                Value::Int {
+                    value: extend(le(bytes), bits, signed),
+                    bits,
+                }
             }
             Ty::Bool { .. } => Value::Bool {
                 value: bytes[0] != 0,
@@ -236,7 +245,7 @@ fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
         return Value::Missing;
     };
     if width == 0 {
-        return Value::Int(0);
+        return Value::Int { value: 0, bits: 0 };
     }
     let mask = 1u128.checked_shl(width as u32).map_or(u128::MAX, |m| m - 1);
     let raw = (le(span) >> (bit % 8)) & mask;
@@ -245,8 +254,14 @@ fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
             value: raw != 0,
             raw: raw as u8,
         },
-        Ty::Int { signed, .. } => Value::Int(extend(raw, width as u32, signed.unwrap_or(true))),
-        _ => Value::Int(raw as i128),
+        Ty::Int { signed, .. } => Value::Int {
+            value: extend(raw, width as u32, signed.unwrap_or(true)),
+            bits: width as u32,
+        },
+        _ => Value::Int {
+            value: raw as i128,
+            bits: width as u32,
+        },
     }
 }
 
@@ -319,6 +334,10 @@ fn binary128(bits: u128) -> f64 {
 mod tests {
     use super::*;
 
+    fn int(value: i128, bits: u32) -> Value {
+        Value::Int { value, bits }
+    }
+
     #[test]
     fn long_doubles() {
         // 1.5 in x87: mantissa 0xC000…, exponent 16383.
@@ -354,7 +373,7 @@ mod tests {
 
     #[test]
     fn bitfields_sign_extend() {
-        let int = Ty::Int {
+        let sint = Ty::Int {
             name: "int".into(),
             size: 4,
             signed: Some(true),
@@ -365,8 +384,8 @@ mod tests {
             signed: Some(false),
         };
         let bytes = [0b1110_1000u8, 0, 0, 0];
-        assert_eq!(bitfield(&int, &bytes, 3, 5), Value::Int(-3));
-        assert_eq!(bitfield(&uint, &bytes, 3, 5), Value::Int(29));
+        assert_eq!(bitfield(&sint, &bytes, 3, 5), int(-3, 5));
+        assert_eq!(bitfield(&uint, &bytes, 3, 5), int(29, 5));
         assert_eq!(
             bitfield(&uint, &bytes, 30, 5),
             Value::Missing,
@@ -402,7 +421,7 @@ mod tests {
             ),
             Value::Record(vec![
                 ("e".into(), Value::Array(vec![])),
-                ("x".into(), Value::Int(7)),
+                ("x".into(), int(7, 32)),
             ])
         );
     }
@@ -414,7 +433,7 @@ mod tests {
         assert_eq!(
             decode(big, "B", &[0xd8, 0xff, 0, 0, 1, 0]),
             Value::Record(vec![
-                ("s".into(), Value::Int(-40)),
+                ("s".into(), int(-40, 16)),
                 (
                     "pad".into(),
                     Value::Str {
@@ -432,7 +451,7 @@ mod tests {
             decode(many, "M", &[1, 2, 3, 4]),
             Value::Record(vec![(
                 "b".into(),
-                Value::Array(vec![Value::Int(1), Value::Int(2), Value::Int(3)])
+                Value::Array(vec![int(1, 8), int(2, 8), int(3, 8)])
             )])
         );
     }
@@ -444,8 +463,8 @@ mod tests {
             size: 16,
             signed: Some(true),
         };
-        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 128), Value::Int(-1));
-        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 0), Value::Int(0));
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 128), int(-1, 128));
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 0), int(0, 0));
         assert_eq!(extend(0, 0, true), 0, "no bits, no sign");
     }
 }

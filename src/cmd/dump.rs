@@ -282,7 +282,7 @@ fn matches_expectation(actual: Option<&Value>, expected: &str) -> bool {
         }
     };
     match actual {
-        Some(Value::Int(v)) => int() == Some(*v),
+        Some(Value::Int { value, .. }) => int() == Some(*value),
         Some(Value::Enum { name, value }) => {
             name.as_deref() == Some(expected) || int() == Some(*value)
         }

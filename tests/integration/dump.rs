@@ -167,6 +167,22 @@ fn every_field_decodes_to_what_a_c_writer_wrote() {
     ] {
         assert!(table.contains(flagged), "{flagged} in\n{table}");
     }
+    let hex = text(
+        &ns.shmctl(&[
+            "dump", &id, "--schema", &header, "--type", "Record", "--hex",
+        ])
+        .stdout,
+    );
+    let value = |path: &str| {
+        hex.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(path))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_string)
+    };
+    // Negative integers in their own width, as the writer's bytes are.
+    assert_eq!(value("temp").as_deref(), Some("0xffd8"), "{hex}");
+    assert_eq!(value("level").as_deref(), Some("0x1d"), "{hex}");
+    assert_eq!(value("magic").as_deref(), Some("0xc0ffee"), "{hex}");
 
     // The writer crashes holding both locks: nobody will ever release them.
     child.kill().expect("kill");
@@ -549,4 +565,20 @@ fn partial_of_a_huge_type_allocates_only_the_segment() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["size"], 1099511627780u64);
     assert_eq!(doc["value"], json!({"a": -40, "b": 7, "rest": null}));
+    let table = format!(
+        "ulimit -v 262144; exec {} dump {id} --schema {header} --type Huge --partial --hex -q",
+        shmctl_bin()
+    );
+    let out = ns
+        .command("sh")
+        .args(["-c", &table])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh");
+    assert_success(&out, &["--partial --hex under ulimit -v 256 MiB"]);
+    assert!(
+        text(&out.stdout).contains("0xffd8"),
+        "{}",
+        text(&out.stdout)
+    );
 }
