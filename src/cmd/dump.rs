@@ -70,7 +70,8 @@ struct Decoding<'p> {
     size: u64,
     /// How many records are decoded: --count, bounded by what the segment holds.
     records: u64,
-    expectations: Vec<(String, String)>,
+    /// --expect: (field path, the value as typed, the value as the field's type).
+    expectations: Vec<(String, String, Expected)>,
 }
 
 impl<'p> Decoding<'p> {
@@ -92,7 +93,7 @@ impl<'p> Decoding<'p> {
             )));
         }
         let fields = layouts.fields(id);
-        let expectations = parse_expectations(&args.expect, &fields)?;
+        let expectations = parse_expectations(&args.expect, &fields, &header.program, &layouts)?;
         Ok(Decoding {
             type_name,
             layouts,
@@ -204,9 +205,9 @@ fn decoded(
         let n = reader.read_at(at, &mut buf)?;
         let bytes = &buf[..n];
         let value = decoder.value(&schema::Ty::Record(d.id), bytes);
-        for (path, expected) in &d.expectations {
+        for (path, expected, want) in &d.expectations {
             let actual = lookup(&value, path);
-            if !matches_expectation(actual, expected) {
+            if !matches_expectation(actual, want) {
                 let shown = actual.map_or("missing".to_string(), |v| {
                     render::table::value_text(v, false)
                 });
@@ -243,26 +244,91 @@ fn decoded(
     }
 }
 
+/// An --expect value, parsed as its field's type: what cannot be one (`a=nan` for an int,
+/// 300 for a uint8_t, a name no constant has) is a usage error, not a mismatch.
+#[derive(Debug, Clone, PartialEq)]
+enum Expected {
+    /// Integers, enums (a constant's name is its value), bitfields and pointers.
+    Int(i128),
+    Bool(bool),
+    Float(f64),
+    Str(String),
+}
+
 fn parse_expectations(
     expect: &[String],
     fields: &[schema::Field],
-) -> Result<Vec<(String, String)>> {
+    program: &schema::Program,
+    layouts: &schema::Layouts,
+) -> Result<Vec<(String, String, Expected)>> {
     expect
         .iter()
         .map(|e| {
             let (path, value) = e
                 .split_once('=')
                 .ok_or_else(|| Error::Usage(format!("--expect `{e}` is not FIELD=VALUE")))?;
-            if !fields.iter().any(|f| f.path == path) {
+            let Some(field) = fields.iter().find(|f| f.path == path) else {
                 let known: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
                 return Err(Error::Usage(format!(
                     "--expect: no field `{path}`; fields: {}",
                     known.join(", ")
                 )));
-            }
-            Ok((path.to_string(), value.to_string()))
+            };
+            let expected = expected_value(field, value, program, layouts).map_err(|why| {
+                Error::Usage(format!(
+                    "--expect {path}={value}: {why} for `{path}` ({})",
+                    field.ty.display(program)
+                ))
+            })?;
+            Ok((path.to_string(), value.to_string(), expected))
         })
         .collect()
+}
+
+/// `text` as a value of `field`'s type.
+fn expected_value(
+    field: &schema::Field,
+    text: &str,
+    program: &schema::Program,
+    layouts: &schema::Layouts,
+) -> std::result::Result<Expected, String> {
+    use crate::encode::{enum_value, integer, parse_bool};
+    use schema::Ty;
+    let native_signed = layouts.target == schema::Target::X86_64;
+    let bits = match field.bit_width {
+        Some(width) => width as u32,
+        None => (field.size as u32).saturating_mul(8),
+    };
+    Ok(match field.ty.resolved() {
+        Ty::Int { signed, .. } => Expected::Int(integer(
+            text,
+            bits,
+            signed.unwrap_or(native_signed || field.bit_width.is_some()),
+        )?),
+        Ty::Enum(id) => Expected::Int(enum_value(program, *id, text)?),
+        Ty::Pointer(_) => Expected::Int(integer(text, 64, false)?),
+        Ty::Bool { .. } => Expected::Bool(parse_bool(text)?),
+        Ty::Float { size: 4, .. } => {
+            Expected::Float(finite(text.parse::<f32>().map(f64::from), text)?)
+        }
+        Ty::Float { .. } | Ty::LongDouble => Expected::Float(finite(text.parse::<f64>(), text)?),
+        Ty::Array { of, .. } if matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") => {
+            Expected::Str(text.to_string())
+        }
+        _ => return Err("only numbers, enums, bools, pointers and strings can be compared".into()),
+    })
+}
+
+/// A number `==` can find: NaN equals nothing, not even a NaN.
+fn finite(
+    parsed: std::result::Result<f64, std::num::ParseFloatError>,
+    text: &str,
+) -> std::result::Result<f64, String> {
+    match parsed {
+        Ok(f) if f.is_nan() => Err("NaN is equal to nothing, not even a NaN".into()),
+        Ok(f) => Ok(f),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
 }
 
 /// The value at a dotted path of a decoded record.
@@ -273,27 +339,14 @@ fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     })
 }
 
-fn matches_expectation(actual: Option<&Value>, expected: &str) -> bool {
-    let int = || {
-        let e = expected.trim();
-        match e.strip_prefix("0x") {
-            Some(hex) => i128::from_str_radix(hex, 16).ok(),
-            None => e.parse::<i128>().ok(),
-        }
-    };
-    match actual {
-        Some(Value::Int { value, .. }) => int() == Some(*value),
-        Some(Value::Enum { name, value }) => {
-            name.as_deref() == Some(expected) || int() == Some(*value)
-        }
-        Some(Value::Bool { value, .. }) => match expected {
-            "true" | "1" => *value,
-            "false" | "0" => !*value,
-            _ => false,
-        },
-        Some(Value::Str { text, .. }) => text == expected,
-        Some(Value::Float(f)) => expected.parse::<f64>().is_ok_and(|e| e == *f),
-        Some(Value::Pointer(p)) => int() == Some(i128::from(*p)),
+fn matches_expectation(actual: Option<&Value>, expected: &Expected) -> bool {
+    match (actual, expected) {
+        (Some(Value::Int { value, .. }), Expected::Int(e)) => value == e,
+        (Some(Value::Enum { value, .. }), Expected::Int(e)) => value == e,
+        (Some(Value::Pointer(p)), Expected::Int(e)) => i128::from(*p) == *e,
+        (Some(Value::Bool { value, .. }), Expected::Bool(e)) => value == e,
+        (Some(Value::Str { text, .. }), Expected::Str(e)) => text == e,
+        (Some(Value::Float(f)), Expected::Float(e)) => f == e,
         _ => false,
     }
 }
@@ -421,5 +474,85 @@ mod tests {
         let refused = records("E", 0, u64::MAX, 24).expect_err("forever");
         assert!(matches!(refused, Error::Usage(_)), "{refused:?}");
         assert!(refused.to_string().contains("0 bytes"), "{refused}");
+    }
+
+    const S: &str = "enum Mode { IDLE, RUN = 5 }; struct S { int a; unsigned char u; float f; \
+                     double d; _Bool ok; int level:5; enum Mode mode; void *p; char name[4]; \
+                     int arr[2]; };";
+
+    fn expect(text: &str) -> Result<Vec<(String, String, Expected)>> {
+        let program = schema::parse("t.h", S).expect("parse");
+        let layouts = schema::Layouts::new(&program, schema::Target::X86_64).expect("layout");
+        let fields = layouts.fields(0);
+        parse_expectations(&[text.to_string()], &fields, &program, &layouts)
+    }
+
+    fn parsed(text: &str) -> Expected {
+        expect(text).expect(text).remove(0).2
+    }
+
+    #[test]
+    fn expected_values_are_parsed_as_their_fields_type() {
+        assert_eq!(parsed("a=-40"), Expected::Int(-40));
+        assert_eq!(parsed("a=0x10"), Expected::Int(16));
+        assert_eq!(parsed("u=255"), Expected::Int(255));
+        assert_eq!(parsed("level=-16"), Expected::Int(-16));
+        assert_eq!(parsed("mode=RUN"), Expected::Int(5));
+        assert_eq!(parsed("mode=5"), Expected::Int(5));
+        assert_eq!(parsed("ok=true"), Expected::Bool(true));
+        assert_eq!(parsed("f=0.1"), Expected::Float(f64::from(0.1f32)));
+        assert_eq!(parsed("d=inf"), Expected::Float(f64::INFINITY));
+        assert_eq!(parsed("p=0x7f00"), Expected::Int(0x7f00));
+        assert_eq!(parsed("name=hi"), Expected::Str("hi".into()));
+    }
+
+    #[test]
+    fn malformed_expected_values_are_usage_errors() {
+        for bad in [
+            "a=nan",
+            "a=1.5",
+            "a=",
+            "u=256",
+            "u=-1",
+            "level=16",
+            "mode=RUNNING",
+            "ok=yes",
+            "f=nan",
+            "d=NaN",
+            "d=abc",
+            "p=-1",
+            "arr=1",
+            "nope=1",
+            "a",
+        ] {
+            let err = expect(bad).expect_err(bad);
+            assert!(matches!(err, Error::Usage(_)), "{bad}: {err:?}");
+        }
+        let err = expect("a=nan").expect_err("nan").to_string();
+        assert!(err.contains("`nan` is not an integer"), "{err}");
+    }
+
+    #[test]
+    fn expectations_match_values_of_their_type() {
+        let int = |value| Some(Value::Int { value, bits: 32 });
+        assert!(matches_expectation(int(5).as_ref(), &Expected::Int(5)));
+        assert!(!matches_expectation(int(5).as_ref(), &Expected::Int(6)));
+        let mode = Value::Enum {
+            name: Some("RUN".into()),
+            value: 5,
+        };
+        assert!(matches_expectation(Some(&mode), &Expected::Int(5)));
+        assert!(matches_expectation(
+            Some(&Value::Float(f64::from(0.1f32))),
+            &Expected::Float(f64::from(0.1f32))
+        ));
+        assert!(
+            !matches_expectation(None, &Expected::Int(0)),
+            "missing never matches"
+        );
+        assert!(!matches_expectation(
+            Some(&Value::Missing),
+            &Expected::Int(0)
+        ));
     }
 }

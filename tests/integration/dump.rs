@@ -446,10 +446,13 @@ fn a_bad_type_is_refused_before_anything_attaches() {
     let id = ns.run_helper(&["create", "0x49", "64", "0600"])[0].to_string();
     let untouched = ns.segments();
     assert_eq!(untouched[0]["lpid"], 0, "{untouched:?}");
-    let refused: [(&[&str], i32); 5] = [
+    let refused: [(&[&str], i32); 8] = [
         (&["--type", "Nope"], 3),
         (&["--type", "Opaque"], 3),
         (&["--type", "E", "--count", "18446744073709551615"], 2),
+        (&["--type", "T", "--expect", "a=nan"], 2),
+        (&["--type", "T", "--expect", "a=99999999999"], 2),
+        (&["--type", "T", "--expect", "f=nan"], 2),
         (&["--type", "T", "--expect", "nope=1"], 2),
         (&["--type", "T", "--count", "100"], 1),
     ];
