@@ -467,4 +467,43 @@ mod tests {
         assert_eq!(bitfield(&int128, &[0xff; 16], 0, 0), int(0, 0));
         assert_eq!(extend(0, 0, true), 0, "no bits, no sign");
     }
+
+    #[test]
+    fn no_type_and_no_length_of_bytes_panics() {
+        let headers = [
+            "struct T { };",
+            "struct T { int a[0]; char c[0]; };",
+            "struct E { }; struct T { struct E e[1000000000000]; struct E f; };",
+            "struct T { unsigned char b[1000000000000]; };",
+            "struct T { char s[1099511627776]; int after; };",
+            "struct T { long long a:1, :0, b:63; unsigned c:32; _Bool d:1; };",
+            "enum M { A = -1 }; struct T { enum M m; enum M n:4; };",
+            "#include <stdint.h>\nstruct T { __int128 w; unsigned __int128 u; long double l[2]; };",
+            "#include <pthread.h>\n#include <semaphore.h>\n\
+             struct T { sem_t s; pthread_mutex_t m; pthread_cond_t c; };",
+            "struct I { int x; }; struct T { struct I i[3]; union { float f; double d; }; void *p; };",
+            "struct T { char c; } __attribute__((aligned(4096)));",
+        ];
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        for header in headers {
+            let program = crate::schema::parse("t.h", header).expect("parse");
+            let layouts = Layouts::new(&program, Target::X86_64).expect("layout");
+            let id = crate::schema::find_record(&program, "T").expect("type");
+            let decoder = Decoder {
+                layouts: &layouts,
+                thread_alive: &|_| false,
+            };
+            let fields = layouts.fields(id);
+            for len in (0..200).chain([4095, 4096, 4097, 5000]) {
+                let value = decoder.value(&Ty::Record(id), &bytes[..len]);
+                assert!(
+                    matches!(value, Value::Record(_)),
+                    "{header} over {len}: {value:?}"
+                );
+                for field in &fields {
+                    decoder.field(field, &bytes[..len]);
+                }
+            }
+        }
+    }
 }
