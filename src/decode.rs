@@ -6,7 +6,12 @@ use crate::schema::{Layouts, Target};
 /// A decoded value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Int(i128),
+    /// An integer and its width in bits (its type's, or a bitfield's): `--hex` shows a
+    /// negative one as its own bits (`int16_t` -40 is 0xffd8).
+    Int {
+        value: i128,
+        bits: u32,
+    },
     Float(f64),
     /// A `bool` whose byte is not 0 or 1 keeps the byte.
     Bool {
@@ -83,7 +88,11 @@ impl Decoder<'_> {
             Ty::Named { ty, .. } => self.value(ty, bytes),
             Ty::Int { signed, .. } => {
                 let signed = signed.unwrap_or(self.layouts.target == Target::X86_64);
-                Value::Int(extend(le(bytes), size as u32 * 8, signed))
+                let bits = (size as u32).saturating_mul(8);
+                Value::Int {
+                    value: extend(le(bytes), bits, signed),
+                    bits,
+                }
             }
             Ty::Bool { .. } => Value::Bool {
                 value: bytes[0] != 0,
@@ -102,17 +111,24 @@ impl Decoder<'_> {
                 if matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") {
                     return string(bytes);
                 }
+                // Each element at its own bytes, as many as the bytes hold: elements of no
+                // bytes hold nothing (and `E a[2^62]` must not make 2^62 values).
                 let stride = self.layouts.size_align(of).map_or(0, |(s, _)| s as usize);
+                if stride == 0 {
+                    return Value::Array(Vec::new());
+                }
                 Value::Array(
-                    (0..*len as usize)
-                        .map(|i| self.value(of, &bytes[i * stride..]))
+                    bytes
+                        .chunks_exact(stride)
+                        .take(usize::try_from(*len).unwrap_or(usize::MAX))
+                        .map(|element| self.value(of, element))
                         .collect(),
                 )
             }
             Ty::Record(id) => self.record(*id, bytes),
             Ty::Enum(id) => {
                 let signed = program.enums[*id].is_signed();
-                let value = extend(le(bytes), size as u32 * 8, signed);
+                let value = extend(le(bytes), (size as u32).saturating_mul(8), signed);
                 let name = program.enums[*id]
                     .values
                     .iter()
@@ -229,19 +245,29 @@ fn bitfield(ty: &Ty, bytes: &[u8], bit: u64, width: u64) -> Value {
     let Some(span) = bytes.get(first..last) else {
         return Value::Missing;
     };
-    let raw = (le(span) >> (bit % 8)) & ((1u128 << width) - 1);
+    if width == 0 {
+        return Value::Int { value: 0, bits: 0 };
+    }
+    let mask = 1u128.checked_shl(width as u32).map_or(u128::MAX, |m| m - 1);
+    let raw = (le(span) >> (bit % 8)) & mask;
     match ty.resolved() {
         Ty::Bool { .. } => Value::Bool {
             value: raw != 0,
             raw: raw as u8,
         },
-        Ty::Int { signed, .. } => Value::Int(extend(raw, width as u32, signed.unwrap_or(true))),
-        _ => Value::Int(raw as i128),
+        Ty::Int { signed, .. } => Value::Int {
+            value: extend(raw, width as u32, signed.unwrap_or(true)),
+            bits: width as u32,
+        },
+        _ => Value::Int {
+            value: raw as i128,
+            bits: width as u32,
+        },
     }
 }
 
 fn extend(raw: u128, bits: u32, signed: bool) -> i128 {
-    if signed && bits < 128 && raw >> (bits - 1) & 1 == 1 {
+    if signed && (1..128).contains(&bits) && raw >> (bits - 1) & 1 == 1 {
         (raw as i128) - (1i128 << bits)
     } else {
         raw as i128
@@ -338,6 +364,10 @@ mod tests {
         assert_eq!(value("neg"), (Some("M".into()), -1));
     }
 
+    fn int(value: i128, bits: u32) -> Value {
+        Value::Int { value, bits }
+    }
+
     #[test]
     fn long_doubles() {
         // 1.5 in x87: mantissa 0xC000…, exponent 16383.
@@ -373,7 +403,7 @@ mod tests {
 
     #[test]
     fn bitfields_sign_extend() {
-        let int = Ty::Int {
+        let sint = Ty::Int {
             name: "int".into(),
             size: 4,
             signed: Some(true),
@@ -384,12 +414,126 @@ mod tests {
             signed: Some(false),
         };
         let bytes = [0b1110_1000u8, 0, 0, 0];
-        assert_eq!(bitfield(&int, &bytes, 3, 5), Value::Int(-3));
-        assert_eq!(bitfield(&uint, &bytes, 3, 5), Value::Int(29));
+        assert_eq!(bitfield(&sint, &bytes, 3, 5), int(-3, 5));
+        assert_eq!(bitfield(&uint, &bytes, 3, 5), int(29, 5));
         assert_eq!(
             bitfield(&uint, &bytes, 30, 5),
             Value::Missing,
             "never past the bytes"
         );
+    }
+
+    /// The value of the header's `name`, decoded over `bytes` (x86_64).
+    fn decode(header: &str, name: &str, bytes: &[u8]) -> Value {
+        let program = crate::schema::parse("t.h", header).expect("parse");
+        let layouts = Layouts::new(&program, Target::X86_64).expect("layout");
+        let id = crate::schema::find_record(&program, name).expect("type");
+        let decoder = Decoder {
+            layouts: &layouts,
+            thread_alive: &|_| true,
+        };
+        decoder.value(&Ty::Record(id), bytes)
+    }
+
+    #[test]
+    fn zero_size_types_decode_without_panicking() {
+        assert_eq!(decode("struct E { };", "E", &[]), Value::Record(vec![]));
+        assert_eq!(
+            decode("struct Z { int a[0]; };", "Z", &[1, 2, 3]),
+            Value::Record(vec![("a".into(), Value::Array(vec![]))])
+        );
+        // 2^62 elements of no bytes: no 2^62 values ("capacity overflow" before).
+        assert_eq!(
+            decode(
+                "struct E { }; struct H { struct E e[4611686018427387904]; int x; };",
+                "H",
+                &[7, 0, 0, 0]
+            ),
+            Value::Record(vec![
+                ("e".into(), Value::Array(vec![])),
+                ("x".into(), int(7, 32)),
+            ])
+        );
+    }
+
+    #[test]
+    fn huge_types_decode_only_the_bytes_there_are() {
+        // 2^40 bytes of type, 6 bytes of segment: what fits, the rest missing.
+        let big = "struct B { short s; char pad[2]; int tail[274877906944]; short after; };";
+        assert_eq!(
+            decode(big, "B", &[0xd8, 0xff, 0, 0, 1, 0]),
+            Value::Record(vec![
+                ("s".into(), int(-40, 16)),
+                (
+                    "pad".into(),
+                    Value::Str {
+                        text: String::new(),
+                        terminated: true
+                    }
+                ),
+                ("tail".into(), Value::Missing),
+                ("after".into(), Value::Missing),
+            ])
+        );
+        // Many small elements: one value per element the bytes hold.
+        let many = "struct M { unsigned char b[3]; };";
+        assert_eq!(
+            decode(many, "M", &[1, 2, 3, 4]),
+            Value::Record(vec![(
+                "b".into(),
+                Value::Array(vec![int(1, 8), int(2, 8), int(3, 8)])
+            )])
+        );
+    }
+
+    #[test]
+    fn bitfields_of_every_width() {
+        let int128 = Ty::Int {
+            name: "__int128".into(),
+            size: 16,
+            signed: Some(true),
+        };
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 128), int(-1, 128));
+        assert_eq!(bitfield(&int128, &[0xff; 16], 0, 0), int(0, 0));
+        assert_eq!(extend(0, 0, true), 0, "no bits, no sign");
+    }
+
+    #[test]
+    fn no_type_and_no_length_of_bytes_panics() {
+        let headers = [
+            "struct T { };",
+            "struct T { int a[0]; char c[0]; };",
+            "struct E { }; struct T { struct E e[1000000000000]; struct E f; };",
+            "struct T { unsigned char b[1000000000000]; };",
+            "struct T { char s[1099511627776]; int after; };",
+            "struct T { long long a:1, :0, b:63; unsigned c:32; _Bool d:1; };",
+            "enum M { A = -1 }; struct T { enum M m; enum M n:4; };",
+            "#include <stdint.h>\nstruct T { __int128 w; unsigned __int128 u; long double l[2]; };",
+            "#include <pthread.h>\n#include <semaphore.h>\n\
+             struct T { sem_t s; pthread_mutex_t m; pthread_cond_t c; };",
+            "struct I { int x; }; struct T { struct I i[3]; union { float f; double d; }; void *p; };",
+            "struct T { char c; } __attribute__((aligned(4096)));",
+        ];
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        for header in headers {
+            let program = crate::schema::parse("t.h", header).expect("parse");
+            let layouts = Layouts::new(&program, Target::X86_64).expect("layout");
+            let id = crate::schema::find_record(&program, "T").expect("type");
+            let decoder = Decoder {
+                layouts: &layouts,
+                thread_alive: &|_| false,
+            };
+            let fields = layouts.fields(id);
+            for len in (0..200).chain([4095, 4096, 4097, 5000]) {
+                let value = decoder.value(&Ty::Record(id), &bytes[..len]);
+                assert!(
+                    matches!(value, Value::Record(_)),
+                    "{header} over {len}: {value:?}"
+                );
+                for field in &fields {
+                    decoder.field(field, &bytes[..len]);
+                }
+            }
+        }
     }
 }

@@ -98,7 +98,7 @@ pub fn encode(
     })
 }
 
-fn parse_bool(text: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
     match text {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
@@ -107,7 +107,7 @@ fn parse_bool(text: &str) -> Result<bool, String> {
 }
 
 /// An integer (decimal, 0x hex, negative) that fits in `bits` of that signedness.
-fn integer(text: &str, bits: u32, signed: bool) -> Result<i128, String> {
+pub(crate) fn integer(text: &str, bits: u32, signed: bool) -> Result<i128, String> {
     let t = text.trim();
     let (negative, digits) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -122,10 +122,13 @@ fn integer(text: &str, bits: u32, signed: bool) -> Result<i128, String> {
     }
     .map_err(|_| format!("`{text}` is not an integer"))?;
     let value = if negative { -magnitude } else { magnitude };
-    let (min, max) = if signed {
-        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    } else {
-        (0, (1i128 << bits) - 1)
+    // 128 bits hold every i128 (an unsigned one past i128::MAX is not parsed at all).
+    let (min, max) = match (signed, bits) {
+        (_, 0) => (0, 0),
+        (true, 128..) => (i128::MIN, i128::MAX),
+        (false, 127..) => (0, i128::MAX),
+        (true, _) => (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1),
+        (false, _) => (0, (1i128 << bits) - 1),
     };
     if value < min || value > max {
         return Err(format!(
@@ -135,7 +138,7 @@ fn integer(text: &str, bits: u32, signed: bool) -> Result<i128, String> {
     Ok(value)
 }
 
-fn enum_value(program: &Program, id: usize, text: &str) -> Result<i128, String> {
+pub(crate) fn enum_value(program: &Program, id: usize, text: &str) -> Result<i128, String> {
     let values = &program.enums[id].values;
     if let Some((_, v)) = values.iter().find(|(name, _)| name == text) {
         return Ok(*v);

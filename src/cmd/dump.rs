@@ -20,8 +20,13 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             args.offset, segment.id, segment.size
         )));
     }
-    // The header first: a bad one fails before anything attaches (and moves lpid/atime).
+    // The header, the type, its layout and --count/--expect first: a bad one fails before
+    // anything attaches (and moves lpid/atime).
     let header = args.schema.as_deref().map(Header::read).transpose()?;
+    let decoding = header
+        .as_ref()
+        .map(|h| Decoding::new(args, h, segment.size))
+        .transpose()?;
     let reader = SegmentReader::open(&segment, args.force)?;
     if reader.disturbed {
         render::note(ctx.quiet, &reader.how);
@@ -29,22 +34,23 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
         render::note(false, &reader.how);
     }
     if let Some(interval) = args.follow {
-        return follow(args, &reader, header.as_ref(), interval, out);
+        return follow(args, &reader, decoding.as_ref(), interval, out);
     }
     let format = if ctx.json {
         Some(DumpFormat::Json)
     } else {
         args.format
     };
-    match &header {
-        Some(header) => decoded(
+    match (&header, &decoding) {
+        (Some(header), Some(decoding)) => decoded(
             args,
             &reader,
             header,
+            decoding,
             format.unwrap_or(DumpFormat::Table),
             out,
         ),
-        None => bytes(
+        _ => bytes(
             args,
             &reader,
             format.unwrap_or(DumpFormat::Hex),
@@ -52,6 +58,68 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
             out,
         ),
     }
+}
+
+/// What decoding needs, all checked before the segment is touched.
+struct Decoding<'p> {
+    type_name: String,
+    layouts: schema::Layouts<'p>,
+    id: usize,
+    fields: Vec<schema::Field>,
+    /// sizeof the type.
+    size: u64,
+    /// How many records are decoded: --count, bounded by what the segment holds.
+    records: u64,
+    /// --expect: (field path, the value as typed, the value as the field's type).
+    expectations: Vec<(String, String, Expected)>,
+}
+
+impl<'p> Decoding<'p> {
+    fn new(args: &DumpArgs, header: &'p Header, segment_size: u64) -> Result<Decoding<'p>> {
+        let type_name = args.type_name.clone().unwrap_or_default();
+        let (layouts, id) = header.find(&type_name)?;
+        let size = layouts.record_layout(id).map(|l| l.size).ok_or_else(|| {
+            Error::Failed(format!(
+                "`{type_name}` has no layout (declared but never defined?)"
+            ))
+        })?;
+        let available = segment_size.saturating_sub(args.offset);
+        let records = records(&type_name, size, args.count, available)?;
+        let needed = size.saturating_mul(args.count);
+        if needed > available && !args.partial {
+            return Err(Error::Failed(format!(
+                "{type_name} × {} is {needed} bytes but shm has {available} from offset {}: --partial decodes what fits",
+                args.count, args.offset
+            )));
+        }
+        let fields = layouts.fields(id);
+        let expectations = parse_expectations(&args.expect, &fields, &header.program, &layouts)?;
+        Ok(Decoding {
+            type_name,
+            layouts,
+            id,
+            fields,
+            size,
+            records,
+            expectations,
+        })
+    }
+}
+
+/// How many of `count` records of `size` bytes to decode from `available` bytes: never
+/// more than start inside them, and a type of no bytes
+/// is refused more than once — every copy is at the same place, and `--count` huge would
+/// print forever.
+fn records(type_name: &str, size: u64, count: u64, available: u64) -> Result<u64> {
+    if size == 0 {
+        if count > 1 {
+            return Err(Error::Usage(format!(
+                "`{type_name}` is 0 bytes: --count {count} would decode the same empty record {count} times"
+            )));
+        }
+        return Ok(count);
+    }
+    Ok(count.min(available.div_ceil(size)))
 }
 
 /// Hex, raw or base64 JSON, streamed: the heap does not grow with the segment.
@@ -95,56 +163,51 @@ fn bytes(
     Ok(Exit::Success)
 }
 
-/// Field by field through a C header's layout, record by record.
+/// Field by field through a C header's layout, record by record. Each record is read into a
+/// buffer of what the segment holds of it: bounded by the segment, never by the type.
 fn decoded(
     args: &DumpArgs,
     reader: &SegmentReader,
     header: &Header,
+    d: &Decoding,
     format: DumpFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let type_name = args.type_name.as_deref().unwrap_or_default();
-    let (layouts, id) = header.find(type_name)?;
     let program = &header.program;
-    let size = layouts.record_layout(id).map_or(0, |l| l.size);
-    let available = reader.size() - args.offset;
-    let needed = size.saturating_mul(args.count);
-    if needed > available && !args.partial {
-        return Err(Error::Failed(format!(
-            "{type_name} × {} is {needed} bytes but shm has {available} from offset {}: --partial decodes what fits",
-            args.count, args.offset
-        )));
-    }
+    let available = reader.size().saturating_sub(args.offset);
     let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
     let decoder = Decoder {
-        layouts: &layouts,
+        layouts: &d.layouts,
         thread_alive: &thread_alive,
     };
-    let fields = layouts.fields(id);
-    let expectations = parse_expectations(&args.expect, &fields)?;
 
     let mut failures = Vec::new();
-    let mut buf = vec![0u8; size as usize];
+    let buf_len = usize::try_from(d.size.min(available))
+        .map_err(|_| Error::Failed(format!("{available} bytes do not fit in memory")))?;
+    let mut buf = vec![0u8; buf_len];
     let mut json = render::json::DumpStream::start(
         out,
-        type_name,
-        size,
+        &d.type_name,
+        d.size,
         reader.size(),
         args.count,
         format == DumpFormat::Json,
     )
     .map_err(Error::output)?;
-    for index in 0..args.count {
-        let at = args.offset + index * size;
-        if at >= reader.size() {
+    for index in 0..d.records {
+        let Some(at) = index
+            .checked_mul(d.size)
+            .and_then(|o| o.checked_add(args.offset))
+            .filter(|&at| at < reader.size() || d.size == 0)
+        else {
             break;
-        }
+        };
         let n = reader.read_at(at, &mut buf)?;
         let bytes = &buf[..n];
-        let value = decoder.value(&schema::Ty::Record(id), bytes);
-        for (path, expected) in &expectations {
+        let value = decoder.value(&schema::Ty::Record(d.id), bytes);
+        for (path, expected, want) in &d.expectations {
             let actual = lookup(&value, path);
-            if !matches_expectation(actual, expected) {
+            if !matches_expectation(actual, want) {
                 let shown = actual.map_or("missing".to_string(), |v| {
                     render::table::value_text(v, false)
                 });
@@ -159,7 +222,7 @@ fn decoded(
             render::table::decoded(
                 out,
                 program,
-                &fields,
+                &d.fields,
                 &decoder,
                 bytes,
                 at,
@@ -181,26 +244,91 @@ fn decoded(
     }
 }
 
+/// An --expect value, parsed as its field's type: what cannot be one (`a=nan` for an int,
+/// 300 for a uint8_t, a name no constant has) is a usage error, not a mismatch.
+#[derive(Debug, Clone, PartialEq)]
+enum Expected {
+    /// Integers, enums (a constant's name is its value), bitfields and pointers.
+    Int(i128),
+    Bool(bool),
+    Float(f64),
+    Str(String),
+}
+
 fn parse_expectations(
     expect: &[String],
     fields: &[schema::Field],
-) -> Result<Vec<(String, String)>> {
+    program: &schema::Program,
+    layouts: &schema::Layouts,
+) -> Result<Vec<(String, String, Expected)>> {
     expect
         .iter()
         .map(|e| {
             let (path, value) = e
                 .split_once('=')
                 .ok_or_else(|| Error::Usage(format!("--expect `{e}` is not FIELD=VALUE")))?;
-            if !fields.iter().any(|f| f.path == path) {
+            let Some(field) = fields.iter().find(|f| f.path == path) else {
                 let known: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
                 return Err(Error::Usage(format!(
                     "--expect: no field `{path}`; fields: {}",
                     known.join(", ")
                 )));
-            }
-            Ok((path.to_string(), value.to_string()))
+            };
+            let expected = expected_value(field, value, program, layouts).map_err(|why| {
+                Error::Usage(format!(
+                    "--expect {path}={value}: {why} for `{path}` ({})",
+                    field.ty.display(program)
+                ))
+            })?;
+            Ok((path.to_string(), value.to_string(), expected))
         })
         .collect()
+}
+
+/// `text` as a value of `field`'s type.
+fn expected_value(
+    field: &schema::Field,
+    text: &str,
+    program: &schema::Program,
+    layouts: &schema::Layouts,
+) -> std::result::Result<Expected, String> {
+    use crate::encode::{enum_value, integer, parse_bool};
+    use schema::Ty;
+    let native_signed = layouts.target == schema::Target::X86_64;
+    let bits = match field.bit_width {
+        Some(width) => width as u32,
+        None => (field.size as u32).saturating_mul(8),
+    };
+    Ok(match field.ty.resolved() {
+        Ty::Int { signed, .. } => Expected::Int(integer(
+            text,
+            bits,
+            signed.unwrap_or(native_signed || field.bit_width.is_some()),
+        )?),
+        Ty::Enum(id) => Expected::Int(enum_value(program, *id, text)?),
+        Ty::Pointer(_) => Expected::Int(integer(text, 64, false)?),
+        Ty::Bool { .. } => Expected::Bool(parse_bool(text)?),
+        Ty::Float { size: 4, .. } => {
+            Expected::Float(finite(text.parse::<f32>().map(f64::from), text)?)
+        }
+        Ty::Float { .. } | Ty::LongDouble => Expected::Float(finite(text.parse::<f64>(), text)?),
+        Ty::Array { of, .. } if matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") => {
+            Expected::Str(text.to_string())
+        }
+        _ => return Err("only numbers, enums, bools, pointers and strings can be compared".into()),
+    })
+}
+
+/// A number `==` can find: NaN equals nothing, not even a NaN.
+fn finite(
+    parsed: std::result::Result<f64, std::num::ParseFloatError>,
+    text: &str,
+) -> std::result::Result<f64, String> {
+    match parsed {
+        Ok(f) if f.is_nan() => Err("NaN is equal to nothing, not even a NaN".into()),
+        Ok(f) => Ok(f),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
 }
 
 /// The value at a dotted path of a decoded record.
@@ -211,27 +339,14 @@ fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     })
 }
 
-fn matches_expectation(actual: Option<&Value>, expected: &str) -> bool {
-    let int = || {
-        let e = expected.trim();
-        match e.strip_prefix("0x") {
-            Some(hex) => i128::from_str_radix(hex, 16).ok(),
-            None => e.parse::<i128>().ok(),
-        }
-    };
-    match actual {
-        Some(Value::Int(v)) => int() == Some(*v),
-        Some(Value::Enum { name, value }) => {
-            name.as_deref() == Some(expected) || int() == Some(*value)
-        }
-        Some(Value::Bool { value, .. }) => match expected {
-            "true" | "1" => *value,
-            "false" | "0" => !*value,
-            _ => false,
-        },
-        Some(Value::Str { text, .. }) => text == expected,
-        Some(Value::Float(f)) => expected.parse::<f64>().is_ok_and(|e| e == *f),
-        Some(Value::Pointer(p)) => int() == Some(i128::from(*p)),
+fn matches_expectation(actual: Option<&Value>, expected: &Expected) -> bool {
+    match (actual, expected) {
+        (Some(Value::Int { value, .. }), Expected::Int(e)) => value == e,
+        (Some(Value::Enum { value, .. }), Expected::Int(e)) => value == e,
+        (Some(Value::Pointer(p)), Expected::Int(e)) => i128::from(*p) == *e,
+        (Some(Value::Bool { value, .. }), Expected::Bool(e)) => value == e,
+        (Some(Value::Str { text, .. }), Expected::Str(e)) => text == e,
+        (Some(Value::Float(f)), Expected::Float(e)) => f == e,
         _ => false,
     }
 }
@@ -266,9 +381,11 @@ fn observe(
         thread_alive: &thread_alive,
     };
     let mut fields = Vec::new();
-    for index in 0..args.count {
-        let start = (index * d.size) as usize;
-        let Some(record) = bytes.get(start..) else {
+    for index in 0..d.records {
+        let Some(record) = usize::try_from(index * d.size)
+            .ok()
+            .and_then(|start| bytes.get(start..))
+        else {
             break;
         };
         for field in &d.fields {
@@ -286,38 +403,18 @@ fn observe(
     Ok(fields)
 }
 
-/// What `--follow` decodes with.
-struct Decoding<'p> {
-    layouts: schema::Layouts<'p>,
-    fields: Vec<schema::Field>,
-    size: u64,
-}
-
 /// `--follow`: one view held open; the first look in full, then only what changed, until
 /// SIGINT or SIGTERM (exit 0).
 fn follow(
     args: &DumpArgs,
     reader: &SegmentReader,
-    header: Option<&Header>,
+    decoding: Option<&Decoding>,
     interval: std::time::Duration,
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let interrupts =
         crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
-    let decoding = match header {
-        Some(header) => {
-            let (layouts, id) = header.find(args.type_name.as_deref().unwrap_or_default())?;
-            let size = layouts.record_layout(id).map_or(0, |l| l.size);
-            let fields = layouts.fields(id);
-            Some(Decoding {
-                layouts,
-                fields,
-                size,
-            })
-        }
-        None => None,
-    };
-    let mut previous = observe(args, reader, decoding.as_ref())?;
+    let mut previous = observe(args, reader, decoding)?;
     for (label, text) in &previous {
         match decoding {
             Some(_) => writeln!(out, "{label}: {text}").map_err(Error::output)?,
@@ -335,7 +432,7 @@ fn follow(
             }
             std::thread::sleep(slice);
         }
-        let current = observe(args, reader, decoding.as_ref())?;
+        let current = observe(args, reader, decoding)?;
         let changes: Vec<String> = current
             .iter()
             .enumerate()
@@ -360,5 +457,102 @@ fn follow(
             out.flush().map_err(Error::output)?;
         }
         previous = current;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_is_bounded_by_the_segment_and_refused_for_empty_types() {
+        assert_eq!(records("P", 8, u64::MAX, 24).expect("fits"), 3);
+        assert_eq!(records("P", 8, u64::MAX, 20).expect("partial"), 3);
+        assert_eq!(records("P", 8, 2, 24).expect("fewer"), 2);
+        assert_eq!(records("P", 8, 5, 0).expect("none left"), 0);
+        assert_eq!(records("E", 0, 1, 24).expect("once"), 1);
+        let refused = records("E", 0, u64::MAX, 24).expect_err("forever");
+        assert!(matches!(refused, Error::Usage(_)), "{refused:?}");
+        assert!(refused.to_string().contains("0 bytes"), "{refused}");
+    }
+
+    const S: &str = "enum Mode { IDLE, RUN = 5 }; struct S { int a; unsigned char u; float f; \
+                     double d; _Bool ok; int level:5; enum Mode mode; void *p; char name[4]; \
+                     int arr[2]; };";
+
+    fn expect(text: &str) -> Result<Vec<(String, String, Expected)>> {
+        let program = schema::parse("t.h", S).expect("parse");
+        let layouts = schema::Layouts::new(&program, schema::Target::X86_64).expect("layout");
+        let fields = layouts.fields(0);
+        parse_expectations(&[text.to_string()], &fields, &program, &layouts)
+    }
+
+    fn parsed(text: &str) -> Expected {
+        expect(text).expect(text).remove(0).2
+    }
+
+    #[test]
+    fn expected_values_are_parsed_as_their_fields_type() {
+        assert_eq!(parsed("a=-40"), Expected::Int(-40));
+        assert_eq!(parsed("a=0x10"), Expected::Int(16));
+        assert_eq!(parsed("u=255"), Expected::Int(255));
+        assert_eq!(parsed("level=-16"), Expected::Int(-16));
+        assert_eq!(parsed("mode=RUN"), Expected::Int(5));
+        assert_eq!(parsed("mode=5"), Expected::Int(5));
+        assert_eq!(parsed("ok=true"), Expected::Bool(true));
+        assert_eq!(parsed("f=0.1"), Expected::Float(f64::from(0.1f32)));
+        assert_eq!(parsed("d=inf"), Expected::Float(f64::INFINITY));
+        assert_eq!(parsed("p=0x7f00"), Expected::Int(0x7f00));
+        assert_eq!(parsed("name=hi"), Expected::Str("hi".into()));
+    }
+
+    #[test]
+    fn malformed_expected_values_are_usage_errors() {
+        for bad in [
+            "a=nan",
+            "a=1.5",
+            "a=",
+            "u=256",
+            "u=-1",
+            "level=16",
+            "mode=RUNNING",
+            "ok=yes",
+            "f=nan",
+            "d=NaN",
+            "d=abc",
+            "p=-1",
+            "arr=1",
+            "nope=1",
+            "a",
+        ] {
+            let err = expect(bad).expect_err(bad);
+            assert!(matches!(err, Error::Usage(_)), "{bad}: {err:?}");
+        }
+        let err = expect("a=nan").expect_err("nan").to_string();
+        assert!(err.contains("`nan` is not an integer"), "{err}");
+    }
+
+    #[test]
+    fn expectations_match_values_of_their_type() {
+        let int = |value| Some(Value::Int { value, bits: 32 });
+        assert!(matches_expectation(int(5).as_ref(), &Expected::Int(5)));
+        assert!(!matches_expectation(int(5).as_ref(), &Expected::Int(6)));
+        let mode = Value::Enum {
+            name: Some("RUN".into()),
+            value: 5,
+        };
+        assert!(matches_expectation(Some(&mode), &Expected::Int(5)));
+        assert!(matches_expectation(
+            Some(&Value::Float(f64::from(0.1f32))),
+            &Expected::Float(f64::from(0.1f32))
+        ));
+        assert!(
+            !matches_expectation(None, &Expected::Int(0)),
+            "missing never matches"
+        );
+        assert!(!matches_expectation(
+            Some(&Value::Missing),
+            &Expected::Int(0)
+        ));
     }
 }

@@ -419,7 +419,7 @@ impl Serialize for DecodedJson<'_> {
         use crate::decode::Value;
         use serde::ser::{SerializeMap, SerializeSeq};
         match self.0 {
-            Value::Int(v) => match (i64::try_from(*v), u64::try_from(*v)) {
+            Value::Int { value: v, .. } => match (i64::try_from(*v), u64::try_from(*v)) {
                 (Ok(i), _) => s.serialize_i64(i),
                 (_, Ok(u)) => s.serialize_u64(u),
                 _ => s.collect_str(v),
@@ -434,7 +434,11 @@ impl Serialize for DecodedJson<'_> {
             Value::Enum {
                 name: Some(name), ..
             } => s.serialize_str(name),
-            Value::Enum { name: None, value } => DecodedJson(&Value::Int(*value)).serialize(s),
+            Value::Enum { name: None, value } => DecodedJson(&Value::Int {
+                value: *value,
+                bits: 128,
+            })
+            .serialize(s),
             Value::Pointer(p) => s.collect_str(&format_args!("{p:#x}")),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;

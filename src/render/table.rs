@@ -308,12 +308,22 @@ fn scope(shared: bool) -> &'static str {
     }
 }
 
+/// An integer in hex; a negative one as the two's complement of its own width (`int16_t`
+/// -40 is 0xffd8, an `int :5` holding -3 is 0x1d), not of an i128.
+fn hex_text(value: i128, bits: u32) -> String {
+    if value >= 0 {
+        return format!("{value:#x}");
+    }
+    let mask = 1u128.checked_shl(bits).map_or(u128::MAX, |m| m - 1);
+    format!("{:#x}", value as u128 & mask)
+}
+
 /// A decoded value in a table cell.
 pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
     use crate::decode::Value;
     match value {
-        Value::Int(v) if hex => format!("{v:#x}"),
-        Value::Int(v) => v.to_string(),
+        Value::Int { value, bits } if hex => hex_text(*value, *bits),
+        Value::Int { value, .. } => value.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool { value, raw } if *raw > 1 => format!("{value} (byte {raw:#04x}, not 0 or 1)"),
         Value::Bool { value, .. } => value.to_string(),
@@ -425,4 +435,70 @@ pub fn decoded(
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Value;
+
+    fn int(value: i128, bits: u32) -> Value {
+        Value::Int { value, bits }
+    }
+
+    #[test]
+    fn hex_shows_a_negative_integer_in_its_own_width() {
+        assert_eq!(value_text(&int(-40, 16), true), "0xffd8");
+        assert_eq!(value_text(&int(-3, 5), true), "0x1d", "an int :5 bitfield");
+        assert_eq!(value_text(&int(-1, 8), true), "0xff");
+        assert_eq!(value_text(&int(-1, 64), true), "0xffffffffffffffff");
+        assert_eq!(
+            value_text(&int(i128::MIN, 128), true),
+            format!("{:#x}", 1u128 << 127)
+        );
+        assert_eq!(value_text(&int(0xc0ffee, 32), true), "0xc0ffee");
+        assert_eq!(value_text(&int(-40, 16), false), "-40");
+        assert_eq!(
+            value_text(&Value::Array(vec![int(-2, 8), int(3, 8)]), true),
+            "[0xfe, 0x3]"
+        );
+    }
+
+    #[test]
+    fn decoded_fields_carry_their_width_to_hex() {
+        let program =
+            crate::schema::parse("t.h", "struct S { short t; int level:5; };").expect("parse");
+        let layouts =
+            crate::schema::Layouts::new(&program, crate::schema::Target::X86_64).expect("layout");
+        let decoder = crate::decode::Decoder {
+            layouts: &layouts,
+            thread_alive: &|_| true,
+        };
+        // t = -40; level = -3 (0b11101) in bits 16..21.
+        let bytes = [0xd8, 0xff, 0x1d, 0, 0, 0, 0, 0];
+        let shown: Vec<String> = layouts
+            .fields(0)
+            .iter()
+            .map(|f| value_text(&decoder.field(f, &bytes), true))
+            .collect();
+        assert_eq!(shown, ["0xffd8", "0x1d"]);
+        let mut out = Vec::new();
+        decoded(
+            &mut out,
+            &program,
+            &layouts.fields(0),
+            &decoder,
+            &bytes,
+            0,
+            0,
+            false,
+            true,
+        )
+        .expect("render");
+        let out = String::from_utf8(out).expect("utf-8");
+        assert!(
+            out.contains("0xffd8") && !out.contains("0xffffffff"),
+            "{out}"
+        );
+    }
 }

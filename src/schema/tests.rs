@@ -447,6 +447,7 @@ fn boms_crlf_continuations_and_foreign_bytes_in_comments() {
         let e = error(text);
         assert!(e.message.contains(named), "{text:?}: {e}");
     }
+}
 
 /// Everything a header goes through, as `schema --lint --json` would: parse, layout, the
 /// fields of every record, their types' names, the lint.

@@ -167,6 +167,22 @@ fn every_field_decodes_to_what_a_c_writer_wrote() {
     ] {
         assert!(table.contains(flagged), "{flagged} in\n{table}");
     }
+    let hex = text(
+        &ns.shmctl(&[
+            "dump", &id, "--schema", &header, "--type", "Record", "--hex",
+        ])
+        .stdout,
+    );
+    let value = |path: &str| {
+        hex.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(path))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_string)
+    };
+    // Negative integers in their own width, as the writer's bytes are.
+    assert_eq!(value("temp").as_deref(), Some("0xffd8"), "{hex}");
+    assert_eq!(value("level").as_deref(), Some("0x1d"), "{hex}");
+    assert_eq!(value("magic").as_deref(), Some("0xc0ffee"), "{hex}");
 
     // The writer crashes holding both locks: nobody will ever release them.
     child.kill().expect("kill");
@@ -413,4 +429,159 @@ fn follow_prints_what_changes_until_sigint() {
         "then only the changes: {output}"
     );
     assert!(ns.segments().is_empty(), "gone once the follower detached");
+}
+
+#[test]
+fn a_bad_type_is_refused_before_anything_attaches() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("t.h");
+    std::fs::write(
+        &header,
+        "struct T { int a; float f; }; struct E { }; struct Opaque;\n",
+    )
+    .expect("write");
+    let header = header.to_str().expect("utf-8");
+    // Nothing attached: a dump that reads must attach, and that names it in lpid/atime.
+    let id = ns.run_helper(&["create", "0x49", "64", "0600"])[0].to_string();
+    let untouched = ns.segments();
+    assert_eq!(untouched[0]["lpid"], 0, "{untouched:?}");
+    let refused: [(&[&str], i32); 8] = [
+        (&["--type", "Nope"], 3),
+        (&["--type", "Opaque"], 3),
+        (&["--type", "E", "--count", "18446744073709551615"], 2),
+        (&["--type", "T", "--expect", "a=nan"], 2),
+        (&["--type", "T", "--expect", "a=99999999999"], 2),
+        (&["--type", "T", "--expect", "f=nan"], 2),
+        (&["--type", "T", "--expect", "nope=1"], 2),
+        (&["--type", "T", "--count", "100"], 1),
+    ];
+    for (rest, code) in refused {
+        let mut args = vec!["dump", &id, "--schema", header];
+        args.extend_from_slice(rest);
+        let out = ns.shmctl(&args);
+        assert_exit(&out, code, &args);
+        assert_eq!(out.stdout, b"", "{args:?}: nothing decoded");
+        assert_eq!(
+            ns.segments(),
+            untouched,
+            "{args:?}: lpid and atime as they were"
+        );
+    }
+    // A good one does attach (so the check above can see one).
+    let out = ns.shmctl(&["dump", &id, "--schema", header, "--type", "T", "-q"]);
+    assert_success(&out, &["dump T"]);
+    assert_ne!(ns.segments()[0]["lpid"], 0, "a dump that reads attaches");
+}
+
+#[test]
+fn a_type_of_no_bytes_decodes_once_and_count_is_refused() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("z.h");
+    std::fs::write(&header, "struct E { };\nstruct Z { int a[0]; };\n").expect("write");
+    let header = header.to_str().expect("utf-8");
+    let id = ns.run_helper(&["create", "0x4a", "64", "0600"])[0].to_string();
+    for ty in ["E", "Z"] {
+        let doc = ns.json(&[
+            "dump", &id, "--schema", header, "--type", ty, "--json", "-q",
+        ]);
+        assert_eq!(doc["size"], 0, "{doc}");
+        for many in ["2", "18446744073709551615"] {
+            let out = ns.shmctl(&[
+                "dump", &id, "--schema", header, "--type", ty, "--count", many, "-q",
+            ]);
+            assert_exit(&out, 2, &["--count of a zero-size type", ty, many]);
+            assert!(
+                text(&out.stderr).contains("0 bytes"),
+                "{}",
+                text(&out.stderr)
+            );
+            let out = ns.shmctl(&[
+                "dump", &id, "--schema", header, "--type", ty, "--count", many, "--follow", "10ms",
+                "-q",
+            ]);
+            assert_exit(&out, 2, &["--follow of a zero-size type", ty, many]);
+        }
+    }
+}
+
+#[test]
+fn count_is_bounded_by_the_segment() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("p.h");
+    std::fs::write(
+        &header,
+        "#include <stdint.h>\nstruct P { uint32_t a; uint32_t b; };\n",
+    )
+    .expect("write");
+    let header = header.to_str().expect("utf-8");
+    let id = ns.run_helper(&["create", "0x4b", "20", "0600"])[0].to_string();
+    let doc = ns.json(&[
+        "dump",
+        &id,
+        "--schema",
+        header,
+        "--type",
+        "P",
+        "--count",
+        "18446744073709551615",
+        "--partial",
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(
+        doc["values"],
+        json!([{"a": 0, "b": 0}, {"a": 0, "b": 0}, {"a": 0, "b": null}]),
+        "the records that start in the segment, and no more"
+    );
+}
+
+#[test]
+fn partial_of_a_huge_type_allocates_only_the_segment() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("huge.h");
+    // 1 TiB of type; 8 bytes of segment.
+    std::fs::write(
+        &header,
+        "#include <stdint.h>\nstruct Huge { int16_t a; uint16_t b; uint8_t rest[1099511627776]; };\n",
+    )
+    .expect("write");
+    let header = header.to_str().expect("utf-8");
+    let holder = ns.spawn_helper(&[
+        "create", "0x4c", "8", "0600", "attach", "hex", "d8ff0700", "hold",
+    ]);
+    let id = holder.id().to_string();
+    let script = format!(
+        "ulimit -v 262144; exec {} dump {id} --schema {header} --type Huge --partial --json -q",
+        shmctl_bin()
+    );
+    let out = ns
+        .command("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh");
+    assert_success(&out, &["--partial under ulimit -v 256 MiB"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["size"], 1099511627780u64);
+    assert_eq!(doc["value"], json!({"a": -40, "b": 7, "rest": null}));
+    let table = format!(
+        "ulimit -v 262144; exec {} dump {id} --schema {header} --type Huge --partial --hex -q",
+        shmctl_bin()
+    );
+    let out = ns
+        .command("sh")
+        .args(["-c", &table])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh");
+    assert_success(&out, &["--partial --hex under ulimit -v 256 MiB"]);
+    assert!(
+        text(&out.stdout).contains("0xffd8"),
+        "{}",
+        text(&out.stdout)
+    );
 }
