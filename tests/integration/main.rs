@@ -22,6 +22,7 @@ mod prometheus;
 mod rm;
 mod schema;
 mod schema_gcc;
+mod schema_hostile;
 mod stat;
 mod stress;
 mod trust_archive;

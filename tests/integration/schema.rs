@@ -236,6 +236,7 @@ fn headers_as_editors_write_them() {
         "{}",
         text(&out.stderr)
     );
+}
 
 /// Hostile headers (#13): each is refused with exit 1 and its reason, never a signal, in
 /// 256 MiB of address space; a chain of 100,000 typedefs is laid out in the same.
