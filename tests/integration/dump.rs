@@ -267,14 +267,11 @@ fn hex_and_raw_match_the_bytes_and_hexdump() {
 #[test]
 fn a_type_larger_than_the_segment_needs_partial() {
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("big.h");
-    std::fs::write(
-        &header,
+    let header = temp_file(
+        "big.h",
         "#include <stdint.h>\nstruct Big { uint32_t a; uint32_t b; uint8_t tail[100]; };\n",
-    )
-    .expect("write");
-    let header = header.to_str().expect("utf-8");
+    );
+    let header = header.path.as_str();
     let holder = ns.spawn_helper(&[
         "create",
         "0x45",
@@ -319,17 +316,15 @@ fn a_type_larger_than_the_segment_needs_partial() {
         "010000000200000003",
         "hold",
     ]);
-    let pairs = dir.path().join("pair.h");
-    std::fs::write(
-        &pairs,
+    let pairs = temp_file(
+        "pair.h",
         "#include <stdint.h>\nstruct Pair { uint32_t a; uint32_t b; };\n",
-    )
-    .expect("write");
+    );
     let doc = ns.json(&[
         "dump",
         &records.id().to_string(),
         "--schema",
-        pairs.to_str().expect("utf-8"),
+        &pairs.path,
         "--type",
         "Pair",
         "--count",
@@ -372,14 +367,11 @@ fn attaching_is_refused_where_it_would_destroy_the_segment() {
 fn follow_prints_what_changes_until_sigint() {
     use std::io::Read;
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("shared.h");
-    std::fs::write(
-        &header,
+    let header = temp_file(
+        "shared.h",
         "#include <stdint.h>\nstruct S { int32_t counter; char message[12]; };\n",
-    )
-    .expect("write");
-    let header = header.to_str().expect("utf-8");
+    );
+    let header = header.path.as_str();
     let id = ns.run_helper(&["create", "0x48", "16", "0600"])[0].to_string();
     let mut follower = ns
         .command(shmctl_bin())
@@ -434,14 +426,11 @@ fn follow_prints_what_changes_until_sigint() {
 #[test]
 fn a_bad_type_is_refused_before_anything_attaches() {
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("t.h");
-    std::fs::write(
-        &header,
+    let header = temp_file(
+        "t.h",
         "struct T { int a; float f; }; struct E { }; struct Opaque;\n",
-    )
-    .expect("write");
-    let header = header.to_str().expect("utf-8");
+    );
+    let header = header.path.as_str();
     // Nothing attached: a dump that reads must attach, and that names it in lpid/atime.
     let id = ns.run_helper(&["create", "0x49", "64", "0600"])[0].to_string();
     let untouched = ns.segments();
@@ -477,10 +466,8 @@ fn a_bad_type_is_refused_before_anything_attaches() {
 #[test]
 fn a_type_of_no_bytes_decodes_once_and_count_is_refused() {
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("z.h");
-    std::fs::write(&header, "struct E { };\nstruct Z { int a[0]; };\n").expect("write");
-    let header = header.to_str().expect("utf-8");
+    let header = temp_file("z.h", "struct E { };\nstruct Z { int a[0]; };\n");
+    let header = header.path.as_str();
     let id = ns.run_helper(&["create", "0x4a", "64", "0600"])[0].to_string();
     for ty in ["E", "Z"] {
         let doc = ns.json(&[
@@ -509,14 +496,11 @@ fn a_type_of_no_bytes_decodes_once_and_count_is_refused() {
 #[test]
 fn count_is_bounded_by_the_segment() {
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("p.h");
-    std::fs::write(
-        &header,
+    let header = temp_file(
+        "p.h",
         "#include <stdint.h>\nstruct P { uint32_t a; uint32_t b; };\n",
-    )
-    .expect("write");
-    let header = header.to_str().expect("utf-8");
+    );
+    let header = header.path.as_str();
     let id = ns.run_helper(&["create", "0x4b", "20", "0600"])[0].to_string();
     let doc = ns.json(&[
         "dump",
@@ -541,15 +525,9 @@ fn count_is_bounded_by_the_segment() {
 #[test]
 fn partial_of_a_huge_type_allocates_only_the_segment() {
     let Some(ns) = Ns::new() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let header = dir.path().join("huge.h");
     // 1 TiB of type; 8 bytes of segment.
-    std::fs::write(
-        &header,
-        "#include <stdint.h>\nstruct Huge { int16_t a; uint16_t b; uint8_t rest[1099511627776]; };\n",
-    )
-    .expect("write");
-    let header = header.to_str().expect("utf-8");
+    let header = temp_file("huge.h", "#include <stdint.h>\nstruct Huge { int16_t a; uint16_t b; uint8_t rest[1099511627776]; };\n");
+    let header = header.path.as_str();
     let holder = ns.spawn_helper(&[
         "create", "0x4c", "8", "0600", "attach", "hex", "d8ff0700", "hold",
     ]);

@@ -544,3 +544,49 @@ pub fn now() -> i64 {
         .expect("clock")
         .as_secs() as i64
 }
+
+/// A file written into a temporary directory of its own, removed when this is dropped; `path`
+/// is how shmctl is given it.
+pub struct TempFile {
+    _dir: tempfile::TempDir,
+    pub path: String,
+}
+
+pub fn temp_file(name: &str, contents: &str) -> TempFile {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).expect("write");
+    let path = path.to_str().expect("utf-8").to_string();
+    TempFile { _dir: dir, path }
+}
+
+/// splitmix64: the generators' seeded randomness.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// 0..n (0 for n = 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// lo..=hi
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
