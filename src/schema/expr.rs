@@ -167,7 +167,7 @@ impl Parser<'_> {
                 at,
                 format!("`{name}` is not an integer constant known here"),
             )),
-            Tok::Number(text) => Err((at, format!("`{text}` is not an integer"))),
+            Tok::Number(text) => Err((at, super::lex::not_an_integer(&text))),
             _ => Err((at, "expected a number".into())),
         }
     }

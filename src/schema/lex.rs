@@ -222,6 +222,9 @@ pub fn lex(
 /// we keep as text (floating).
 fn number(text: &str) -> Tok {
     let digits = text.trim_end_matches(['u', 'U', 'l', 'L']);
+    if !valid_suffix(&text[digits.len()..]) {
+        return Tok::Number(text.to_string());
+    }
     let value = if let Some(hex) = digits
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
@@ -241,6 +244,41 @@ fn number(text: &str) -> Tok {
         Some(v) => Tok::Int(v),
         None => Tok::Number(text.to_string()),
     }
+}
+
+/// C's integer suffixes: `u` and one of `l`, `ll` (not `lL`), in either order and case.
+fn valid_suffix(suffix: &str) -> bool {
+    let (unsigned, long) = match suffix.find(['u', 'U']) {
+        Some(0) => suffix.split_at(1),
+        Some(i) if i + 1 == suffix.len() => {
+            let (long, unsigned) = suffix.split_at(i);
+            (unsigned, long)
+        }
+        Some(_) => return false,
+        None => ("", suffix),
+    };
+    unsigned.len() <= 1 && ["", "l", "L", "ll", "LL"].contains(&long)
+}
+
+/// Why a numeric token is not an integer constant, as gcc says it: an integer with a suffix
+/// C does not have (`10UUL`, `10_u`), or something else numeric (`1e3`, `1.5`).
+pub fn not_an_integer(text: &str) -> String {
+    let (radix, body) = match text.get(..2) {
+        Some("0x" | "0X") => (16, &text[2..]),
+        Some("0b" | "0B") => (2, &text[2..]),
+        _ => (10, text),
+    };
+    let digits = body
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(body.len());
+    let suffix = &body[digits..];
+    let floating = suffix.starts_with(['.', 'i', 'j'])
+        || (radix == 10 && suffix.starts_with(['e', 'E']))
+        || (radix == 16 && suffix.contains(['p', 'P', '.']));
+    if digits > 0 && !suffix.is_empty() && !floating {
+        return format!("invalid suffix \"{suffix}\" on integer constant");
+    }
+    format!("`{text}` is not an integer")
 }
 
 /// What an unexpected character is, named when it would not show.

@@ -225,7 +225,11 @@ impl Parser<'_> {
         if typedef {
             self.at += 1;
         }
+        let start = self.at;
         let (base, mut attrs) = self.specifiers(false)?;
+        let external = self.tokens[start..self.at]
+            .iter()
+            .any(|t| matches!(&t.tok, Tok::Ident(w) if w == "extern"));
         if self.is(";") {
             self.at += 1;
             return Ok(());
@@ -240,10 +244,20 @@ impl Parser<'_> {
                 && declarator.inner.is_none()
                 && declarator.pointers == 0;
             let ty = self.build(base.clone(), &declarator)?;
+            if !typedef && !external && matches!(ty.resolved(), Ty::Void) {
+                if let Some((name, line, col)) = declarator.name() {
+                    let message = format!("storage size of `{name}` isn't known");
+                    return Err((self.error)(*line, *col, message));
+                }
+            }
             if typedef {
-                let Some((name, ..)) = declarator.name() else {
+                let Some((name, line, col)) = declarator.name() else {
                     return self.fail("a typedef needs a name");
                 };
+                if self.constants.contains_key(name) {
+                    let message = format!("`{name}` redeclared as different kind of symbol");
+                    return Err((self.error)(*line, *col, message));
+                }
                 let name = name.clone();
                 let name = &name;
                 self.name_anonymous(&ty, name);
@@ -683,7 +697,45 @@ impl Parser<'_> {
         if levels > MAX_DEPTH as usize {
             return self.fail(too_deep());
         }
-        Ok(self.apply(base, d))
+        let ty = self.apply(base, d);
+        self.check_arrays(&ty, d)?;
+        Ok(ty)
+    }
+
+    /// What gcc refuses in a declarator's arrays: elements of `void`, and elements that
+    /// are themselves arrays of unknown length (`char d[3][]`).
+    fn check_arrays(&self, ty: &Ty, d: &Declarator) -> Result<(), SchemaError> {
+        let (what, line, col) = match d.name() {
+            Some((name, line, col)) => (format!("`{name}`"), *line, *col),
+            None => {
+                let (line, col) = self.pos();
+                ("type name".to_string(), line, col)
+            }
+        };
+        let mut at = ty;
+        loop {
+            at = match at {
+                Ty::Pointer(inner) | Ty::Named { ty: inner, .. } => inner,
+                Ty::Array { of, .. } => {
+                    match of.resolved() {
+                        Ty::Void => {
+                            let message = format!("declaration of {what} as array of voids");
+                            return Err((self.error)(line, col, message));
+                        }
+                        Ty::Array { flexible: true, .. } => {
+                            let message = format!(
+                                "array type has incomplete element type `{}`",
+                                of.display(&self.program)
+                            );
+                            return Err((self.error)(line, col, message));
+                        }
+                        _ => {}
+                    }
+                    of
+                }
+                _ => return Ok(()),
+            };
+        }
     }
 
     fn apply(&self, base: Ty, d: &Declarator) -> Ty {
@@ -764,6 +816,7 @@ impl Parser<'_> {
         }
         self.at += 1; // }
         attrs.merge(self.attributes()?);
+        self.check_members(kind, &members)?;
         let record = &mut self.program.records[id];
         record.members = members;
         record.packed = attrs.packed;
@@ -771,6 +824,53 @@ impl Parser<'_> {
         record.defined = true;
         let _ = in_record;
         Ok(Ty::Record(id))
+    }
+
+    /// What gcc refuses in a record's member list: a flexible array member anywhere but
+    /// last in a struct with named members, and one name declared twice — anonymous
+    /// members' names included, since they are the record's own.
+    fn check_members(&self, kind: Kind, members: &[Member]) -> Result<(), SchemaError> {
+        let at = |m: &Member, message: String| Err((self.error)(m.line, m.col, message));
+        for (i, m) in members.iter().enumerate() {
+            if !matches!(m.ty.resolved(), Ty::Array { flexible: true, .. }) {
+                continue;
+            }
+            if kind == Kind::Union {
+                return at(m, "flexible array member in union".into());
+            }
+            if i + 1 != members.len() {
+                return at(m, "flexible array member not at end of struct".into());
+            }
+            if !members[..i]
+                .iter()
+                .any(|m| m.name.is_some() || self.is_anonymous(m))
+            {
+                let message = "flexible array member in a struct with no named members";
+                return at(m, message.into());
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut pending: Vec<&Member> = members.iter().rev().collect();
+        while let Some(m) = pending.pop() {
+            match &m.name {
+                Some(name) if !seen.insert(name.as_str()) => {
+                    return at(m, format!("duplicate member `{name}`"));
+                }
+                Some(_) => {}
+                None => {
+                    if let (true, Ty::Record(id)) = (self.is_anonymous(m), &m.ty) {
+                        pending.extend(self.program.records[*id].members.iter().rev());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `struct { … };` inside a record: its members are the record's.
+    fn is_anonymous(&self, m: &Member) -> bool {
+        m.name.is_none()
+            && matches!(m.ty, Ty::Record(id) if self.program.records[id].anonymous_member)
     }
 
     /// After `struct`, `union` or `enum`: attributes, an optional tag, attributes.
@@ -845,33 +945,36 @@ impl Parser<'_> {
                     "a function cannot be a member (a pointer to one can)".into(),
                 ));
             }
+            if matches!(ty.resolved(), Ty::Void) {
+                let name = d.name().map_or("", |(n, ..)| n.as_str());
+                let message = format!("variable or field `{name}` declared void");
+                return Err((self.error)(mline, mcol, message));
+            }
             if let Some(width) = bit_width {
+                let called = d.name().map_or("(anonymous)", |(n, ..)| n.as_str());
                 let resolved = ty.resolved();
                 let bits = match resolved {
                     Ty::Int { size, .. } => size * 8,
                     Ty::Bool { .. } => 1,
                     Ty::Enum(_) => 32,
                     _ => {
-                        return Err((self.error)(
-                            mline,
-                            mcol,
-                            "a bitfield must have an integer type".into(),
-                        ))
+                        let message = format!(
+                            "bit-field `{called}` has invalid type `{}` (a bitfield is an integer)",
+                            ty.display(&self.program)
+                        );
+                        return Err((self.error)(mline, mcol, message));
                     }
                 };
                 if width > bits {
-                    return Err((self.error)(
-                        mline,
-                        mcol,
-                        format!("bitfield width {width} exceeds its type's {bits} bits"),
-                    ));
+                    let message = format!(
+                        "width of `{called}` exceeds its type ({width} bits; `{}` has {bits})",
+                        ty.display(&self.program)
+                    );
+                    return Err((self.error)(mline, mcol, message));
                 }
                 if width == 0 && d.name().is_some() {
-                    return Err((self.error)(
-                        mline,
-                        mcol,
-                        "a zero-width bitfield cannot have a name".into(),
-                    ));
+                    let message = format!("zero width for bit-field `{called}`");
+                    return Err((self.error)(mline, mcol, message));
                 }
             } else if d.name().is_none() {
                 return Err((self.error)(mline, mcol, "a member needs a name".into()));
@@ -918,6 +1021,12 @@ impl Parser<'_> {
             let Some(Tok::Ident(name)) = self.peek().cloned() else {
                 return self.fail("expected an enumerator name");
             };
+            if self.constants.contains_key(&name) {
+                return self.fail(format!("redeclaration of enumerator `{name}`"));
+            }
+            if self.typedefs.contains_key(&name) {
+                return self.fail(format!("`{name}` redeclared as different kind of symbol"));
+            }
             self.at += 1;
             if self.is("=") {
                 self.at += 1;

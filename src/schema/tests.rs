@@ -205,7 +205,7 @@ fn errors_point_at_the_offending_text() {
             "struct S {\n  int a:40;\n};",
             2,
             7,
-            "exceeds its type's 32 bits",
+            "width of `a` exceeds its type (40 bits; `int` has 32)",
         ),
         (
             "struct S { char c[N]; };",
@@ -268,6 +268,205 @@ fn errors_point_at_the_offending_text() {
             e.to_string().starts_with(&format!("bad.h:{line}:{col}: ")),
             "{e}"
         );
+    }
+}
+
+/// What gcc refuses by C's rules rather than by arithmetic, refused with gcc's words at
+/// gcc's line and column (each recorded from gcc 12 with `gcc -c`).
+#[test]
+fn what_gcc_refuses_we_refuse_in_its_words() {
+    let table: &[(&str, u32, u32, &str)] = &[
+        (
+            "struct S { void v; };",
+            1,
+            17,
+            "variable or field `v` declared void",
+        ),
+        (
+            "typedef void V; struct S { V v; };",
+            1,
+            30,
+            "variable or field `v` declared void",
+        ),
+        (
+            "struct S { int x; void a[3]; };",
+            1,
+            24,
+            "declaration of `a` as array of voids",
+        ),
+        ("void a[3];", 1, 6, "declaration of `a` as array of voids"),
+        (
+            "void (*p)[3];",
+            1,
+            8,
+            "declaration of `p` as array of voids",
+        ),
+        (
+            "typedef void V[3];",
+            1,
+            14,
+            "declaration of `V` as array of voids",
+        ),
+        ("void v;", 1, 6, "storage size of `v` isn't known"),
+        (
+            "struct S { int x; char x; };",
+            1,
+            24,
+            "duplicate member `x`",
+        ),
+        (
+            "struct S { int x; struct { int x; }; };",
+            1,
+            32,
+            "duplicate member `x`",
+        ),
+        ("struct S { int x : 3, x; };", 1, 23, "duplicate member `x`"),
+        (
+            "struct S { int a; union { int b; struct { int a; }; }; };",
+            1,
+            47,
+            "duplicate member `a`",
+        ),
+        (
+            "struct S { union { int a; }; union { int a; }; };",
+            1,
+            42,
+            "duplicate member `a`",
+        ),
+        (
+            "struct S { int n; char d[]; int y; };",
+            1,
+            24,
+            "flexible array member not at end of struct",
+        ),
+        (
+            "union U { int n; char d[]; };",
+            1,
+            23,
+            "flexible array member in union",
+        ),
+        (
+            "struct S { char d[]; };",
+            1,
+            17,
+            "flexible array member in a struct with no named members",
+        ),
+        (
+            "struct S { int :3; char d[]; };",
+            1,
+            25,
+            "flexible array member in a struct with no named members",
+        ),
+        (
+            "struct S { int n; struct { char d[]; }; };",
+            1,
+            33,
+            "flexible array member in a struct with no named members",
+        ),
+        (
+            "struct S { int n; char d[3][]; };",
+            1,
+            24,
+            "array type has incomplete element type `char[]`",
+        ),
+        (
+            "typedef char F[]; struct S { int n; F d[2]; };",
+            1,
+            39,
+            "array type has incomplete element type `F`",
+        ),
+        (
+            "enum E { A, B, A };",
+            1,
+            16,
+            "redeclaration of enumerator `A`",
+        ),
+        (
+            "enum E { A }; enum F { A };",
+            1,
+            24,
+            "redeclaration of enumerator `A`",
+        ),
+        (
+            "typedef int A; enum E { A };",
+            1,
+            25,
+            "`A` redeclared as different kind of symbol",
+        ),
+        (
+            "enum E { A }; typedef int A;",
+            1,
+            27,
+            "`A` redeclared as different kind of symbol",
+        ),
+        (
+            "struct S { char a[10UUL]; };",
+            1,
+            19,
+            "invalid suffix \"UUL\" on integer constant",
+        ),
+        (
+            "struct S { char a[10lul]; };",
+            1,
+            19,
+            "invalid suffix \"lul\" on integer constant",
+        ),
+        (
+            "struct S { char a[10lL]; };",
+            1,
+            19,
+            "invalid suffix \"lL\" on integer constant",
+        ),
+        (
+            "struct S { char a[10uu]; };",
+            1,
+            19,
+            "invalid suffix \"uu\" on integer constant",
+        ),
+        (
+            "struct S { char a[10_u]; };",
+            1,
+            19,
+            "invalid suffix \"_u\" on integer constant",
+        ),
+        (
+            "struct S { int a:0; };",
+            1,
+            16,
+            "zero width for bit-field `a`",
+        ),
+        (
+            "struct S { _Bool b:2; };",
+            1,
+            18,
+            "width of `b` exceeds its type",
+        ),
+        (
+            "struct S { double a:3; };",
+            1,
+            19,
+            "bit-field `a` has invalid type",
+        ),
+    ];
+    for (text, line, col, message) in table {
+        let e = error(text);
+        assert!(e.message.contains(message), "{text:?}: {e}");
+        assert_eq!((e.line, e.col), (*line, *col), "{text:?}: {e}");
+    }
+    // … and what gcc accepts, we accept.
+    for text in [
+        "extern void v;",
+        "struct S { char a[10uLL]; char b[10LLU]; char c[0x10uLL]; char d[10Ul]; };",
+        "struct S { int n; char d[][4]; };",
+        "typedef char F[]; struct S { int n; F d; };",
+        "struct S { char (*p)[]; void *q; void (*f)(void); };",
+        "struct S { int n; struct { int m; char d[]; }; int z; };",
+        "struct S { struct { int a; }; char d[]; };",
+        "struct S { int a; int :3; int :3; };",
+        "struct S { int A; }; enum E { A };",
+    ] {
+        let program = parse("ok.h", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        layouts("ok.h", text, &program, Target::X86_64).unwrap_or_else(|e| panic!("{text:?}: {e}"));
     }
 }
 

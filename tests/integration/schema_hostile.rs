@@ -10,7 +10,7 @@
 //! refuses, shmctl refuses.
 //!
 //! The run lasts `SHMCTL_HOSTILE_SECONDS` (default 20) from `SHMCTL_HOSTILE_SEED`; a failure
-//! prints the header; `SHMCTL_HOSTILE_ONLY=layout|exhausting` runs one family. For a long
+//! prints the header; `SHMCTL_HOSTILE_ONLY=layout|declarations|exhausting` runs one family. For a long
 //! run: `fuzz/hostile-schemas [SECONDS]`.
 use std::path::Path;
 use std::process::{Command, Output};
@@ -85,6 +85,54 @@ fn layout_case(rng: &mut Rng) -> String {
     text.push_str(&format!(
         "struct S {{ char pad; {name} in[{outer}]; int x; }};\n"
     ));
+    text
+}
+
+const NAMES: &[&str] = &["a", "b", "c", "d", "e"];
+const SUFFIXES: &[&str] = &[
+    "", "u", "U", "l", "L", "ul", "LU", "ll", "ULL", "llu", "lL", "uu", "UUL", "lul", "LLL", "_u",
+];
+
+/// One generated set of declarations gcc accepts or refuses by C's rules rather than by
+/// arithmetic: `void` members and arrays of `void`, a name declared twice (directly, in an
+/// anonymous member, or as an enumerator), flexible array members in and out of place,
+/// integer suffixes valid and not. `x` is one of the members, anywhere.
+fn declaration_case(rng: &mut Rng) -> String {
+    let mut text = String::new();
+    let mut body = Vec::new();
+    for m in 0..1 + rng.below(4) {
+        let name = rng.pick(NAMES);
+        let other = rng.pick(NAMES);
+        let member = match rng.below(12) {
+            0 => format!("void {name};"),
+            1 => format!("void {name}[{}];", 1 + rng.below(3)),
+            2 => format!("char {name}[];"),
+            3 => format!("struct {{ int {name}; }};"),
+            4 => format!("union {{ int {name}; char {other}; }};"),
+            5 => "int :3;".to_string(),
+            6 => format!("char {name}[10{}];", rng.pick(SUFFIXES)),
+            7 => {
+                text.push_str(&format!("enum E{m} {{ K_{name}, K_{other} }};\n"));
+                format!("enum E{m} {name};")
+            }
+            8 => format!("char {name}[{}][];", 1 + rng.below(3)),
+            9 => format!("char {name}[][{}];", 1 + rng.below(3)),
+            10 => format!("int {name} : {}, {other};", rng.below(9)),
+            _ => format!("long {name};"),
+        };
+        body.push(member);
+    }
+    let at = rng.below(body.len() as u64 + 1) as usize;
+    body.insert(at, "int x;".to_string());
+    let body = body.join(" ");
+    if rng.below(6) == 0 {
+        // The oracle asks for `struct S`: a union goes inside one.
+        text.push_str(&format!(
+            "union U {{ {body} }};\nstruct S {{ union U u; int x; }};\n"
+        ));
+    } else {
+        text.push_str(&format!("struct S {{ {body} }};\n"));
+    }
     text
 }
 
@@ -182,6 +230,16 @@ fn gcc_says(dir: &Path, header: &Path) -> Result<(u128, u128), String> {
     ))
 }
 
+/// gcc's first error about the header, as shmctl spells it: `h.h:1:24: duplicate member `x``.
+fn first_error(gcc: &str) -> String {
+    let line = gcc
+        .lines()
+        .find(|l| l.contains(": error: "))
+        .unwrap_or_default();
+    let file = line.rsplit_once('/').map_or(line, |(_, f)| f);
+    file.replacen(" error: ", " ", 1).replace(['‘', '’'], "`")
+}
+
 /// Refusals shmctl may make where gcc lays a type out: its documented limits.
 fn is_own_limit(message: &str) -> bool {
     message.contains("up to 2^61 - 1 bytes") || message.contains("too deeply")
@@ -201,7 +259,8 @@ fn hostile_headers_never_crash_and_layouts_follow_gcc() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0x4057_11e5);
-    // Only the layouts gcc judges (`layout`), or only the exhausting shapes (`exhausting`).
+    // Only the layouts gcc judges (`layout`), the declarations it judges by C's rules
+    // (`declarations`), or only the exhausting shapes (`exhausting`).
     let only = std::env::var("SHMCTL_HOSTILE_ONLY").unwrap_or_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let header = dir.path().join("h.h");
@@ -210,15 +269,17 @@ fn hostile_headers_never_crash_and_layouts_follow_gcc() {
     let (mut runs, mut laid_out, mut refused_by_both, mut own_limit) = (0u64, 0u64, 0u64, 0u64);
     while Instant::now() < deadline {
         runs += 1;
-        let layout = match only.as_str() {
-            "layout" => true,
-            "exhausting" => false,
-            _ => rng.below(4) != 0,
+        let family = match only.as_str() {
+            "layout" => 0,
+            "declarations" => 1,
+            "exhausting" => 2,
+            _ => [0, 0, 1, 2][rng.below(4) as usize],
         };
-        let text_of = if layout {
-            layout_case(&mut rng)
-        } else {
-            exhausting_case(&mut rng)
+        let layout = family != 2;
+        let text_of = match family {
+            0 => layout_case(&mut rng),
+            1 => declaration_case(&mut rng),
+            _ => exhausting_case(&mut rng),
         };
         std::fs::write(&header, &text_of).expect("header");
         let (out, took) = shmctl_schema(&header);
@@ -264,8 +325,21 @@ fn hostile_headers_never_crash_and_layouts_follow_gcc() {
                 );
                 own_limit += 1;
             }
-            (Err(_), Some(1)) => refused_by_both += 1,
-            (Err(gcc), _) => panic!("gcc refuses it ({gcc}), shmctl laid it out:\n{shown}"),
+            (Err(gcc), Some(1)) => {
+                // By C's rules, the same refusal at the same place, in gcc's words.
+                if family == 1 {
+                    let theirs = first_error(&gcc);
+                    assert!(
+                        stderr.contains(&theirs),
+                        "gcc: {theirs}\nshmctl: {stderr}\n{shown}"
+                    );
+                }
+                refused_by_both += 1
+            }
+            (Err(gcc), Some(0)) => {
+                panic!("gcc refuses it ({gcc}), shmctl laid it out:\n{shown}")
+            }
+            (Err(gcc), _) => panic!("gcc refuses it ({gcc}), shmctl: {stderr}\n{shown}"),
         }
     }
     eprintln!(
