@@ -29,7 +29,13 @@ pub enum Value {
         value: i128,
     },
     Pointer(u64),
-    Array(Vec<Value>),
+    /// The first [`SHOWN`] elements of an array, and how many its bytes hold (`len`): a
+    /// value is for reading, and `[1, 2, …]` of 2^30 elements is not. JSON streams every
+    /// element instead ([`Decoder::node`]).
+    Array {
+        items: Vec<Value>,
+        len: usize,
+    },
     /// A struct, or a union (every member decoded over the same bytes).
     Record(Vec<(String, Value)>),
     Semaphore {
@@ -60,6 +66,28 @@ pub struct MutexState {
     pub owner_dead: bool,
 }
 
+/// How many elements of an array a [`Value`] holds: what a table shows.
+pub const SHOWN: usize = 16;
+
+/// A value one level at a time, for output that streams: an array is its element type and
+/// bytes, decoded element by element as it is written, so nothing grows with its length.
+pub enum Node<'t, 'b> {
+    Leaf(Value),
+    Array {
+        of: &'t Ty,
+        /// Each element's bytes: as many as the bytes hold, at most the declared length.
+        elements: std::iter::Take<std::slice::ChunksExact<'b, u8>>,
+    },
+    /// A struct or union: its members by name (anonymous members' members inline), each
+    /// with its type and bytes, or a value already decoded (a bitfield, a missing one).
+    Record(Vec<(&'t str, Member<'t, 'b>)>),
+}
+
+pub enum Member<'t, 'b> {
+    Typed(&'t Ty, &'b [u8]),
+    Decoded(Value),
+}
+
 /// What decoding needs besides the bytes.
 pub struct Decoder<'a> {
     pub layouts: &'a Layouts<'a>,
@@ -74,7 +102,7 @@ fn le(bytes: &[u8]) -> u128 {
         .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
 }
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
     /// The value of `ty` whose first byte is `bytes[0]`.
     pub fn value(&self, ty: &Ty, bytes: &[u8]) -> Value {
         let program = self.layouts.program;
@@ -113,17 +141,14 @@ impl Decoder<'_> {
                 }
                 // Each element at its own bytes, as many as the bytes hold: elements of no
                 // bytes hold nothing (and `E a[2^62]` must not make 2^62 values).
-                let stride = self.layouts.size_align(of).map_or(0, |(s, _)| s as usize);
-                if stride == 0 {
-                    return Value::Array(Vec::new());
-                }
-                Value::Array(
-                    bytes
-                        .chunks_exact(stride)
-                        .take(usize::try_from(*len).unwrap_or(usize::MAX))
+                let elements = self.elements(of, *len, bytes);
+                Value::Array {
+                    len: elements.len(),
+                    items: elements
+                        .take(SHOWN)
                         .map(|element| self.value(of, element))
                         .collect(),
-                )
+                }
             }
             Ty::Record(id) => self.record(*id, bytes),
             Ty::Enum(id) => {
@@ -161,6 +186,81 @@ impl Decoder<'_> {
             }
             Ty::Function | Ty::Void => Value::Missing,
         }
+    }
+
+    /// Each element's bytes, as many as `bytes` hold of `len`: elements of no bytes hold
+    /// nothing (and `E a[2^62]` must not make 2^62 values).
+    fn elements<'b>(
+        &self,
+        of: &Ty,
+        len: u64,
+        bytes: &'b [u8],
+    ) -> std::iter::Take<std::slice::ChunksExact<'b, u8>> {
+        let stride = self.layouts.size_align(of).map_or(0, |(s, _)| s as usize);
+        let count = match stride {
+            0 => 0,
+            _ => usize::try_from(len).unwrap_or(usize::MAX),
+        };
+        bytes.chunks_exact(stride.max(1)).take(count)
+    }
+
+    /// `ty` at `bytes`, one level deep: what [`Decoder::value`] gives, except that arrays
+    /// (other than strings) and records are left to be decoded part by part.
+    pub fn node<'t, 'b>(&self, ty: &'t Ty, bytes: &'b [u8]) -> Node<'t, 'b>
+    where
+        'a: 't,
+    {
+        let size = self.layouts.size_align(ty).map(|(s, _)| s as usize);
+        match (ty, size) {
+            (Ty::Named { ty, .. }, _) => self.node(ty, bytes),
+            (Ty::Array { of, len, .. }, Some(size))
+                if bytes.len() >= size
+                    && !matches!(of.resolved(), Ty::Int { name, size: 1, .. } if name == "char") =>
+            {
+                Node::Array {
+                    of,
+                    elements: self.elements(of, *len, &bytes[..size]),
+                }
+            }
+            (Ty::Record(id), Some(size)) => {
+                Node::Record(self.members(*id, bytes.get(..size).unwrap_or(bytes)))
+            }
+            _ => Node::Leaf(self.value(ty, bytes)),
+        }
+    }
+
+    /// A record's members, by name, in order; anonymous members' members inline.
+    fn members<'t, 'b>(&self, id: usize, bytes: &'b [u8]) -> Vec<(&'t str, Member<'t, 'b>)>
+    where
+        'a: 't,
+    {
+        let program: &'a crate::schema::Program = self.layouts.program;
+        let record = &program.records[id];
+        let mut members = Vec::new();
+        let Some(layout) = self.layouts.record_layout(id) else {
+            return members;
+        };
+        for (member, bit) in record.members.iter().zip(&layout.bit_offsets) {
+            let part = match member.bit_width {
+                Some(0) => continue,
+                Some(width) => Member::Decoded(bitfield(&member.ty, bytes, *bit, width)),
+                None => match bytes.get((*bit / 8) as usize..) {
+                    Some(rest) => Member::Typed(&member.ty, rest),
+                    None => Member::Decoded(Value::Missing),
+                },
+            };
+            match (&member.name, part) {
+                (Some(name), part) => members.push((name.as_str(), part)),
+                // An anonymous struct or union: its members are the parent's.
+                (None, Member::Typed(ty, rest)) => {
+                    if let Ty::Record(inner) = ty.resolved() {
+                        members.extend(self.members(*inner, rest));
+                    }
+                }
+                (None, Member::Decoded(_)) => {}
+            }
+        }
+        members
     }
 
     /// A leaf field of a layout, from the bytes of the whole record.
@@ -440,7 +540,13 @@ mod tests {
         assert_eq!(decode("struct E { };", "E", &[]), Value::Record(vec![]));
         assert_eq!(
             decode("struct Z { int a[0]; };", "Z", &[1, 2, 3]),
-            Value::Record(vec![("a".into(), Value::Array(vec![]))])
+            Value::Record(vec![(
+                "a".into(),
+                Value::Array {
+                    items: vec![],
+                    len: 0
+                }
+            )])
         );
         // 2^62 elements of no bytes: no 2^62 values ("capacity overflow" before).
         assert_eq!(
@@ -450,7 +556,13 @@ mod tests {
                 &[7, 0, 0, 0]
             ),
             Value::Record(vec![
-                ("e".into(), Value::Array(vec![])),
+                (
+                    "e".into(),
+                    Value::Array {
+                        items: vec![],
+                        len: 0
+                    }
+                ),
                 ("x".into(), int(7, 32)),
             ])
         );
@@ -481,7 +593,10 @@ mod tests {
             decode(many, "M", &[1, 2, 3, 4]),
             Value::Record(vec![(
                 "b".into(),
-                Value::Array(vec![int(1, 8), int(2, 8), int(3, 8)])
+                Value::Array {
+                    items: vec![int(1, 8), int(2, 8), int(3, 8)],
+                    len: 3
+                }
             )])
         );
     }

@@ -67,11 +67,11 @@ impl HexDumper {
             self.previous = Some(full);
         }
         let buffer = &mut self.buffer;
-        let mut digits = [0u8; 8];
-        for (i, digit) in digits.iter_mut().enumerate() {
-            *digit = HEX[((offset >> ((7 - i) * 4)) & 0xf) as usize];
+        // At least 8 digits, more past 4 GiB (as hexdump's `%08x`).
+        let width = (16 - offset.leading_zeros() as usize / 4).max(8);
+        for i in (0..width).rev() {
+            buffer.push(HEX[((offset >> (i * 4)) & 0xf) as usize]);
         }
-        buffer.extend_from_slice(&digits);
         buffer.extend_from_slice(b"  ");
         for i in 0..16 {
             match bytes.get(i) {
@@ -112,24 +112,10 @@ impl HexDumper {
     }
 }
 
-/// Standard base64 (RFC 4648, with padding), for `dump --json` without a schema.
+/// Standard base64 (RFC 4648, with padding), for a queue's messages in an archive.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -178,6 +164,19 @@ mod tests {
             .chunk(&mut plain, 0, b"A\0\n\xff")
             .expect("write");
         assert!(!plain.contains(&0x1b));
+    }
+
+    #[test]
+    fn offsets_past_4_gib_keep_every_digit() {
+        let mut out = Vec::new();
+        HexDumper::new(false, false)
+            .chunk(&mut out, 0x1_2345_6780, b"A")
+            .expect("write");
+        assert!(
+            String::from_utf8_lossy(&out).starts_with("123456780  41 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
     }
 
     #[test]

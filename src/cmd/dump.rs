@@ -134,10 +134,15 @@ fn bytes(
         Some(length) => reader.size().min(args.offset.saturating_add(length)),
         None => reader.size(),
     };
+    if format == DumpFormat::Json {
+        let length = end.saturating_sub(args.offset);
+        let mut read = |at: u64, buf: &mut [u8]| reader.read_at(at, buf);
+        render::json::dump_bytes(out, args.offset, length, &mut read)?;
+        return Ok(Exit::Success);
+    }
     let mut buf = vec![0u8; CHUNK];
     let mut offset = args.offset;
     let mut dumper = HexDumper::new(!args.no_squeeze, color);
-    let mut collected = Vec::new();
     while offset < end {
         let want = ((end - offset) as usize).min(CHUNK);
         let n = reader.read_at(offset, &mut buf[..want])?;
@@ -146,19 +151,14 @@ fn bytes(
         }
         match format {
             DumpFormat::Raw => out.write_all(&buf[..n]).map_err(Error::output)?,
-            DumpFormat::Json => collected.extend_from_slice(&buf[..n]),
-            DumpFormat::Hex | DumpFormat::Table => dumper
+            DumpFormat::Hex | DumpFormat::Table | DumpFormat::Json => dumper
                 .chunk(out, offset, &buf[..n])
                 .map_err(Error::output)?,
         }
         offset += n as u64;
     }
-    match format {
-        DumpFormat::Json => {
-            render::json::dump_bytes(out, args.offset, &collected).map_err(Error::output)?
-        }
-        DumpFormat::Hex | DumpFormat::Table => dumper.end(out, offset).map_err(Error::output)?,
-        DumpFormat::Raw => {}
+    if format != DumpFormat::Raw {
+        dumper.end(out, offset).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }
@@ -204,20 +204,24 @@ fn decoded(
         };
         let n = reader.read_at(at, &mut buf)?;
         let bytes = &buf[..n];
-        let value = decoder.value(&schema::Ty::Record(d.id), bytes);
-        for (path, expected, want) in &d.expectations {
-            let actual = lookup(&value, path);
-            if !matches_expectation(actual, want) {
-                let shown = actual.map_or("missing".to_string(), |v| {
-                    render::table::value_text(v, false)
-                });
-                failures.push(format!(
-                    "record {index}: {path} is {shown}, expected {expected}"
-                ));
+        let record = schema::Ty::Record(d.id);
+        if !d.expectations.is_empty() {
+            let value = decoder.value(&record, bytes);
+            for (path, expected, want) in &d.expectations {
+                let actual = lookup(&value, path);
+                if !matches_expectation(actual, want) {
+                    let shown = actual.map_or("missing".to_string(), |v| {
+                        render::table::value_text(v, false)
+                    });
+                    failures.push(format!(
+                        "record {index}: {path} is {shown}, expected {expected}"
+                    ));
+                }
             }
         }
         if format == DumpFormat::Json {
-            json.value(out, &value).map_err(Error::output)?;
+            json.value(out, &decoder, &record, bytes)
+                .map_err(Error::output)?;
         } else {
             render::table::decoded(
                 out,
@@ -351,56 +355,200 @@ fn matches_expectation(actual: Option<&Value>, expected: &Expected) -> bool {
     }
 }
 
-/// One observation of the segment for `--follow`: (label, text) per hex line or per field.
-fn observe(
-    args: &DumpArgs,
-    reader: &SegmentReader,
-    decoding: Option<&Decoding>,
-) -> Result<Vec<(String, String)>> {
-    let end = match args.length {
-        Some(length) => reader.size().min(args.offset.saturating_add(length)),
-        None => reader.size(),
-    };
-    let mut bytes = vec![0u8; (end - args.offset) as usize];
-    let n = reader.read_at(args.offset, &mut bytes)?;
-    bytes.truncate(n);
-    let Some(d) = decoding else {
-        let mut text = Vec::new();
-        HexDumper::new(false, false)
-            .chunk(&mut text, args.offset, &bytes)
-            .map_err(Error::output)?;
-        let text = String::from_utf8_lossy(&text).into_owned();
-        return Ok(text
-            .lines()
-            .map(|l| (l[..8].to_string(), l.to_string()))
-            .collect());
-    };
-    let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
-    let decoder = Decoder {
-        layouts: &d.layouts,
-        thread_alive: &thread_alive,
-    };
-    let mut fields = Vec::new();
-    for index in 0..d.records {
-        let Some(record) = usize::try_from(index * d.size)
-            .ok()
-            .and_then(|start| bytes.get(start..))
-        else {
-            break;
-        };
-        for field in &d.fields {
-            let label = if args.count > 1 {
-                format!("record {index} {}", field.path)
-            } else {
-                field.path.clone()
-            };
-            fields.push((
-                label,
-                render::table::value_text(&decoder.field(field, record), args.hex),
-            ));
+/// Which threads a decoded mutex's owner was found alive or gone, as one look saw them: the
+/// text of a held mutex depends on it, so a later look compares against the same answers.
+#[derive(Default)]
+struct Threads(std::cell::RefCell<std::collections::HashMap<i32, bool>>);
+
+impl Threads {
+    fn alive(&self, tid: i32) -> bool {
+        *self
+            .0
+            .borrow_mut()
+            .entry(tid)
+            .or_insert_with(|| std::path::Path::new(&format!("/proc/{tid}")).exists())
+    }
+
+    /// The same threads asked again, and whether any answer changed.
+    fn again(&self) -> (Threads, bool) {
+        let now: std::collections::HashMap<i32, bool> = self
+            .0
+            .borrow()
+            .keys()
+            .map(|&tid| (tid, std::path::Path::new(&format!("/proc/{tid}")).exists()))
+            .collect();
+        let changed = now != *self.0.borrow();
+        (Threads(std::cell::RefCell::new(now)), changed)
+    }
+}
+
+/// A look's changes, held until they are counted: in memory up to a few MiB, then in an
+/// unnamed temporary file, so that a segment rewritten whole does not grow the heap.
+#[derive(Default)]
+struct Spool {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+}
+
+impl Spool {
+    const MEMORY: usize = 4 << 20;
+
+    fn copy_to(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        if let Some(file) = &mut self.file {
+            file.seek(SeekFrom::Start(0))?;
+            std::io::copy(file, out)?;
+        }
+        out.write_all(&self.memory)
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.file.is_none() && self.memory.len() + bytes.len() > Self::MEMORY {
+            let mut file = tempfile::tempfile()?;
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+        }
+        match &mut self.file {
+            Some(file) => file.write(bytes),
+            None => self.memory.write(bytes),
         }
     }
-    Ok(fields)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What `--follow` last showed: one copy of the bytes and the threads' liveness it was
+/// decoded with. Each look compares the live segment against it a piece at a time, writes
+/// what changed and takes the new bytes in, so the view holds the segment's size and no more.
+struct View<'v> {
+    args: &'v DumpArgs,
+    decoding: Option<&'v Decoding<'v>>,
+    saved: Vec<u8>,
+    threads: Threads,
+}
+
+impl View<'_> {
+    fn label(&self, index: u64, field: &schema::Field) -> String {
+        if self.args.count > 1 {
+            format!("record {index} {}", field.path)
+        } else {
+            field.path.clone()
+        }
+    }
+
+    /// The byte range of each record in `saved` (the last one may be cut short).
+    fn records(&self, d: &Decoding) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> {
+        let (size, len) = (d.size as usize, self.saved.len());
+        (0..d.records).map_while(move |index| {
+            let start = usize::try_from(index).ok()?.checked_mul(size)?;
+            (start < len || size == 0).then(|| (index, start.min(len)..(start + size).min(len)))
+        })
+    }
+
+    fn texts(&self, d: &Decoding, threads: &Threads, record: &[u8]) -> Vec<String> {
+        let alive = |tid: i32| threads.alive(tid);
+        let decoder = Decoder {
+            layouts: &d.layouts,
+            thread_alive: &alive,
+        };
+        d.fields
+            .iter()
+            .map(|field| render::table::value_text(&decoder.field(field, record), self.args.hex))
+            .collect()
+    }
+
+    /// The first look, in full.
+    fn show(&self, out: &mut dyn Write) -> Result<()> {
+        match self.decoding {
+            None => {
+                let mut dumper = HexDumper::new(false, false);
+                for (i, piece) in self.saved.chunks(CHUNK).enumerate() {
+                    let at = self.args.offset + (i * CHUNK) as u64;
+                    dumper.chunk(out, at, piece).map_err(Error::output)?;
+                }
+            }
+            Some(d) => {
+                for (index, range) in self.records(d) {
+                    let texts = self.texts(d, &self.threads, &self.saved[range]);
+                    for (field, text) in d.fields.iter().zip(texts) {
+                        writeln!(out, "{}: {text}", self.label(index, field))
+                            .map_err(Error::output)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares the live segment with what was shown, writes each change to `spool` and
+    /// keeps the new bytes; returns how many changes there were.
+    fn update(&mut self, reader: &SegmentReader, spool: &mut Spool) -> Result<u64> {
+        let mut live = vec![0u8; CHUNK.min(self.saved.len())];
+        let mut dirty: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut dumper = HexDumper::new(false, false);
+        let mut changes = 0;
+        for start in (0..self.saved.len()).step_by(CHUNK.max(1)) {
+            let end = (start + CHUNK).min(self.saved.len());
+            let at = self.args.offset + start as u64;
+            let n = reader.read_at(at, &mut live[..end - start])?;
+            let (now, before) = (&live[..n], &mut self.saved[start..start + n]);
+            if now == &before[..] {
+                continue;
+            }
+            if self.decoding.is_none() {
+                // Hex: each changed line as it is now, and the piece taken in.
+                for (i, (line, old)) in now.chunks(16).zip(before.chunks(16)).enumerate() {
+                    if line != old {
+                        let offset = at + (i * 16) as u64;
+                        dumper.chunk(spool, offset, line).map_err(Error::output)?;
+                        changes += 1;
+                    }
+                }
+                before.copy_from_slice(now);
+            } else {
+                match dirty.last_mut() {
+                    Some(last) if last.end == start => last.end = start + n,
+                    _ => dirty.push(start..start + n),
+                }
+            }
+        }
+        let Some(d) = self.decoding else {
+            return Ok(changes);
+        };
+        // Decoded: each record the changed bytes touch (every record when a mutex owner's
+        // liveness changed), its fields before and after; the record's bytes are read
+        // into the saved copy, so nothing but its fields' texts is held beside it.
+        let (threads, liveness_changed) = self.threads.again();
+        let records: Vec<(u64, std::ops::Range<usize>)> = self
+            .records(d)
+            .filter(|(_, range)| {
+                liveness_changed
+                    || dirty
+                        .iter()
+                        .any(|dirty| dirty.start < range.end && range.start < dirty.end)
+            })
+            .collect();
+        for (index, range) in records {
+            let before = self.texts(d, &self.threads, &self.saved[range.clone()]);
+            let at = self.args.offset + range.start as u64;
+            reader.read_at(at, &mut self.saved[range.clone()])?;
+            let now = self.texts(d, &threads, &self.saved[range]);
+            for ((field, before), now) in d.fields.iter().zip(before).zip(now) {
+                if before != now {
+                    let label = self.label(index, field);
+                    writeln!(spool, "{label}: {before} → {now}").map_err(Error::output)?;
+                    changes += 1;
+                }
+            }
+        }
+        self.threads = threads;
+        Ok(changes)
+    }
 }
 
 /// `--follow`: one view held open; the first look in full, then only what changed, until
@@ -414,13 +562,22 @@ fn follow(
 ) -> Result<Exit> {
     let interrupts =
         crate::sys::lock::Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
-    let mut previous = observe(args, reader, decoding)?;
-    for (label, text) in &previous {
-        match decoding {
-            Some(_) => writeln!(out, "{label}: {text}").map_err(Error::output)?,
-            None => writeln!(out, "{text}").map_err(Error::output)?,
-        }
-    }
+    let end = match args.length {
+        Some(length) => reader.size().min(args.offset.saturating_add(length)),
+        None => reader.size(),
+    };
+    let length = usize::try_from(end - args.offset)
+        .map_err(|_| Error::Failed(format!("{} bytes do not fit in memory", end - args.offset)))?;
+    let mut saved = vec![0u8; length];
+    let n = reader.read_at(args.offset, &mut saved)?;
+    saved.truncate(n);
+    let mut view = View {
+        args,
+        decoding,
+        saved,
+        threads: Threads::default(),
+    };
+    view.show(out)?;
     out.flush().map_err(Error::output)?;
     let slice = interval.min(std::time::Duration::from_millis(50));
     loop {
@@ -432,31 +589,18 @@ fn follow(
             }
             std::thread::sleep(slice);
         }
-        let current = observe(args, reader, decoding)?;
-        let changes: Vec<String> = current
-            .iter()
-            .enumerate()
-            .filter(|(i, now)| previous.get(*i) != Some(now))
-            .map(|(i, (label, now))| match (&decoding, previous.get(i)) {
-                (Some(_), Some((_, before))) => format!("{label}: {before} → {now}"),
-                (Some(_), None) => format!("{label}: {now}"),
-                (None, _) => now.clone(),
-            })
-            .collect();
-        if !changes.is_empty() {
+        let mut spool = Spool::default();
+        let changes = view.update(reader, &mut spool)?;
+        if changes > 0 {
             writeln!(
                 out,
-                "--- {}: {} change(s)",
-                crate::units::rfc3339_utc(crate::sys::now_unix()),
-                changes.len()
+                "--- {}: {changes} change(s)",
+                crate::units::rfc3339_utc(crate::sys::now_unix())
             )
             .map_err(Error::output)?;
-            for change in &changes {
-                writeln!(out, "{change}").map_err(Error::output)?;
-            }
+            spool.copy_to(out).map_err(Error::output)?;
             out.flush().map_err(Error::output)?;
         }
-        previous = current;
     }
 }
 

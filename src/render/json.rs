@@ -388,26 +388,39 @@ pub fn schema_lint(
     )
 }
 
-/// `dump --json` without a schema: the bytes in base64.
-pub fn dump_bytes(out: &mut dyn Write, offset: u64, bytes: &[u8]) -> Result<()> {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        schema_version: u32,
-        offset: u64,
-        length: u64,
-        base64: &'a str,
-    }
-    let length = bytes.len() as u64;
-    let base64 = &crate::hexdump::base64(bytes);
-    write(
+/// `dump --json` without a schema: the bytes in base64, streamed as they are read, so that
+/// nothing the size of the segment is held. `length` is the count to come: `read` fills a
+/// buffer from its offset and returns how many bytes it gave (0 at the end).
+pub fn dump_bytes(
+    out: &mut dyn Write,
+    offset: u64,
+    length: u64,
+    read: &mut dyn FnMut(u64, &mut [u8]) -> crate::error::Result<usize>,
+) -> crate::error::Result<()> {
+    use crate::error::Error;
+    write!(
         out,
-        &Doc {
-            schema_version: SCHEMA_VERSION,
-            offset,
-            length,
-            base64,
-        },
+        "{{\"schema_version\":{SCHEMA_VERSION},\"offset\":{offset},\"length\":{length},\"base64\":\""
     )
+    .map_err(Error::output)?;
+    let mut encoder =
+        base64::write::EncoderWriter::new(&mut *out, &base64::engine::general_purpose::STANDARD);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut done = 0u64;
+    while done < length {
+        let want = usize::try_from(length - done).map_or(buf.len(), |n| n.min(buf.len()));
+        let n = read(offset + done, &mut buf[..want])?;
+        if n == 0 {
+            return Err(Error::Failed(format!(
+                "the segment ended {done} bytes from offset {offset}, not {length}: the JSON is cut short"
+            )));
+        }
+        encoder.write_all(&buf[..n]).map_err(Error::output)?;
+        done += n as u64;
+    }
+    encoder.finish().map_err(Error::output)?;
+    drop(encoder);
+    out.write_all(b"\"}\n").map_err(Error::output)
 }
 
 /// A decoded value as JSON: numbers as numbers, NaN and infinities as strings, a union as
@@ -440,7 +453,9 @@ impl Serialize for DecodedJson<'_> {
             })
             .serialize(s),
             Value::Pointer(p) => s.collect_str(&format_args!("{p:#x}")),
-            Value::Array(items) => {
+            // What a table shows of an array; `dump --json` streams every element through
+            // [`Streamed`] instead and never comes here with one.
+            Value::Array { items, .. } => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
                     seq.serialize_element(&DecodedJson(item))?;
@@ -486,6 +501,50 @@ impl Serialize for DecodedJson<'_> {
     }
 }
 
+/// A value decoded as it is written: arrays element by element, records member by member,
+/// so that the JSON of `int a[1 << 28]` needs no more memory than one element's.
+struct Streamed<'d, 't, 'b> {
+    decoder: &'d crate::decode::Decoder<'t>,
+    ty: &'t crate::schema::types::Ty,
+    bytes: &'b [u8],
+}
+
+impl Serialize for Streamed<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use crate::decode::{Member, Node};
+        use serde::ser::{SerializeMap, SerializeSeq};
+        let decoder = self.decoder;
+        match decoder.node(self.ty, self.bytes) {
+            Node::Leaf(value) => DecodedJson(&value).serialize(s),
+            Node::Array { of, elements } => {
+                let mut seq = s.serialize_seq(Some(elements.len()))?;
+                for bytes in elements {
+                    seq.serialize_element(&Streamed {
+                        decoder,
+                        ty: of,
+                        bytes,
+                    })?;
+                }
+                seq.end()
+            }
+            Node::Record(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (name, member) in members {
+                    match member {
+                        Member::Typed(ty, bytes) => {
+                            map.serialize_entry(name, &Streamed { decoder, ty, bytes })?
+                        }
+                        Member::Decoded(value) => {
+                            map.serialize_entry(name, &DecodedJson(&value))?
+                        }
+                    }
+                }
+                map.end()
+            }
+        }
+    }
+}
+
 /// `dump --schema … --json`, streamed record by record:
 /// `{"schema_version": 1, "type": …, "size": …, "segment_size": …, "value": {…}}`, or
 /// `"values": […]` with `--count`.
@@ -493,7 +552,6 @@ pub struct DumpStream {
     enabled: bool,
     many: bool,
     written: u64,
-    entry: Vec<u8>,
 }
 
 impl DumpStream {
@@ -514,18 +572,22 @@ impl DumpStream {
             enabled,
             many: count > 1,
             written: 0,
-            entry: Vec::with_capacity(256),
         })
     }
 
-    pub fn value(&mut self, out: &mut dyn Write, value: &crate::decode::Value) -> Result<()> {
-        self.entry.clear();
+    /// One record of `ty` from `bytes`, written as it is decoded.
+    pub fn value(
+        &mut self,
+        out: &mut dyn Write,
+        decoder: &crate::decode::Decoder,
+        ty: &crate::schema::types::Ty,
+        bytes: &[u8],
+    ) -> Result<()> {
         if self.written > 0 {
-            self.entry.push(b',');
+            out.write_all(b",")?;
         }
-        serde_json::to_writer(&mut self.entry, &DecodedJson(value))
-            .map_err(std::io::Error::from)?;
-        out.write_all(&self.entry)?;
+        let value = Streamed { decoder, ty, bytes };
+        serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)?;
         self.written += 1;
         Ok(())
     }

@@ -341,10 +341,10 @@ pub fn value_text(value: &crate::decode::Value, hex: bool) -> String {
         } => format!("{name} ({value})"),
         Value::Enum { name: None, value } => format!("{value} (no constant has this value)"),
         Value::Pointer(p) => format!("{p:#x}"),
-        Value::Array(items) => {
+        Value::Array { items, len } => {
             let shown: Vec<String> = items.iter().take(16).map(|v| value_text(v, hex)).collect();
-            let more = if items.len() > 16 {
-                format!(", … ({} in all)", items.len())
+            let more = if *len > shown.len() {
+                format!(", … ({len} in all)")
             } else {
                 String::new()
             };
@@ -459,7 +459,13 @@ mod tests {
         assert_eq!(value_text(&int(0xc0ffee, 32), true), "0xc0ffee");
         assert_eq!(value_text(&int(-40, 16), false), "-40");
         assert_eq!(
-            value_text(&Value::Array(vec![int(-2, 8), int(3, 8)]), true),
+            value_text(
+                &Value::Array {
+                    items: vec![int(-2, 8), int(3, 8)],
+                    len: 2
+                },
+                true
+            ),
             "[0xfe, 0x3]"
         );
     }
