@@ -234,7 +234,7 @@ pub struct GcArgs {
     #[command(flatten)]
     pub filters: Filters,
     /// Never remove the object with this key (repeatable)
-    #[arg(long, value_name = "KEY", value_parser = parse_create_key)]
+    #[arg(long, value_name = "KEY", value_parser = parse_exclude_key)]
     pub exclude_key: Vec<u32>,
     /// Also remove what cannot be proven in use for want of evidence: a creator or last user
     /// that reads as pid 0 (another PID namespace), processes or tasks that cannot be
@@ -606,16 +606,29 @@ fn parse_create_key(text: &str) -> Result<u32, String> {
     }
 }
 
+/// gc's `--exclude-key`: a key as `create --key` takes it, but key 0 names no one object.
+fn parse_exclude_key(text: &str) -> Result<u32, String> {
+    parse_create_key(text).map_err(|e| match e.contains("IPC_PRIVATE") {
+        true => "key 0 is IPC_PRIVATE, shared by every private object: it cannot name one to \
+                 keep (gc keeps an object by its key; give a non-zero key)"
+            .to_string(),
+        false => e,
+    })
+}
+
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     units::parse_duration(text).map(units::Age::as_duration)
 }
 
 fn parse_ftok(text: &str) -> Result<(PathBuf, u8), String> {
-    match select::parse(&format!("ftok:{text}")) {
-        Ok(Selector::Ftok { path, proj }) => Ok((path, proj)),
-        Err(e) => Err(e.replace("ftok:", "")),
-        Ok(_) => Err(format!("`{text}` is not PATH:PROJ")),
+    let (path, proj) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{text}` is not PATH:PROJ (a path, a colon, a project id)"))?;
+    if path.is_empty() {
+        return Err(format!("`{text}` has no PATH before the colon"));
     }
+    let proj = select::parse_proj(proj)?;
+    Ok((PathBuf::from(path), proj))
 }
 
 #[cfg(test)]

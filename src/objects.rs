@@ -304,6 +304,15 @@ pub struct Holder {
     pub how: Hold,
 }
 
+/// How many distinct processes `holders` names: one that maps an object and holds it open
+/// is one process, not two.
+pub fn holding_processes(holders: &[Holder]) -> usize {
+    let mut pids: Vec<i32> = holders.iter().map(|h| h.pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.len()
+}
+
 /// A system call in which a task waits on a queue or a set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -98,12 +98,25 @@ fn copy(id: i32, size: u64, source: &mut Source) -> Result<()> {
 }
 
 fn show(ctx: Context, created: &Created, out: &mut dyn Write) -> Result<Exit> {
+    if created.created {
+        render::note(ctx.quiet, &orphan_note(created.id));
+    }
     if ctx.json {
         render::json::created(out, created).map_err(Error::output)?;
     } else {
         render::table::created(out, created).map_err(Error::output)?;
     }
     Ok(Exit::Success)
+}
+
+/// A new segment that nothing attaches and whose creator (this run) is gone is what gc
+/// removes: say so, and how to keep it.
+fn orphan_note(id: i32) -> String {
+    format!(
+        "nothing attaches shm {id} and its creator (this shmctl) exits now, so the next \
+         `shmctl gc` removes it as an orphan: keep it attached with `shmctl attach {id}` (or \
+         `--exec -- CMD`), or run gc with --older-than"
+    )
 }
 
 fn create(key: u32, size: u64, mode: u32, exclusive: bool) -> Result<Created> {

@@ -1,5 +1,7 @@
 use std::io::Write;
 
+use clap::ValueEnum;
+
 use crate::cli::{DumpArgs, DumpFormat};
 use crate::decode::{Decoder, Value};
 use crate::error::{Error, Exit, Result};
@@ -13,6 +15,18 @@ use super::{Context, Header};
 const CHUNK: usize = 64 * 1024;
 
 pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
+    let format = match (ctx.json, args.format) {
+        (true, Some(format)) if format != DumpFormat::Json => {
+            return Err(Error::Usage(format!(
+                "--json and --format {} ask for two formats: give one",
+                format
+                    .to_possible_value()
+                    .map_or("?".into(), |v| v.get_name().to_string())
+            )))
+        }
+        (true, _) => Some(DumpFormat::Json),
+        (false, format) => format,
+    };
     let segment = super::segment(&args.segment)?;
     if args.offset > segment.size {
         return Err(Error::Usage(format!(
@@ -36,11 +50,6 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
     if let Some(interval) = args.follow {
         return follow(args, &reader, decoding.as_ref(), interval, out);
     }
-    let format = if ctx.json {
-        Some(DumpFormat::Json)
-    } else {
-        args.format
-    };
     match (&header, &decoding) {
         (Some(header), Some(decoding)) => decoded(
             args,

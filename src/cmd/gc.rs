@@ -66,7 +66,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
     // question is asked without holding the lock (a person may take a while to answer).
     let (mut session, plan) = if asks {
         let plan = plan(&policy, &kinds, &mut survey, now)?;
-        if !plan.orphans.is_empty() && !confirmed(&plan, out)? {
+        if !plan.orphans.is_empty() && !confirmed(&plan)? {
             render::note(ctx.quiet, "nothing removed");
             return Ok(Exit::Success);
         }
@@ -138,8 +138,10 @@ fn plan(policy: &Policy, kinds: &[Kind], survey: &mut Survey, now: i64) -> Resul
     Ok(plan)
 }
 
-/// Without --yes on a terminal: show the plan where the question is asked and ask.
-fn confirmed(plan: &Plan, out: &mut dyn Write) -> Result<bool> {
+/// Without --yes on a terminal: show the plan where the question is asked (stderr, so that
+/// with stdout redirected the plan is not in the file and the person still sees it) and ask;
+/// stdout is kept for the report.
+fn confirmed(plan: &Plan) -> Result<bool> {
     let items: Vec<Removal> = plan
         .orphans
         .iter()
@@ -159,8 +161,9 @@ fn confirmed(plan: &Plan, out: &mut dyn Write) -> Result<bool> {
         list_kept: false,
         summary: true,
     };
-    render::objects::removal(out, &report, view).map_err(Error::output)?;
-    out.flush().map_err(Error::output)?;
+    let mut err = std::io::stderr().lock();
+    render::objects::removal(&mut err, &report, view).map_err(Error::output)?;
+    err.flush().map_err(Error::output)?;
     let segments = items.iter().all(|i| i.object.kind() == Kind::Shm);
     let what = if segments { "segment(s)" } else { "object(s)" };
     eprint!("Remove {} {what}? [y/N] ", items.len());

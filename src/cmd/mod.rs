@@ -176,7 +176,8 @@ pub fn caller() -> Caller {
 pub fn segment(selector: &Selector) -> Result<Segment> {
     if selector.kind() != Kind::Shm {
         return Err(Error::Usage(format!(
-            "`{selector}` is not a shared memory segment: only stat, rm and ls handle {} objects",
+            "`{selector}` is not a shared memory segment: dump, attach and schema --check read \
+             segments; ls, stat, rm and gc handle {} objects",
             selector.kind()
         )));
     }

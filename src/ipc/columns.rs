@@ -99,10 +99,10 @@ pub fn why(verdict: &Verdict) -> String {
 
 /// Distinct holding processes; `?` marks a count that may be short.
 fn held_cell(r: &Record) -> String {
-    let mut pids: Vec<i32> = r.holders.iter().map(|h| h.pid).collect();
-    pids.sort_unstable();
-    pids.dedup();
-    match (pids.len(), r.holders_complete) {
+    match (
+        crate::objects::holding_processes(&r.holders),
+        r.holders_complete,
+    ) {
         (n, true) => n.to_string(),
         (0, false) => "?".to_string(),
         (n, false) => format!("{n}+?"),

@@ -70,6 +70,8 @@ fn posix_error(what: String) -> impl FnOnce(std::io::Error) -> Error {
 #[derive(Debug, Default)]
 pub struct Resolver {
     segments: Option<Vec<crate::model::Segment>>,
+    sets: Option<Vec<SemSet>>,
+    queues: Option<Vec<crate::objects::MsgQueue>>,
 }
 
 impl Resolver {
@@ -92,6 +94,36 @@ impl Resolver {
                     e if e.is_gone() => not_found(format!("id {id}")),
                     e => Error::sys(format!("{kind}:{id}"), e),
                 });
+            }
+            Selector::SysVKey { kind, key } => {
+                let found = match kind {
+                    Kind::Sem => {
+                        if self.sets.is_none() {
+                            self.sets = Some(sem::enumerate().map_err(listing(*kind))?.0);
+                        }
+                        let set = self.sets.iter().flatten().find(|s| s.key == *key);
+                        match set.cloned().map(with_semaphores) {
+                            Some(Ok(set)) => Some(Object::Sem(set)),
+                            Some(Err(e)) if !e.is_gone() => {
+                                return Err(Error::sys(selector.to_string(), e))
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => {
+                        if self.queues.is_none() {
+                            self.queues = Some(msg::enumerate().map_err(listing(*kind))?.0);
+                        }
+                        let queues = self.queues.iter().flatten();
+                        queues
+                            .filter(|q| q.key == *key)
+                            .cloned()
+                            .map(Object::Msg)
+                            .next()
+                    }
+                };
+                return found
+                    .ok_or_else(|| not_found(format!("key {}", crate::model::key_hex(*key))));
             }
             Selector::Posix { kind, name } => {
                 return posix::stat(*kind, name)

@@ -64,6 +64,7 @@ pub(crate) fn judge(policy: &Policy, queue: &MsgQueue, ev: &mut Evidence) -> Ver
             Liveness::Reused => evidence.push(Reason::new(
                 reused,
                 reuse_text(
+                    &format!("last {who}"),
                     pid,
                     presence,
                     Some(at),

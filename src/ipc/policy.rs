@@ -214,8 +214,10 @@ pub(crate) fn too_young(policy: &Policy, last: i64, now: i64) -> Option<Reason> 
     })
 }
 
-/// "pid 42 now belongs to a process started 3s after the segment".
+/// "creator pid 42 now belongs to a process started 3s after the segment": `who` says whose
+/// pid it was, since an object's evidence may name several.
 pub(crate) fn reuse_text(
+    who: &str,
     pid: i32,
     presence: Presence,
     reference: Option<i64>,
@@ -225,12 +227,12 @@ pub(crate) fn reuse_text(
         (Some(started), Some(reference)) => {
             let later = (started - reference as f64).round() as i64;
             format!(
-                "pid {pid} now belongs to a process started {} after {what}",
+                "{who} pid {pid} now belongs to a process started {} after {what}",
                 human_duration(later)
             )
         }
         _ => format!(
-            "pid {pid} now belongs to a younger process (more than {REUSE_MARGIN_SECS} s after \
+            "{who} pid {pid} now belongs to a younger process (more than {REUSE_MARGIN_SECS} s after \
              {what})"
         ),
     }

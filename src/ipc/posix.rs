@@ -15,9 +15,9 @@ pub(crate) fn judge(policy: &Policy, object: &PosixObject, ev: &mut Evidence) ->
             Hold::Map => "mapped by",
             Hold::Fd => "open in",
         };
-        let more = match facts.holders.len() {
-            1 => String::new(),
-            n => format!(" and {} more", n - 1),
+        let more = match crate::objects::holding_processes(&facts.holders) {
+            0 | 1 => String::new(),
+            n => format!(" and {} more process(es)", n - 1),
         };
         return kept(
             "held",

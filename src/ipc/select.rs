@@ -1,5 +1,6 @@
 //! SEG selectors: `42` (id), `0x5a00c062` / `key:N` (key), `ftok:PATH:PROJ`, and for the
-//! other kinds `sem:ID`, `msg:ID`, `pshm:NAME`, `psem:NAME`, `pmq:NAME`.
+//! other kinds `sem:ID`, `msg:ID` (or `sem:0x51`, `msg:key:81` by key, as `ipcrm -S/-Q`),
+//! `pshm:NAME`, `psem:NAME`, `pmq:NAME`.
 use std::fmt;
 use std::path::PathBuf;
 
@@ -8,8 +9,8 @@ use crate::objects::Kind;
 
 const FORMS: &str =
     "accepted forms: 42 (a shm id), 0x5a00c062 or key:N (a key, decimal or 0x hex), \
-                     ftok:PATH:PROJ (the key ftok(3) gives), sem:ID, msg:ID, pshm:NAME, \
-                     psem:NAME, pmq:NAME";
+                     ftok:PATH:PROJ (the key ftok(3) gives), sem:ID, msg:ID, sem:0xKEY, \
+                     msg:key:N, pshm:NAME, psem:NAME, pmq:NAME";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
@@ -24,6 +25,11 @@ pub enum Selector {
         kind: Kind,
         id: i32,
     },
+    /// `sem:0x51`, `msg:key:81`: a SysV semaphore set or message queue by key.
+    SysVKey {
+        kind: Kind,
+        key: u32,
+    },
     /// `pshm:NAME`, `psem:NAME`, `pmq:NAME`: a POSIX object by name, kept as `/NAME`.
     Posix {
         kind: Kind,
@@ -36,7 +42,9 @@ impl Selector {
     pub fn kind(&self) -> Kind {
         match self {
             Selector::Id(_) | Selector::Key(_) | Selector::Ftok { .. } => Kind::Shm,
-            Selector::SysV { kind, .. } | Selector::Posix { kind, .. } => *kind,
+            Selector::SysV { kind, .. }
+            | Selector::SysVKey { kind, .. }
+            | Selector::Posix { kind, .. } => *kind,
         }
     }
 }
@@ -48,6 +56,9 @@ impl fmt::Display for Selector {
             Selector::Key(key) => write!(f, "key {}", crate::model::key_hex(*key)),
             Selector::Ftok { path, proj } => write!(f, "ftok:{}:{proj}", path.display()),
             Selector::SysV { kind, id } => write!(f, "{kind}:{id}"),
+            Selector::SysVKey { kind, key } => {
+                write!(f, "{kind}:{}", crate::model::key_hex(*key))
+            }
             Selector::Posix { kind, name } => write!(f, "{kind}:{name}"),
         }
     }
@@ -82,6 +93,13 @@ pub fn parse(text: &str) -> Result<Selector, String> {
     }
     if let Some((prefix, rest)) = text.split_once(':') {
         if let Ok(kind @ (Kind::Sem | Kind::Msg)) = Kind::parse(prefix) {
+            if let Some(key) = key_of(rest) {
+                let key = key.map_err(|why| malformed(&why))?;
+                if key == 0 {
+                    return Err(key_zero(text, kind));
+                }
+                return Ok(Selector::SysVKey { kind, key });
+            }
             return match rest.parse::<i32>() {
                 Ok(id) if id >= 0 && rest.bytes().all(|b| b.is_ascii_digit()) => {
                     Ok(Selector::SysV { kind, id })
@@ -99,18 +117,9 @@ pub fn parse(text: &str) -> Result<Selector, String> {
             });
         }
     }
-    let key = if let Some(rest) = text.strip_prefix("key:") {
-        Some(parse_key(rest).ok_or_else(|| malformed("the key is not a 32-bit number"))?)
-    } else if text.starts_with("0x") || text.starts_with("0X") {
-        Some(parse_key(text).ok_or_else(|| malformed("the key is not a 32-bit hex number"))?)
-    } else {
-        None
-    };
+    let key = key_of(text).transpose().map_err(|why| malformed(&why))?;
     match key {
-        Some(0) => Err(format!(
-            "`{text}` names key 0 (IPC_PRIVATE), which every private segment and every segment \
-             marked for destruction shares: select the segment by its id instead"
-        )),
+        Some(0) => Err(key_zero(text, Kind::Shm)),
         Some(key) => Ok(Selector::Key(key)),
         None if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => text
             .parse::<i32>()
@@ -120,8 +129,36 @@ pub fn parse(text: &str) -> Result<Selector, String> {
     }
 }
 
-/// A POSIX object's name as shm_open/sem_open/mq_open take it: `/NAME` or `NAME`, one
-/// path component. Returned with its leading slash.
+/// `key:N` or `0x…`: Some(the key, or why it is not one), None when `text` is not written
+/// as a key at all.
+fn key_of(text: &str) -> Option<Result<u32, String>> {
+    if let Some(rest) = text.strip_prefix("key:") {
+        Some(parse_key(rest).ok_or_else(|| "the key is not a 32-bit number".to_string()))
+    } else if text.starts_with("0x") || text.starts_with("0X") {
+        Some(parse_key(text).ok_or_else(|| "the key is not a 32-bit hex number".to_string()))
+    } else {
+        None
+    }
+}
+
+/// Key 0 is not a name: every private object shares it.
+fn key_zero(text: &str, kind: Kind) -> String {
+    let (objects, by_id) = match kind {
+        Kind::Sem => ("semaphore set", "sem:ID"),
+        Kind::Msg => ("message queue", "msg:ID"),
+        _ => ("segment", "its id"),
+    };
+    format!(
+        "`{text}` names key 0 (IPC_PRIVATE), which every private {objects} shares{}: select \
+         it by {by_id} instead",
+        if kind == Kind::Shm {
+            " and every segment marked for destruction"
+        } else {
+            ""
+        }
+    )
+}
+
 /// A key: decimal (also negative, as /proc/sysvipc prints it) or 0x hex.
 fn parse_key(text: &str) -> Option<u32> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -204,6 +241,24 @@ mod tests {
             })
         );
         assert_eq!(parse("msg:0").map(|s| s.kind()), Ok(Kind::Msg));
+        assert_eq!(
+            parse("sem:0x51"),
+            Ok(Selector::SysVKey {
+                kind: Kind::Sem,
+                key: 0x51
+            })
+        );
+        assert_eq!(
+            parse("msg:key:81"),
+            Ok(Selector::SysVKey {
+                kind: Kind::Msg,
+                key: 81
+            })
+        );
+        assert_eq!(
+            parse("msg:key:81").map(|s| s.to_string()),
+            Ok("msg:0x00000051".to_string())
+        );
         for (text, kind, name) in [
             ("pshm:/data", Kind::Pshm, "/data"),
             ("pshm:data", Kind::Pshm, "/data"),
@@ -231,6 +286,10 @@ mod tests {
             let err = parse(text).expect_err(text);
             assert!(err.contains("IPC_PRIVATE"), "{err}");
         }
+        for (text, by) in [("sem:0x0", "sem:ID"), ("msg:key:0", "msg:ID")] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("IPC_PRIVATE") && err.contains(by), "{err}");
+        }
     }
 
     #[test]
@@ -251,6 +310,9 @@ mod tests {
             "sem:",
             "sem:x",
             "msg:-1",
+            "sem:0x",
+            "msg:key:",
+            "sem:0x100000000",
             "pshm:",
             "pshm:/",
             "pshm:a/b",

@@ -77,7 +77,13 @@ pub(crate) fn judge(policy: &Policy, set: &SemSet, ev: &mut Evidence) -> Verdict
             )),
             Liveness::Reused => evidence.push(Reason::new(
                 "last_op_pid_reused",
-                reuse_text(pid, presence, Some(reference), "its last operation"),
+                reuse_text(
+                    "last-op",
+                    pid,
+                    presence,
+                    Some(reference),
+                    "its last operation",
+                ),
             )),
             // A pid > 0 is never "never" nor "unknown": alive is what is left.
             Liveness::Alive | Liveness::Never | Liveness::Unknown => {

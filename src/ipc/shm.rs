@@ -55,7 +55,13 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
             )
         }),
         Liveness::Reused => note(&|| {
-            let text = reuse_text(s.cpid, creator_presence, s.creation_bound(), "the segment");
+            let text = reuse_text(
+                "creator",
+                s.cpid,
+                creator_presence,
+                s.creation_bound(),
+                "the segment",
+            );
             Reason::new("creator_pid_reused", text)
         }),
         Liveness::Exited => note(&|| {
@@ -88,6 +94,7 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
         Liveness::Reused => note(&|| {
             let reference = Some(s.atime.max(s.dtime));
             let text = reuse_text(
+                "last user",
                 s.lpid,
                 last_presence,
                 reference,
@@ -253,7 +260,7 @@ mod tests {
         };
         assert_eq!(
             evidence[1].text,
-            "pid 4242 now belongs to a process started 3s after the segment"
+            "creator pid 4242 now belongs to a process started 3s after the segment"
         );
         // Within the margin: in doubt, alive. Started before the segment: the real creator.
         for t in [T as f64 + 1.9, T as f64 + 2.0, T as f64 - 500.0] {

@@ -44,11 +44,8 @@ pub fn table(
 ) -> Result<()> {
     if records.is_empty() {
         if headers {
-            let none = match kind {
-                Kind::Shm => "no shared memory segments",
-                _ => "none",
-            };
-            writeln!(out, "{none}")?;
+            // The same words for every kind: "no semaphore sets".
+            writeln!(out, "no {}s", crate::ipc::noun(kind))?;
         }
         return Ok(());
     }
@@ -248,13 +245,29 @@ pub fn stat(out: &mut dyn Write, records: &[Record], clock: Clock) -> Result<()>
                 } else {
                     " (incomplete: some processes could not be read)"
                 };
-                line(out, "held by", &format!("{}{complete}", r.holders.len()))?;
+                let processes = crate::objects::holding_processes(&r.holders);
+                line(
+                    out,
+                    "held by",
+                    &format!("{processes} process(es){complete}"),
+                )?;
+                // One line per process, with every way it holds the object.
+                let mut ways: std::collections::BTreeMap<i32, (&str, bool, bool)> =
+                    std::collections::BTreeMap::new();
                 for h in &r.holders {
-                    let how = match h.how {
-                        Hold::Map => "maps it",
-                        Hold::Fd => "has it open",
+                    let entry = ways.entry(h.pid).or_insert((h.comm.as_str(), false, false));
+                    match h.how {
+                        Hold::Map => entry.1 = true,
+                        Hold::Fd => entry.2 = true,
+                    }
+                }
+                for (pid, (comm, maps, open)) in ways {
+                    let how = match (maps, open) {
+                        (true, true) => "maps it and has it open",
+                        (true, false) => "maps it",
+                        _ => "has it open",
                     };
-                    writeln!(out, "    pid {} ({}) {how}", h.pid, escape(&h.comm))?;
+                    writeln!(out, "    pid {pid} ({}) {how}", escape(comm))?;
                 }
             }
         }

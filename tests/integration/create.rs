@@ -186,3 +186,31 @@ fn an_existing_key_is_returned_only_with_the_access_asked_for() {
         "nothing was created but uid 1000's own"
     );
 }
+
+/// A segment shmctl creates is an orphan the moment it exits: it says so on stderr (not with
+/// -q, not for a segment that already existed), and the next gc does remove it.
+#[test]
+fn creating_says_the_segment_is_an_orphan_until_attached() {
+    let Some(ns) = Ns::new() else { return };
+    let out = ns.shmctl(&["create", "--size", "4096", "--key", "0x61"]);
+    assert_success(&out, &["create"]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("next `shmctl gc` removes it") && err.contains("shmctl attach"),
+        "{err}"
+    );
+    let again = ns.shmctl(&["create", "--size", "4096", "--key", "0x61"]);
+    assert_success(&again, &["create of an existing key"]);
+    assert!(
+        !text(&again.stderr).contains("orphan"),
+        "{}",
+        text(&again.stderr)
+    );
+    let quiet = ns.shmctl(&["create", "--size", "4096", "-q"]);
+    assert_success(&quiet, &["create -q"]);
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+    let gc = ns.shmctl(&["gc", "--yes", "--json"]);
+    assert_success(&gc, &["gc"]);
+    let doc: serde_json::Value = serde_json::from_slice(&gc.stdout).expect("json");
+    assert_eq!(doc["removed"].as_array().map(Vec::len), Some(2), "{doc}");
+}

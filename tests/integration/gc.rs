@@ -189,7 +189,9 @@ fn a_reused_creator_pid_does_not_keep_the_segment() {
     );
     let text = removed["evidence"][1]["text"].as_str().expect("text");
     assert!(
-        text.starts_with(&format!("pid {creator} now belongs to a process started ")),
+        text.starts_with(&format!(
+            "creator pid {creator} now belongs to a process started "
+        )),
         "{text}"
     );
     assert!(ns.segments().is_empty());
@@ -521,6 +523,39 @@ fn on_a_terminal_it_shows_the_plan_and_asks() {
         text(&out.stdout).contains("removed 1 segment(s)"),
         "{}",
         text(&out.stdout)
+    );
+    assert!(ns.segments().is_empty());
+}
+
+/// With stdout redirected on a terminal, the plan is shown where the question is asked and
+/// the file gets the report only.
+#[test]
+fn with_stdout_redirected_the_plan_stays_on_the_terminal() {
+    let Some(ns) = Ns::new() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.txt");
+    ns.run_helper(&["create", "0xd1", "4096", "0600"]);
+    let command = format!("{} gc > {}", shmctl_bin(), report.display());
+    let mut child = ns
+        .command("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1)");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"y\n").expect("answer");
+    let out = child.wait_with_output().expect("wait");
+    assert_success(&out, &["gc > file, answered yes"]);
+    let screen = text(&out.stdout);
+    assert!(
+        screen.contains("would remove shm") && screen.contains("Remove 1 segment(s)? [y/N]"),
+        "the plan and the question on the terminal: {screen}"
+    );
+    let file = std::fs::read_to_string(&report).expect("report");
+    assert!(file.contains("removed 1 segment(s)"), "{file}");
+    assert!(
+        !file.contains("would remove"),
+        "no plan in the report: {file}"
     );
     assert!(ns.segments().is_empty());
 }

@@ -679,3 +679,43 @@ fn the_removal_sequence_does_not_make_objects_young() {
     assert_eq!(gc["removed"].as_array().map(Vec::len), Some(3), "{gc}");
     assert_eq!(gc["kept"].as_array().map(Vec::len), Some(0), "{gc}");
 }
+
+/// `ipcrm -S KEY` / `-Q KEY`: sets and queues are named by key as segments are, and key 0
+/// is not a name.
+#[test]
+fn sets_and_queues_are_named_by_key() {
+    let Some(ns) = Ns::new() else { return };
+    let sem = ns.run_helper(&["semcreate", "0x51", "2", "0600"])[0];
+    let queue = ns.run_helper(&["msgcreate", "81", "0600"])[0];
+    for (selector, list, id) in [
+        ("sem:0x51", "semaphore_sets", sem),
+        ("sem:key:81", "semaphore_sets", sem),
+        ("msg:0x00000051", "message_queues", queue),
+        ("msg:key:81", "message_queues", queue),
+    ] {
+        let out = ns.shmctl(&["stat", "--json", selector]);
+        assert_success(&out, &["stat", selector]);
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc[list][0]["id"], id, "{selector}: {doc}");
+    }
+    for (args, code, says) in [
+        (vec!["stat", "sem:0x52"], 3, "key 0x00000052"),
+        (vec!["rm", "msg:key:82"], 3, "key 0x00000052"),
+        (vec!["rm", "sem:0x0"], 2, "sem:ID"),
+        (vec!["stat", "msg:key:0"], 2, "msg:ID"),
+        (vec!["rm", "sem:0x1ffffffff"], 2, "accepted forms"),
+    ] {
+        let out = ns.shmctl(&args);
+        assert_exit(&out, code, &args);
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = ns.shmctl(&["rm", "--json", "sem:0x51", "msg:key:81"]);
+    assert_success(&out, &["rm by key"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report(&doc, "removed", "sem")[0]["id"], sem);
+    assert_eq!(report(&doc, "removed", "msg")[0]["id"], queue);
+}
