@@ -619,12 +619,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-f -n -q -v -h -V --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-a -f -n -q -v -h -V --all --kind --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --archive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -166,10 +166,13 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --version 'Print version'
         }
         &'shmctl;rm'= {
+            cand --kind 'With --all: these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all'
             cand --archive 'Before removing, save each object to DIR: a segment''s or POSIX object''s bytes, a queue''s messages (copied, not received), a set''s values; an object whose archive cannot be written is not removed'
             cand --wait 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock'
             cand --ipc-ns 'Work in another IPC namespace (a container''s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter'
             cand --color 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never'
+            cand -a 'Every object of the kinds --kind names (default shm) that the caller may remove (every one, as root), like `ipcrm --all`, through the same safe sequence: what is in use (attached, waited on, held open, a live last sender or receiver) is kept and listed with its reason unless --force. It does not judge whether creators are alive: that is `gc`''s job'
+            cand --all 'Every object of the kinds --kind names (default shm) that the caller may remove (every one, as root), like `ipcrm --all`, through the same safe sequence: what is in use (attached, waited on, held open, a live last sender or receiver) is kept and listed with its reason unless --force. It does not judge whether creators are alive: that is `gc`''s job'
             cand -f 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
             cand --force 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
             cand -n 'Show what would be removed, remove nothing'

@@ -141,12 +141,14 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s q -l quiet -d 'Pr
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l kind -d 'With --all: these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l archive -d 'Before removing, save each object to DIR: a segment\'s or POSIX object\'s bytes, a queue\'s messages (copied, not received), a set\'s values; an object whose archive cannot be written is not removed' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l wait -d 'How long to wait for another shmctl run removing in the same IPC namespace to finish (0 = do not wait); then fail (exit 1) naming the run that holds the lock' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s a -l all -d 'Every object of the kinds --kind names (default shm) that the caller may remove (every one, as root), like `ipcrm --all`, through the same safe sequence: what is in use (attached, waited on, held open, a live last sender or receiver) is kept and listed with its reason unless --force. It does not judge whether creators are alive: that is `gc`\'s job'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s f -l force -d 'Also remove what is in use: attached segments (marked, they vanish at their last detach), semaphore sets with waiters, queues whose last sender or receiver lives, POSIX objects that are mapped or open'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s n -l dry-run -d 'Show what would be removed, remove nothing'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l drain -d 'With --archive: allow receiving a queue\'s messages where they cannot be copied (a POSIX queue, whose messages can only be read by taking them; a SysV queue on a kernel without MSG_COPY)'

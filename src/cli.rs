@@ -208,9 +208,19 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Objects: 42 (shm id), 0x5a00c062 or key:N (shm key), ftok:PATH:PROJ, sem:ID, msg:ID,
-    /// pshm:NAME, psem:NAME, pmq:NAME
-    #[arg(required = true, value_name = "SEG", value_parser = select::parse)]
+    /// sem:0xKEY, msg:key:N, pshm:NAME, psem:NAME, pmq:NAME
+    #[arg(required_unless_present = "all", value_name = "SEG", value_parser = select::parse)]
     pub segments: Vec<Selector>,
+    /// Every object of the kinds --kind names (default shm) that the caller may remove
+    /// (every one, as root), like `ipcrm --all`, through the same safe sequence: what is in
+    /// use (attached, waited on, held open, a live last sender or receiver) is kept and
+    /// listed with its reason unless --force. It does not judge whether creators are alive:
+    /// that is `gc`'s job
+    #[arg(long, short = 'a', conflicts_with = "segments")]
+    pub all: bool,
+    /// With --all: these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all
+    #[arg(long = "kind", value_name = "KINDS", value_parser = crate::objects::Kinds::parse)]
+    pub kinds: Option<crate::objects::Kinds>,
     /// Also remove what is in use: attached segments (marked, they vanish at their last
     /// detach), semaphore sets with waiters, queues whose last sender or receiver lives,
     /// POSIX objects that are mapped or open

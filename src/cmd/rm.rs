@@ -16,10 +16,19 @@ use crate::sys::{self, procfs, SysError};
 use super::{exit_of, Context};
 
 pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
+    if args.kinds.is_some() && !args.all {
+        return Err(Error::Usage(
+            "--kind goes with --all: named objects say their kind (sem:ID, pmq:NAME …)".into(),
+        ));
+    }
     // Everything that can be checked is checked before anything changes.
     let archive_dir = ArchiveDir::for_run(args.removing.archive.as_deref(), args.dry_run)?;
     let mut session = begin(ctx, args.dry_run, args.removing.wait)?;
-    let (objects, failed, mut exits) = super::resolve_all(ctx, &args.segments);
+    // --all lists under the lock, so that the plan is made on what no other run changes.
+    let (objects, failed, mut exits) = match args.all {
+        true => (everything(args)?, Vec::new(), Vec::new()),
+        false => super::resolve_all(ctx, &args.segments),
+    };
     // rm judges nothing but permission and use: what it names, it removes if it may.
     let check = Check::Rm {
         force: args.force,
@@ -43,6 +52,8 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
     exits.extend(batch.items.iter().map(|item| match &item.outcome {
         // rm names its targets: leaving one in place is a refusal.
         Outcome::Kept(reason) if reason.code == "not_owner" => Exit::PermissionDenied,
+        // --all keeps what is in use by design; a named target kept is a refusal.
+        Outcome::Kept(_) if args.all => Exit::Success,
         Outcome::Kept(_) => Exit::Failure,
         Outcome::Failed { error, .. } => exit_of(error),
         _ => Exit::Success,
@@ -58,6 +69,25 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
         out,
     )?;
     Ok(Exit::merge(exits))
+}
+
+/// `rm --all`: every object of the kinds asked for (shm by default) that the caller may
+/// remove; other users' objects are left out quietly, as `ipcrm --all` leaves what it may
+/// not remove.
+fn everything(args: &RmArgs) -> Result<Vec<Object>> {
+    let kinds = args
+        .kinds
+        .clone()
+        .map_or_else(|| vec![crate::ipc::Kind::Shm], |k| k.0);
+    let owners = super::caller_owners();
+    let mut objects = Vec::new();
+    for kind in kinds {
+        objects.extend(crate::ipc::kernel::list(kind)?.into_iter().filter(|o| {
+            let owner = o.owner();
+            owners.admits(owner.uid, owner.cuid)
+        }));
+    }
+    Ok(objects)
 }
 
 /// The run's session: a dry run's (nothing locked), or the lock and the journal, telling

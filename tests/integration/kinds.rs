@@ -719,3 +719,57 @@ fn sets_and_queues_are_named_by_key() {
     assert_eq!(report(&doc, "removed", "sem")[0]["id"], sem);
     assert_eq!(report(&doc, "removed", "msg")[0]["id"], queue);
 }
+
+/// `rm --all` as `ipcrm --all`, through the safe sequence: what is in use is kept and listed
+/// with its reason unless --force; --dry-run removes nothing; --kind chooses the kinds.
+#[test]
+fn rm_all_removes_what_is_not_in_use() {
+    let Some(ns) = Ns::new() else { return };
+    let free = ns.run_helper(&["create", "0x71", "4096", "0600"])[0];
+    let holder = ns.spawn_helper(&["create", "0x72", "4096", "0600", "attach", "hold"]);
+    let attached = holder.id();
+    let free_set = ns.run_helper(&["semcreate", "0x73", "1", "0600"])[0];
+    let waiter = ns.spawn_helper(&["semcreate", "0x74", "1", "0600", "semwait", "0"]);
+    let waited = waiter.id();
+
+    let out = ns.shmctl(&["rm", "--all", "--dry-run", "--json"]);
+    assert_success(&out, &["rm --all --dry-run"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["dry_run"], true, "{doc}");
+    assert_eq!(report(&doc, "removed", "shm")[0]["id"], free, "{doc}");
+    assert_eq!(report(&doc, "kept", "shm")[0]["id"], attached, "{doc}");
+    assert_eq!(ns.segments().len(), 2, "a dry run removes nothing");
+
+    let out = ns.shmctl(&["rm", "--all"]);
+    assert_success(&out, &["rm --all"]);
+    let said = text(&out.stdout);
+    assert!(said.contains(&format!("removed shm {free}")), "{said}");
+    assert!(
+        said.contains(&format!("kept shm {attached}")),
+        "the kept one and why: {said}"
+    );
+    assert_eq!(ns.segments().len(), 1, "the attached segment stays");
+
+    let out = ns.shmctl(&["rm", "--all", "--kind", "sem", "--json"]);
+    assert_success(&out, &["rm --all --kind sem"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report(&doc, "removed", "sem")[0]["id"], free_set, "{doc}");
+    assert_eq!(report(&doc, "kept", "sem")[0]["id"], waited, "{doc}");
+    assert!(
+        report(&doc, "removed", "shm").is_empty(),
+        "only sets: {doc}"
+    );
+
+    let out = ns.shmctl(&["rm", "--all", "--force", "--kind", "shm,sem", "-q"]);
+    assert_success(&out, &["rm --all --force"]);
+    for (args, code) in [
+        (vec!["rm", "--all", "1"], 2),
+        (vec!["rm", "--kind", "sem", "sem:1"], 2),
+        (vec!["rm"], 2),
+        (vec!["rm", "--all", "--kind", "nope"], 2),
+    ] {
+        assert_exit(&ns.shmctl(&args), code, &args);
+    }
+    drop(holder);
+    drop(waiter);
+}
