@@ -60,7 +60,7 @@ pub enum Command {
     Ls(LsArgs),
     /// Show everything about IPC objects: every field, the processes behind them, liveness
     Stat(StatArgs),
-    /// Create a segment (like `ipcmk -M`)
+    /// Create a segment (like `ipcmk -M`), or with --kind any other IPC object (`ipcmk -S/-Q`)
     Create(CreateArgs),
     /// Remove IPC objects safely; ones in use only with --force (like `ipcrm`)
     Rm(RmArgs),
@@ -189,7 +189,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
     pub nsems: Option<u64>,
     /// sem and psem: the initial value of every semaphore (sem: at most kernel.sem's SEMVMX,
-    /// psem: at most SEM_VALUE_MAX); a new set's start at 0 without it
+    /// psem: at most SEM_VALUE_MAX); 0 without it
     #[arg(long, value_name = "V", allow_hyphen_values = true, value_parser = parse_value)]
     pub value: Option<u32>,
     /// msg: the most bytes the queue may hold (msg_qbytes; above kernel.msgmnb needs
@@ -210,7 +210,7 @@ pub struct CreateArgs {
     /// if big enough
     #[arg(long, short, value_name = "KEY", value_parser = parse_create_key)]
     pub key: Option<u32>,
-    /// Create with the key ftok(PATH, PROJ) gives
+    /// System V kinds: create with the key ftok(PATH, PROJ) gives
     #[arg(long, value_name = "PATH:PROJ", value_parser = parse_ftok)]
     pub ftok: Option<(PathBuf, u8)>,
     /// System V kinds: create with IPC_PRIVATE, a new object that only its id names (the
