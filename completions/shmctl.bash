@@ -155,17 +155,45 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__create)
-            opts="-s -k -m -x -q -v -h -V --size --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-s -k -m -x -q -v -h -V --kind --size --nsems --value --qbytes --name --maxmsg --msgsize --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nsems)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --value)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qbytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maxmsg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --msgsize)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -36,7 +36,7 @@ complete -c shmctl -n "__fish_shmctl_needs_command" -s V -l version -d 'Print ve
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness; --all for every IPC kind'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "stat" -d 'Show everything about IPC objects: every field, the processes behind them, liveness'
-complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
+complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "create" -d 'Create a segment (like `ipcmk -M`), or with --kind any other IPC object (`ipcmk -S/-Q`)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "rm" -d 'Remove IPC objects safely; ones in use only with --force (like `ipcrm`)'
@@ -84,18 +84,25 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s q -l quiet -d 'Pr
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s V -l version -d 'Print version'
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s s -l size -d 'Size in bytes; suffixes K/KiB (1024), KB (1000), M, G' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s k -l key -d 'Create with this key (0x hex or decimal); an existing one is returned if big enough' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'Create with the key ftok(PATH, PROJ) gives' -r
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l kind -d 'What to create: shm (a System V segment, the default), sem (a semaphore set), msg (a message queue), pshm (POSIX shared memory), psem (a named semaphore) or pmq (a POSIX message queue)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s s -l size -d 'shm and pshm: size in bytes; suffixes K/KiB (1024), KB (1000), M, G' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l nsems -d 'sem: the number of semaphores in the set (1 to kernel.sem\'s SEMMSL)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l value -d 'sem and psem: the initial value of every semaphore (sem: at most kernel.sem\'s SEMVMX, psem: at most SEM_VALUE_MAX); 0 without it' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l qbytes -d 'msg: the most bytes the queue may hold (msg_qbytes; above kernel.msgmnb needs CAP_SYS_RESOURCE); suffixes as for --size' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l name -d 'pshm, psem, pmq: the object\'s name, `/NAME` (one path component)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l maxmsg -d 'pmq: the most messages the queue holds (default fs.mqueue.msg_default)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l msgsize -d 'pmq: the largest message in bytes (default fs.mqueue.msgsize_default); suffixes as for --size' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s k -l key -d 'System V kinds: create with this key (0x hex or decimal); an existing one is returned if big enough' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ftok -d 'System V kinds: create with the key ftok(PATH, PROJ) gives' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s m -l mode -d 'Permission bits, octal (POSIX objects get exactly these: the umask does not apply)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from -d 'Fill a new segment with this file\'s bytes (size from the file unless --size is larger; at most kernel.shmmax). A pipe or device needs --size, and holding more is an error' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l from-archive -d 'Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the key if it is free (if not, only with --private, under a new private key)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l private -d 'Create with IPC_PRIVATE: a new segment that only its id names (the default)'
-complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s x -l exclusive -d 'Fail if a segment with the key exists (IPC_EXCL)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l private -d 'System V kinds: create with IPC_PRIVATE, a new object that only its id names (the default)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s x -l exclusive -d 'Fail if an object with the key or name exists (IPC_EXCL, O_EXCL)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l json -d 'Print JSON for scripts (short for --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
@@ -211,7 +218,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s V -l version -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "generate" -d 'Write the man pages or shell completions into a directory (for packagers)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness; --all for every IPC kind'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "stat" -d 'Show everything about IPC objects: every field, the processes behind them, liveness'
-complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "create" -d 'Create a segment (like `ipcmk -M`)'
+complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "create" -d 'Create a segment (like `ipcmk -M`), or with --kind any other IPC object (`ipcmk -S/-Q`)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "attach" -d 'Attach to a segment and hold it (gc leaves it alone), run a command, or set fields'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "dump" -d 'Show a segment\'s bytes: hex, raw, or decoded field by field with a C header'
 complete -c shmctl -n "__fish_shmctl_using_subcommand help; and not __fish_seen_subcommand_from generate ls stat create attach dump rm gc schema key limits help" -f -a "rm" -d 'Remove IPC objects safely; ones in use only with --force (like `ipcrm`)'

@@ -60,7 +60,7 @@ pub enum Command {
     Ls(LsArgs),
     /// Show everything about IPC objects: every field, the processes behind them, liveness
     Stat(StatArgs),
-    /// Create a segment (like `ipcmk -M`)
+    /// Create a segment (like `ipcmk -M`), or with --kind any other IPC object (`ipcmk -S/-Q`)
     Create(CreateArgs),
     /// Remove IPC objects safely; ones in use only with --force (like `ipcrm`)
     Rm(RmArgs),
@@ -176,23 +176,51 @@ pub struct StatArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("key_source").args(["key", "ftok", "private"]))]
 pub struct CreateArgs {
-    /// Size in bytes; suffixes K/KiB (1024), KB (1000), M, G
+    /// What to create: shm (a System V segment, the default), sem (a semaphore set), msg (a
+    /// message queue), pshm (POSIX shared memory), psem (a named semaphore) or pmq (a POSIX
+    /// message queue)
+    #[arg(long, value_name = "KIND", value_parser = crate::objects::Kind::parse)]
+    pub kind: Option<crate::objects::Kind>,
+    /// shm and pshm: size in bytes; suffixes K/KiB (1024), KB (1000), M, G
     #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size,
-          required_unless_present_any = ["from_archive", "from"])]
+          required_unless_present_any = ["from_archive", "from", "kind"])]
     pub size: Option<u64>,
-    /// Create with this key (0x hex or decimal); an existing one is returned if big enough
+    /// sem: the number of semaphores in the set (1 to kernel.sem's SEMMSL)
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
+    pub nsems: Option<u64>,
+    /// sem and psem: the initial value of every semaphore (sem: at most kernel.sem's SEMVMX,
+    /// psem: at most SEM_VALUE_MAX); 0 without it
+    #[arg(long, value_name = "V", allow_hyphen_values = true, value_parser = parse_value)]
+    pub value: Option<u32>,
+    /// msg: the most bytes the queue may hold (msg_qbytes; above kernel.msgmnb needs
+    /// CAP_SYS_RESOURCE); suffixes as for --size
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true, value_parser = parse_qbytes)]
+    pub qbytes: Option<u64>,
+    /// pshm, psem, pmq: the object's name, `/NAME` (one path component)
+    #[arg(long, value_name = "/NAME")]
+    pub name: Option<String>,
+    /// pmq: the most messages the queue holds (default fs.mqueue.msg_default)
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_count)]
+    pub maxmsg: Option<u64>,
+    /// pmq: the largest message in bytes (default fs.mqueue.msgsize_default); suffixes as for
+    /// --size
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true, value_parser = parse_qbytes)]
+    pub msgsize: Option<u64>,
+    /// System V kinds: create with this key (0x hex or decimal); an existing one is returned
+    /// if big enough
     #[arg(long, short, value_name = "KEY", value_parser = parse_create_key)]
     pub key: Option<u32>,
-    /// Create with the key ftok(PATH, PROJ) gives
+    /// System V kinds: create with the key ftok(PATH, PROJ) gives
     #[arg(long, value_name = "PATH:PROJ", value_parser = parse_ftok)]
     pub ftok: Option<(PathBuf, u8)>,
-    /// Create with IPC_PRIVATE: a new segment that only its id names (the default)
+    /// System V kinds: create with IPC_PRIVATE, a new object that only its id names (the
+    /// default)
     #[arg(long)]
     pub private: bool,
-    /// Permission bits, octal
+    /// Permission bits, octal (POSIX objects get exactly these: the umask does not apply)
     #[arg(long, short, value_name = "MODE", default_value = "0600", value_parser = units::parse_mode)]
     pub mode: u32,
-    /// Fail if a segment with the key exists (IPC_EXCL)
+    /// Fail if an object with the key or name exists (IPC_EXCL, O_EXCL)
     #[arg(long, short = 'x')]
     pub exclusive: bool,
     /// Fill a new segment with this file's bytes (size from the file unless --size is larger;
@@ -201,8 +229,35 @@ pub struct CreateArgs {
     pub from: Option<PathBuf>,
     /// Restore a segment saved by --archive (its .json): bytes, size, mode, owner, and the
     /// key if it is free (if not, only with --private, under a new private key)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "ftok", "size", "mode", "exclusive"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "ftok", "size", "mode", "exclusive", "kind"])]
     pub from_archive: Option<PathBuf>,
+}
+
+/// `--nsems`, `--maxmsg`: a whole number from 1.
+fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number from 1")),
+    }
+}
+
+/// `--value`: a whole number from 0.
+fn parse_value(text: &str) -> Result<u32, String> {
+    text.trim().parse::<u32>().map_err(|_| {
+        format!(
+            "`{text}` is not a semaphore value: a whole number from 0 to {}",
+            i32::MAX
+        )
+    })
+}
+
+/// `--qbytes`, `--msgsize`: a size from 1 byte.
+fn parse_qbytes(text: &str) -> Result<u64, String> {
+    match units::parse_size(text)? {
+        0 => Err("must be at least 1 byte".to_string()),
+        n => Ok(n),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -307,13 +307,51 @@ impl Verdict {
 }
 
 /// What `create` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
-    pub id: i32,
-    pub key: u32,
-    pub size: u64,
-    /// False when an existing segment with the key was returned.
+    pub object: NewObject,
+    /// False when an existing object with the key or name was returned.
     pub created: bool,
+}
+
+/// The object `create` made or found, by kind: the System V ones by id and key, the POSIX
+/// ones by name (`/name`) and the file that backs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewObject {
+    Segment {
+        id: i32,
+        key: u32,
+        size: u64,
+    },
+    /// `value`: what every semaphore was set to (`--value`); None when left as it was.
+    Set {
+        id: i32,
+        key: u32,
+        nsems: u64,
+        value: Option<u32>,
+    },
+    Queue {
+        id: i32,
+        key: u32,
+        max_bytes: u64,
+    },
+    PosixShm {
+        name: String,
+        path: std::path::PathBuf,
+        size: u64,
+    },
+    /// `value`: the semaphore's value as read from its file, when it could be read.
+    PosixSem {
+        name: String,
+        path: std::path::PathBuf,
+        value: Option<u32>,
+    },
+    PosixQueue {
+        name: String,
+        path: std::path::PathBuf,
+        max_messages: u64,
+        max_message_bytes: u64,
+    },
 }
 
 /// What `limits` shows.

@@ -25,7 +25,7 @@ use super::probe::Survey;
 use super::removal::{self, Kernel, Outcome, Removal, Request, Step};
 use super::{Kind, Object, Reason, Record};
 use crate::error::{Error, Result};
-use crate::model::{Created, KeyHex};
+use crate::model::{Created, KeyHex, NewObject};
 use crate::sys::error::Cause;
 use crate::sys::shm::{self, Access, Attachment};
 use crate::sys::{self, mqueue, msg, posix, SysError};
@@ -937,9 +937,11 @@ pub fn restore(record_path: &Path, private: bool) -> Result<(Created, Option<Str
     }
     Ok((
         Created {
-            id,
-            key,
-            size: seg.size,
+            object: NewObject::Segment {
+                id,
+                key,
+                size: seg.size,
+            },
             created: true,
         },
         note,

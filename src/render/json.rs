@@ -88,21 +88,105 @@ pub struct Unresolved {
 }
 
 pub fn created(out: &mut dyn Write, c: &Created) -> Result<()> {
+    use model::NewObject;
+    /// One document for every kind: `type`, then the kind's own fields (id and key for the
+    /// System V kinds, name and path for the POSIX ones), then `created`.
     #[derive(Serialize)]
-    struct Doc {
+    struct Doc<'a> {
         schema_version: u32,
-        id: i32,
-        key: u32,
-        key_hex: String,
-        size: u64,
+        #[serde(flatten)]
+        object: Object<'a>,
         created: bool,
     }
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename_all = "lowercase")]
+    enum Object<'a> {
+        Shm {
+            id: i32,
+            key: u32,
+            key_hex: String,
+            size: u64,
+        },
+        Sem {
+            id: i32,
+            key: u32,
+            key_hex: String,
+            nsems: u64,
+            value: Option<u32>,
+        },
+        Msg {
+            id: i32,
+            key: u32,
+            key_hex: String,
+            max_bytes: u64,
+        },
+        Pshm {
+            name: &'a str,
+            path: &'a std::path::Path,
+            size: u64,
+        },
+        Psem {
+            name: &'a str,
+            path: &'a std::path::Path,
+            value: Option<u32>,
+        },
+        Pmq {
+            name: &'a str,
+            path: &'a std::path::Path,
+            max_messages: u64,
+            max_message_bytes: u64,
+        },
+    }
+    let object = match &c.object {
+        &NewObject::Segment { id, key, size } => Object::Shm {
+            id,
+            key,
+            key_hex: model::key_hex(key),
+            size,
+        },
+        &NewObject::Set {
+            id,
+            key,
+            nsems,
+            value,
+        } => Object::Sem {
+            id,
+            key,
+            key_hex: model::key_hex(key),
+            nsems,
+            value,
+        },
+        &NewObject::Queue { id, key, max_bytes } => Object::Msg {
+            id,
+            key,
+            key_hex: model::key_hex(key),
+            max_bytes,
+        },
+        NewObject::PosixShm { name, path, size } => Object::Pshm {
+            name,
+            path,
+            size: *size,
+        },
+        NewObject::PosixSem { name, path, value } => Object::Psem {
+            name,
+            path,
+            value: *value,
+        },
+        NewObject::PosixQueue {
+            name,
+            path,
+            max_messages,
+            max_message_bytes,
+        } => Object::Pmq {
+            name,
+            path,
+            max_messages: *max_messages,
+            max_message_bytes: *max_message_bytes,
+        },
+    };
     let doc = Doc {
         schema_version: SCHEMA_VERSION,
-        id: c.id,
-        key: c.key,
-        key_hex: model::key_hex(c.key),
-        size: c.size,
+        object,
         created: c.created,
     };
     write(out, &doc)

@@ -3,23 +3,60 @@ use std::io::Write;
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
+use super::escape::escape;
 use crate::model::{self, Created, FtokKey, Limits};
 use crate::units::human_size;
 use std::io::Result;
 
 pub fn created(out: &mut dyn Write, c: &Created) -> Result<()> {
+    use model::NewObject;
     let verb = if c.created {
         "created"
     } else {
         "exists (not created)"
     };
-    writeln!(
-        out,
-        "shm {} key {} size {} {verb}",
-        c.id,
-        model::key_hex(c.key),
-        c.size
-    )?;
+    let value = |value: Option<u32>| value.map(|v| format!(" value {v}")).unwrap_or_default();
+    match &c.object {
+        NewObject::Segment { id, key, size } => {
+            writeln!(
+                out,
+                "shm {id} key {} size {size} {verb}",
+                model::key_hex(*key)
+            )
+        }
+        NewObject::Set {
+            id,
+            key,
+            nsems,
+            value: v,
+        } => writeln!(
+            out,
+            "sem {id} key {} nsems {nsems}{} {verb}",
+            model::key_hex(*key),
+            value(*v)
+        ),
+        NewObject::Queue { id, key, max_bytes } => writeln!(
+            out,
+            "msg {id} key {} qbytes {max_bytes} {verb}",
+            model::key_hex(*key)
+        ),
+        NewObject::PosixShm { name, size, .. } => {
+            writeln!(out, "pshm {} size {size} {verb}", escape(name))
+        }
+        NewObject::PosixSem { name, value: v, .. } => {
+            writeln!(out, "psem {}{} {verb}", escape(name), value(*v))
+        }
+        NewObject::PosixQueue {
+            name,
+            max_messages,
+            max_message_bytes,
+            ..
+        } => writeln!(
+            out,
+            "pmq {} maxmsg {max_messages} msgsize {max_message_bytes} {verb}",
+            escape(name)
+        ),
+    }?;
     Ok(())
 }
 

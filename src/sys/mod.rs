@@ -3,7 +3,7 @@
 //! Everything here turns a syscall or a `/proc` file into a plain value of
 //! [`crate::model`]; policy and rendering never call the kernel themselves. Calls that
 //! `nix` wraps safely go through it; `unsafe` is left to what only libc offers — System V
-//! IPC (msg, sem, shm) — each module allowed it by name.
+//! IPC (msg, sem, shm) and glibc's named semaphores (psem) — each module allowed it by name.
 
 pub mod error;
 pub mod ftok;
@@ -16,6 +16,8 @@ pub mod msg;
 pub mod posix;
 pub mod process;
 pub mod procfs;
+#[allow(unsafe_code)]
+pub mod psem;
 #[allow(unsafe_code)]
 pub mod sem;
 #[allow(unsafe_code)]

@@ -3,7 +3,7 @@
 //! A queue is opened by its name byte for byte (a name need not be UTF-8), and only used
 //! once the descriptor is known to be the queue that was listed and judged: on Linux an
 //! `mqd_t` is a file descriptor, whose device and inode fstat gives.
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
@@ -49,6 +49,60 @@ fn with_queue<T>(
     // Nothing was written through it that a failed close could lose.
     mq::mq_close(mqd).ok();
     result
+}
+
+/// mq_open(`name`, O_CREAT|O_EXCL|O_RDWR, `mode`, {`max_messages`, `message_bytes`}), given
+/// exactly the permission bits `mode` (fchmod: the umask does not narrow them), closed
+/// again. EEXIST when one has the name; EINVAL when the attributes are beyond the limits
+/// (fs.mqueue.msg_max and msgsize_max, unless CAP_SYS_RESOURCE).
+pub fn create(
+    name: &CStr,
+    mode: u32,
+    max_messages: u64,
+    message_bytes: u64,
+) -> Result<(), SysError> {
+    let member = |n: u64| {
+        mq::mq_attr_member_t::try_from(n).map_err(|_| {
+            SysError::other(
+                "mq_open",
+                super::error::FAILED,
+                format!("{n} is beyond what mq_attr holds"),
+            )
+        })
+    };
+    let attr = mq::MqAttr::new(0, member(max_messages)?, member(message_bytes)?, 0);
+    let perms = Mode::from_bits_truncate((mode & 0o777) as libc::mode_t);
+    let mqd = mq::mq_open(
+        name,
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
+        perms,
+        Some(&attr),
+    )
+    .map_err(SysError::nix("mq_open"))?;
+    let chmod = nix::sys::stat::fchmod(&mqd, perms).map_err(SysError::nix("fchmod"));
+    mq::mq_close(mqd).ok();
+    if chmod.is_err() {
+        mq::mq_unlink(name).ok();
+    }
+    chmod
+}
+
+/// Opens an existing queue read and write (the access creating it gives): its maximum
+/// number of messages and message size. ENOENT when there is none, EACCES without the
+/// permission.
+pub fn open(name: &CStr) -> Result<(u64, u64), SysError> {
+    let mqd = mq::mq_open(
+        name,
+        MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
+        Mode::empty(),
+        None,
+    )
+    .map_err(SysError::nix("mq_open"))?;
+    let attr = mq::mq_getattr(&mqd).map_err(SysError::nix("mq_getattr"));
+    mq::mq_close(mqd).ok();
+    let attr = attr?;
+    let count = |n: mq::mq_attr_member_t| u64::try_from(n).unwrap_or(0);
+    Ok((count(attr.maxmsg()), count(attr.msgsize())))
 }
 
 /// Refuses a queue that is not the one judged (removed and created again since).

@@ -159,6 +159,29 @@ pub fn enumerate() -> Result<(Vec<MsgQueue>, Source), SysError> {
 /// queue whose qbytes root raised gives EPERM to its unprivileged owner.
 pub fn set_owner_mode(id: i32, uid: u32, gid: u32, mode: u32) -> Result<(), SysError> {
     let max_bytes = stat(id)?.max_bytes;
+    set(id, uid, gid, mode, max_bytes)
+}
+
+/// IPC_SET of the queue's qbytes, owner and mode left as they are. Raising it above
+/// `kernel.msgmnb` needs CAP_SYS_RESOURCE (EPERM otherwise).
+pub fn set_max_bytes(id: i32, max_bytes: u64) -> Result<(), SysError> {
+    let queue = stat(id)?;
+    set(id, queue.uid, queue.gid, queue.mode, max_bytes)
+}
+
+/// msgget(2): the queue with `key` (0 is IPC_PRIVATE); `flags` are IPC_CREAT, IPC_EXCL and
+/// the permission bits.
+pub fn get(key: u32, flags: c_int) -> Result<i32, SysError> {
+    // SAFETY: msgget takes plain integers and touches no memory of ours.
+    let id = unsafe { libc::msgget(key as libc::key_t, flags) };
+    if id < 0 {
+        Err(SysError::last("msgget"))
+    } else {
+        Ok(id)
+    }
+}
+
+fn set(id: i32, uid: u32, gid: u32, mode: u32, max_bytes: u64) -> Result<(), SysError> {
     // SAFETY: msqid_ds is plain integers, for which all-zero is a valid value; IPC_SET reads
     // only the four fields set below.
     let mut ds: libc::msqid_ds = unsafe { std::mem::zeroed() };

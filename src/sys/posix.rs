@@ -482,6 +482,61 @@ pub fn restore_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<Re
     Ok(Reopened::Restored)
 }
 
+/// `/bare` as shm_open, sem_open and mq_open take it.
+pub fn c_name(bare: &str) -> Result<CString, super::SysError> {
+    CString::new(format!("/{bare}")).map_err(|_| {
+        super::SysError::other("open", super::error::FAILED, "the name contains a NUL byte")
+    })
+}
+
+/// shm_open(`/bare`, O_CREAT|O_EXCL|O_RDWR), sized to `size` with ftruncate and given
+/// exactly the permission bits `mode` (fchmod: the umask does not narrow them). An object
+/// that could not be sized is removed again. EEXIST when one has the name.
+pub fn create_shm(bare: &str, size: u64, mode: u32) -> Result<(), super::SysError> {
+    use super::SysError;
+    use nix::fcntl::OFlag;
+    use nix::sys::mman::{shm_open, shm_unlink};
+    use nix::sys::stat::{fchmod, Mode};
+    let name = c_name(bare)?;
+    let perms = Mode::from_bits_truncate((mode & 0o777) as libc::mode_t);
+    let fd = shm_open(
+        name.as_c_str(),
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+        perms,
+    )
+    .map_err(SysError::nix("shm_open"))?;
+    let sized = libc::off_t::try_from(size)
+        .map_err(|_| {
+            SysError::other(
+                "ftruncate",
+                super::error::FAILED,
+                format!("{size} bytes is more than a file may hold"),
+            )
+        })
+        .and_then(|len| nix::unistd::ftruncate(&fd, len).map_err(SysError::nix("ftruncate")))
+        .and_then(|()| fchmod(&fd, perms).map_err(SysError::nix("fchmod")));
+    if sized.is_err() {
+        // Ours, just made, and half done: better none than one of the wrong size.
+        shm_unlink(name.as_c_str()).ok();
+    }
+    sized
+}
+
+/// Opens the existing object `/bare` read and write (the access creating it gives): its
+/// size. ENOENT when there is none, EACCES without the permission.
+pub fn open_shm(bare: &str) -> Result<u64, super::SysError> {
+    use super::SysError;
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    let name = c_name(bare)?;
+    let fd = nix::sys::mman::shm_open(name.as_c_str(), OFlag::O_RDWR, Mode::empty())
+        .map_err(SysError::nix("shm_open"))?;
+    let meta = File::from(fd)
+        .metadata()
+        .map_err(|e| SysError::io("fstat", &e))?;
+    Ok(meta.size())
+}
+
 /// Removes the object's name (shm_unlink, sem_unlink and mq_unlink do exactly this);
 /// processes holding it keep it until they let go.
 pub fn unlink(path: &Path) -> io::Result<()> {

@@ -21,6 +21,7 @@ const GETPID: c_int = 11;
 const GETNCNT: c_int = 14;
 const GETZCNT: c_int = 15;
 const GETALL: c_int = 13;
+const SETALL: c_int = 17;
 const SEM_STAT: c_int = 18;
 const SEM_INFO: c_int = 19;
 const SEM_STAT_ANY: c_int = 20;
@@ -51,7 +52,7 @@ fn semctl(
 ) -> Result<c_int, SysError> {
     // SAFETY: `arg` is null for commands that ignore it, or points to a live, writable buffer
     // at least as large as what the kernel reads or writes for `cmd` (semid_ds, seminfo, or
-    // the set's nsems unsigned shorts for GETALL), as each caller below ensures.
+    // the set's nsems unsigned shorts for GETALL and SETALL), as each caller below ensures.
     let rc = unsafe { libc::semctl(id, semnum, cmd, arg) };
     if rc < 0 {
         Err(SysError::last(op))
@@ -191,6 +192,29 @@ pub fn semaphores(id: i32, nsems: u64) -> Result<Vec<Semaphore>, SysError> {
         });
     }
     Ok(sems)
+}
+
+/// semget(2): the set with `key` (0 is IPC_PRIVATE) of `nsems` semaphores; `flags` are
+/// IPC_CREAT, IPC_EXCL and the permission bits.
+pub fn get(key: u32, nsems: c_int, flags: c_int) -> Result<i32, SysError> {
+    // SAFETY: semget takes plain integers and touches no memory of ours.
+    let id = unsafe { libc::semget(key as libc::key_t, nsems, flags) };
+    if id < 0 {
+        Err(SysError::last("semget"))
+    } else {
+        Ok(id)
+    }
+}
+
+/// SETALL: every semaphore of the set to `value` (at most kernel.sem's SEMVMX, ERANGE
+/// otherwise). Needs write permission on the set.
+pub fn set_all(id: i32, value: u16) -> Result<(), SysError> {
+    let nsems = usize::try_from(stat(id)?.nsems)
+        .map_err(|_| SysError::new("semctl(SETALL)", libc::EOVERFLOW))?;
+    // The kernel reads one value per semaphore of the set, whose number never changes: a
+    // stale id fails (EINVAL/EIDRM) rather than naming a set of another size.
+    let mut values = vec![value; nsems];
+    semctl(id, 0, SETALL, values.as_mut_ptr().cast(), "semctl(SETALL)").map(drop)
 }
 
 /// IPC_SET: owner uid/gid and the permission bits (the kernel keeps only `mode & 0777`).

@@ -5,6 +5,7 @@ mod attach;
 mod bounded_input;
 mod cli;
 mod create;
+mod create_kinds;
 mod dump;
 mod durations;
 mod escaping;
