@@ -84,10 +84,28 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned columns for people (the default)
     Table,
     Json,
     /// node_exporter textfile metrics: counts and bytes per owner, orphans, limits
     Prometheus,
+    /// Like `lsipc --raw`: cells separated by one space, blanks inside a cell as \x20
+    Raw,
+    /// Like `lsipc --export`: NAME="value" pairs, one object per line, for the shell's eval
+    Export,
+}
+
+/// `ls --view`: the columns of `ipcs -p`, `-t`, `-c` and the totals of `ipcs -u`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    /// Who created and last used each object (`ipcs -p`)
+    Pids,
+    /// Every time each object records (`ipcs -t`)
+    Times,
+    /// Creator and owner, uids and gids (`ipcs -c`)
+    Creators,
+    /// One line per kind: objects, orphans, bytes, content (`ipcs -u`)
+    Summary,
 }
 
 /// Which objects a listing or a clean-up considers (`ls`, `gc`).
@@ -142,22 +160,45 @@ pub struct LsArgs {
     pub all: bool,
     #[command(flatten)]
     pub filters: Filters,
+    /// Only objects with this key (0x51, 81, or key:N; System V kinds)
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true,
+          value_parser = select::parse_key_filter)]
+    pub key: Option<u32>,
+    /// Only objects PID created, last used, has attached, holds open or waits on
+    #[arg(long, value_name = "PID", value_parser = clap::value_parser!(i32).range(1..))]
+    pub pid: Option<i32>,
     /// Only orphans: what gc would remove (for shm: nothing attached, creator and last user
     /// proven dead)
     #[arg(long)]
     pub orphans: bool,
-    /// Sort each table by a column (its header name, case-insensitive)
-    #[arg(long, value_name = "COLUMN", value_parser = crate::ipc::columns::find)]
-    pub sort: Option<&'static crate::ipc::columns::Column>,
+    /// Sort each table by a column (its header name, case-insensitive); a leading `-`
+    /// sorts in reverse (--sort=-size: largest first)
+    #[arg(long, value_name = "COLUMN", allow_hyphen_values = true,
+          value_parser = crate::ipc::columns::Sort::parse)]
+    pub sort: Option<crate::ipc::columns::Sort>,
+    /// Reverse the order of each table (with --sort, of its column; else the kernel's)
+    #[arg(long, short)]
+    pub reverse: bool,
     #[arg(long, short = 'o', value_name = "LIST", help = columns_help(),
           value_parser = crate::ipc::columns::Choice::parse)]
     pub columns: Option<crate::ipc::columns::Choice>,
+    /// Named columns: pids (ipcs -p), times (ipcs -t), creators (ipcs -c), or summary, one
+    /// line per kind (ipcs -u)
+    #[arg(long, value_enum, value_name = "VIEW", conflicts_with = "columns")]
+    pub view: Option<View>,
+    /// Sizes in bytes, not 4.0 KiB (as lsipc -b, ipcs --bytes)
+    #[arg(long, short)]
+    pub bytes: bool,
+    /// Every column even on a narrow terminal (a table on a terminal leaves out the
+    /// columns that would wrap its rows, and says which)
+    #[arg(long, short)]
+    pub wide: bool,
     /// Leave out the header lines (and the kinds' titles)
     #[arg(long)]
     pub no_headers: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format (default: table)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write to FILE atomically (a temporary file renamed into place), mode 0644, e.g. into
     /// node_exporter's textfile directory. FILE must be a regular file or absent: a symbolic
     /// link, device, FIFO, socket or directory is refused

@@ -1,13 +1,15 @@
 use std::io::Write;
 
-use crate::cli::{Format, LsArgs};
+use std::io::IsTerminal;
+
+use crate::cli::{Format, LsArgs, View};
 use crate::error::{Error, Exit, Result};
-use crate::ipc::columns::{self, Column};
+use crate::ipc::columns::{self, Cells, Column, Preset};
 use crate::ipc::policy::Policy;
 use crate::ipc::probe::Survey;
-use crate::ipc::{kernel, Kind, Object, Record};
+use crate::ipc::{kernel, Kind, Liveness, Object, Record};
 use crate::model::Limits;
-use crate::render::{self, entries::List};
+use crate::render::{self, entries::List, objects::Layout};
 use crate::sys::{self, procfs, shm};
 use crate::units::Clock;
 
@@ -37,8 +39,8 @@ fn kinds(args: &LsArgs) -> Vec<Kind> {
     }
 }
 
-/// `--columns` and `--sort` are checked against the kinds listed: a column none of them
-/// has is a usage error, not an empty table.
+/// `--columns`, `--sort` and `--key` are checked against the kinds listed: a column none of
+/// them has is a usage error, not an empty table.
 fn check_columns(args: &LsArgs, kinds: &[Kind]) -> Result<()> {
     let listed = || {
         kinds
@@ -50,7 +52,7 @@ fn check_columns(args: &LsArgs, kinds: &[Kind]) -> Result<()> {
     let chosen = args.columns.iter().flat_map(|c| &c.columns).copied();
     for (c, what) in chosen
         .map(|c| (c, ""))
-        .chain(args.sort.map(|c| (c, " to sort by")))
+        .chain(args.sort.map(|s| (s.column, " to sort by")))
     {
         if !kinds.iter().any(|&k| c.has(k)) {
             return Err(Error::Usage(format!(
@@ -60,7 +62,125 @@ fn check_columns(args: &LsArgs, kinds: &[Kind]) -> Result<()> {
             )));
         }
     }
+    if args.key.is_some() && kinds.iter().all(|k| k.is_posix()) {
+        return Err(Error::Usage(format!(
+            "--key selects System V objects; the kinds listed ({}) are named, not keyed",
+            listed()
+        )));
+    }
     Ok(())
+}
+
+/// What the output is: a table laid out some way, JSON, or metrics. `--json` and a `--format`
+/// other than json contradict each other.
+enum Output {
+    Json,
+    Prometheus,
+    Table(Layout),
+}
+
+fn output(ctx: &Context, args: &LsArgs) -> Result<Output> {
+    let output = match (ctx.json, args.format) {
+        (true, None | Some(Format::Json)) | (false, Some(Format::Json)) => Output::Json,
+        (true, Some(other)) => {
+            return Err(Error::Usage(format!(
+                "--json and --format {} ask for two outputs: give one",
+                format_name(other)
+            )))
+        }
+        (false, Some(Format::Prometheus)) => Output::Prometheus,
+        (false, Some(Format::Raw)) => Output::Table(Layout::Raw),
+        (false, Some(Format::Export)) => Output::Table(Layout::Export),
+        (false, None | Some(Format::Table)) => {
+            // On a terminal a row never wraps: columns that do not fit are left out.
+            let width = (!args.wide && args.output.is_none() && std::io::stdout().is_terminal())
+                .then(terminal_width)
+                .flatten();
+            Output::Table(Layout::Aligned { width })
+        }
+    };
+    if let (Some(view), Output::Json | Output::Prometheus) = (args.view, &output) {
+        return Err(Error::Usage(format!(
+            "--view {} chooses table columns; JSON and metrics always carry every field",
+            view_name(view)
+        )));
+    }
+    Ok(output)
+}
+
+/// The terminal's width: its window size, else `$COLUMNS` (a terminal that reports no rows
+/// reports no size).
+fn terminal_width() -> Option<usize> {
+    terminal_size::terminal_size()
+        .map(|(w, _)| usize::from(w.0))
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .filter(|&w| w > 0)
+}
+
+fn format_name(format: Format) -> String {
+    clap::ValueEnum::to_possible_value(&format)
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+fn view_name(view: View) -> String {
+    clap::ValueEnum::to_possible_value(&view).map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+/// `--pid PID`: what PID has attached (shmids) and the sets it waits on, read once.
+struct PidFilter {
+    pid: i32,
+    attached: Vec<i32>,
+    waits_on_sets: Vec<i32>,
+}
+
+impl PidFilter {
+    fn new(ctx: &Context, pid: i32, kinds: &[Kind]) -> PidFilter {
+        let attached = if kinds.contains(&Kind::Shm) {
+            match sys::maps::attached_by(pid) {
+                Ok(ids) => ids.unwrap_or_default(),
+                Err(e) => {
+                    render::note(
+                        ctx.quiet,
+                        &format!(
+                            "cannot read /proc/{pid}/maps ({e}): segments it has attached are \
+                             listed only when it created or last used them"
+                        ),
+                    );
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let waits_on_sets = if kinds.contains(&Kind::Sem) {
+            match sys::waiters::scan() {
+                Ok(scan) => scan.sets_waited_on_by(pid),
+                Err(_) => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        PidFilter {
+            pid,
+            attached,
+            waits_on_sets,
+        }
+    }
+
+    /// PID created it, last used it, has it attached, holds it open or waits on it.
+    fn matches(&self, r: &Record) -> bool {
+        let pid = self.pid;
+        r.pids
+            .iter()
+            .any(|p| p.pid == pid && p.state != Liveness::Never)
+            || r.holders.iter().any(|h| h.pid == pid)
+            || r.waiters.iter().any(|w| w.pid == pid)
+            || match &r.object {
+                Object::Shm(s) => self.attached.contains(&s.id),
+                Object::Sem(set) => self.waits_on_sets.contains(&set.id),
+                _ => false,
+            }
+    }
 }
 
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -69,17 +189,27 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         super::output::check_target(path)?;
     }
     let user = args.filters.user;
-    let json = ctx.json || args.format == Format::Json;
+    let output = output(&ctx, args)?;
     let kinds = kinds(args);
     check_columns(args, &kinds)?;
-    let sort = args.sort;
+    let summary = args.view == Some(View::Summary);
     let tables: Vec<(Kind, Vec<&Column>)> = kinds
         .iter()
-        .map(|&k| (k, columns::for_kind(k, args.columns.as_ref(), args.orphans)))
+        .map(|&k| {
+            let columns = match args.view {
+                Some(View::Pids) => columns::preset(Preset::Pids, k),
+                Some(View::Times) => columns::preset(Preset::Times, k),
+                Some(View::Creators) => columns::preset(Preset::Creators, k),
+                Some(View::Summary) | None => {
+                    columns::for_kind(k, args.columns.as_ref(), args.orphans)
+                }
+            };
+            (k, columns)
+        })
         .collect();
     let with_memory = tables
         .iter()
-        .any(|(k, c)| *k == Kind::Shm && c.iter().any(|c| c.needs_memory));
+        .any(|(k, c)| *k == Kind::Shm && (summary || c.iter().any(|c| c.needs_memory)));
     let memory = if with_memory {
         Some(
             procfs::read_memory()
@@ -95,6 +225,8 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         caller: super::caller(),
         ..Policy::default()
     };
+    let quiet_notes = ctx.quiet || matches!(output, Output::Json);
+    let by_pid = args.pid.map(|pid| PidFilter::new(&ctx, pid, &kinds));
     let mut survey = Survey::default();
     let mut lists: Vec<(Kind, Vec<Record>, Option<String>)> = Vec::new();
     for &kind in &kinds {
@@ -103,10 +235,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             .then(|| sys::posix::unavailable(kind))
             .flatten();
         if let Some(why) = &unavailable {
-            render::note(
-                ctx.quiet || json,
-                &format!("no {kind} objects listed: {why}"),
-            );
+            render::note(quiet_notes, &format!("no {kind} objects listed: {why}"));
         }
         let objects = kernel::list(kind)?;
         if ctx.verbose {
@@ -115,6 +244,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         let mut records: Vec<Record> = objects
             .into_iter()
             .filter(|o| user.is_none_or(|uid| o.owner().uid == uid))
+            .filter(|o| args.key.is_none_or(|key| o.key() == Some(key)))
             .filter(|o| {
                 args.filters
                     .older_than
@@ -130,10 +260,13 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
                 record
             })
             .filter(|r| !args.orphans || r.verdict.is_orphan())
+            .filter(|r| by_pid.as_ref().is_none_or(|f| f.matches(r)))
             .collect();
-        if let Some(column) = sort.filter(|c| c.has(kind)) {
-            records.sort_by(|a, b| column.compare(a, b));
-        }
+        columns::order(
+            &mut records,
+            args.sort.filter(|s| s.column.has(kind)),
+            args.reverse,
+        );
         lists.push((kind, records, unavailable));
     }
 
@@ -145,25 +278,53 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             unavailable: unavailable.as_deref(),
         })
         .collect();
+    let cells = Cells {
+        clock: Clock::local(now),
+        exact_sizes: args.bytes,
+    };
     // With --output the whole result goes to a file at once, atomically.
     emit(args, out, |sink| {
-        if json {
-            render::entries::ls(sink, &lists, with_memory).map_err(Error::output)?;
-        } else if args.format == Format::Prometheus {
-            let limits = kinds.contains(&Kind::Shm).then(shm_limits).flatten();
-            render::prometheus::metrics(sink, &lists, limits.as_ref(), now)
-                .map_err(Error::output)?;
-        } else {
-            let each: Vec<(&List, &[&Column])> = lists
-                .iter()
-                .zip(&tables)
-                .map(|(list, (_, columns))| (list, columns.as_slice()))
-                .collect();
-            render::objects::tables(sink, &each, !args.no_headers, Clock::local(now))
-                .map_err(Error::output)?;
+        match output {
+            Output::Json => {
+                render::entries::ls(sink, &lists, with_memory).map_err(Error::output)?
+            }
+            Output::Prometheus => {
+                let limits = kinds.contains(&Kind::Shm).then(shm_limits).flatten();
+                render::prometheus::metrics(sink, &lists, limits.as_ref(), now)
+                    .map_err(Error::output)?;
+            }
+            Output::Table(layout) if summary => {
+                let grid = render::objects::summary(&lists, cells);
+                let dropped = render::objects::grid_lines(sink, &grid, !args.no_headers, layout)
+                    .map_err(Error::output)?;
+                left_out(&ctx, &dropped, layout);
+            }
+            Output::Table(layout) => {
+                let each: Vec<(&List, &[&Column])> = lists
+                    .iter()
+                    .zip(&tables)
+                    .map(|(list, (_, columns))| (list, columns.as_slice()))
+                    .collect();
+                let dropped = render::objects::tables(sink, &each, !args.no_headers, cells, layout)
+                    .map_err(Error::output)?;
+                left_out(&ctx, &dropped, layout);
+            }
         }
         Ok(())
     })
+}
+
+/// Says on stderr which columns a narrow terminal left out.
+fn left_out(ctx: &Context, dropped: &[&str], layout: Layout) {
+    if let (false, Layout::Aligned { width: Some(width) }) = (dropped.is_empty(), layout) {
+        render::note(
+            ctx.quiet,
+            &format!(
+                "left out {} to fit {width} columns; --wide shows every column",
+                dropped.join(", ")
+            ),
+        );
+    }
 }
 
 /// Writes what `write` writes to stdout, or with `--output FILE` to FILE all at once,

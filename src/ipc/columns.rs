@@ -13,6 +13,32 @@ const SEM: &[Kind] = &[Kind::Sem];
 const MSG: &[Kind] = &[Kind::Msg];
 const POSIX: &[Kind] = &[Kind::Pshm, Kind::Psem, Kind::Pmq];
 
+/// How cells are written: the clock that times and ages are shown against, and sizes exact
+/// (`--bytes`, as `lsipc -b`) or for people (`4.0 KiB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cells {
+    pub clock: Clock,
+    pub exact_sizes: bool,
+}
+
+impl Cells {
+    pub fn new(clock: Clock) -> Cells {
+        Cells {
+            clock,
+            exact_sizes: false,
+        }
+    }
+
+    /// A size in bytes: `4096` with `--bytes`, else `4.0 KiB`.
+    pub fn size(self, bytes: u64) -> String {
+        if self.exact_sizes {
+            bytes.to_string()
+        } else {
+            human_size(bytes)
+        }
+    }
+}
+
 /// How a column orders two records: numbers as numbers, the rest as text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey {
@@ -28,8 +54,8 @@ pub struct Column {
     pub numeric: bool,
     /// Needs /proc/sysvipc/shm (rss, swap): read only when shown.
     pub needs_memory: bool,
-    /// What a table shows (outside text escaped by the renderer), at this clock.
-    pub cell: fn(&Record, Clock) -> String,
+    /// What a table shows (outside text escaped by the renderer), written as `cells` says.
+    pub cell: fn(&Record, Cells) -> String,
     pub key: fn(&Record) -> SortKey,
 }
 
@@ -162,7 +188,7 @@ macro_rules! time_column {
             kinds: $kinds,
             numeric: true,
             needs_memory: false,
-            cell: |r, clock| time_cell(time_of(r, $name), clock),
+            cell: |r, cells| time_cell(time_of(r, $name), cells.clock),
             key: |r| num(time_of(r, $name)),
         }
     };
@@ -268,7 +294,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Shm, Kind::Pshm, Kind::Psem],
         numeric: true,
         needs_memory: false,
-        cell: |r, _| human_size(r.object.bytes()),
+        cell: |r, cells| cells.size(r.object.bytes()),
         key: |r| num(r.object.bytes()),
     },
     Column {
@@ -442,12 +468,12 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, clock| match &r.object {
+        cell: |r, cells| match &r.object {
             Object::Shm(s) => dash_or(
                 s.creation_bound()
-                    .map(|t| human_duration(elapsed(clock.now, t))),
+                    .map(|t| human_duration(elapsed(cells.clock.now, t))),
             ),
-            o => human_duration(elapsed(clock.now, o.created())),
+            o => human_duration(elapsed(cells.clock.now, o.created())),
         },
         // Oldest first: an earlier creation is a greater age.
         key: |r| num(-i128::from(r.object.created())),
@@ -457,7 +483,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, clock| human_duration(elapsed(clock.now, r.object.last_activity())),
+        cell: |r, cells| human_duration(elapsed(cells.clock.now, r.object.last_activity())),
         key: |r| num(-i128::from(r.object.last_activity())),
     },
     time_column!("CTIME", "ctime", ALL),
@@ -476,7 +502,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, _| dash_or(r.memory.map(|m| human_size(m.rss))),
+        cell: |r, cells| dash_or(r.memory.map(|m| cells.size(m.rss))),
         key: |r| num(r.memory.map_or(0, |m| m.rss)),
     },
     Column {
@@ -484,7 +510,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, _| dash_or(r.memory.map(|m| human_size(m.swap))),
+        cell: |r, cells| dash_or(r.memory.map(|m| cells.size(m.swap))),
         key: |r| num(r.memory.map_or(0, |m| m.swap)),
     },
     Column {
@@ -540,6 +566,67 @@ pub fn find(name: &str) -> Result<&'static Column, String> {
 /// Every header, for the help and for error messages.
 pub fn names() -> Vec<&'static str> {
     COLUMNS.iter().map(|c| c.header).collect()
+}
+
+/// `--sort COLUMN` or `--sort=-COLUMN` (reversed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sort {
+    pub column: &'static Column,
+    pub reverse: bool,
+}
+
+impl Sort {
+    pub fn parse(text: &str) -> Result<Sort, String> {
+        match text.strip_prefix('-') {
+            Some(name) => find(name).map(|column| Sort {
+                column,
+                reverse: true,
+            }),
+            None => find(text).map(|column| Sort {
+                column,
+                reverse: false,
+            }),
+        }
+    }
+}
+
+/// Sorts one kind's records by `sort` (a stable sort: ties keep the kernel's order, reversed
+/// or not), then reverses the whole when `reverse` (`--reverse`) says so.
+pub fn order(records: &mut [Record], sort: Option<Sort>, reverse: bool) {
+    match sort {
+        Some(s) if s.reverse != reverse => records.sort_by(|a, b| s.column.compare(b, a)),
+        Some(s) => records.sort_by(|a, b| s.column.compare(a, b)),
+        None if reverse => records.reverse(),
+        None => {}
+    }
+}
+
+/// The named column sets of `ls --view` (`ipcs -p`, `-t`, `-c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    Pids,
+    Times,
+    Creators,
+}
+
+/// The columns of `preset` for `kind`'s table.
+pub fn preset(preset: Preset, kind: Kind) -> Vec<&'static Column> {
+    let names: &[&str] = match (preset, kind) {
+        (Preset::Pids, Kind::Shm) => &["KEY", "ID", "OWNER", "CPID", "CREATOR", "LPID", "LAST"],
+        (Preset::Pids, Kind::Sem) => &["KEY", "ID", "OWNER", "LAST-OP", "WAITERS"],
+        (Preset::Pids, Kind::Msg) => &["KEY", "ID", "OWNER", "SENDER", "RECEIVER", "WAITERS"],
+        (Preset::Pids, Kind::Pmq) => &["NAME", "OWNER", "NOTIFY", "HELD"],
+        (Preset::Pids, _) => &["NAME", "OWNER", "HELD"],
+        (Preset::Times, Kind::Shm) => &["KEY", "ID", "OWNER", "ATIME", "DTIME", "CTIME"],
+        (Preset::Times, Kind::Sem) => &["KEY", "ID", "OWNER", "OTIME", "CTIME"],
+        (Preset::Times, Kind::Msg) => &["KEY", "ID", "OWNER", "STIME", "RTIME", "CTIME"],
+        (Preset::Times, _) => &["NAME", "OWNER", "ATIME", "MTIME", "CTIME"],
+        (Preset::Creators, Kind::Shm | Kind::Sem | Kind::Msg) => &[
+            "KEY", "ID", "PERMS", "CUID", "CGID", "UID", "GID", "OWNER", "GROUP",
+        ],
+        (Preset::Creators, _) => &["NAME", "PERMS", "UID", "GID", "OWNER", "GROUP"],
+    };
+    names.iter().filter_map(|name| find(name).ok()).collect()
 }
 
 /// What `--columns LIST` asks for: the columns named (a leading `+` adds them to each
@@ -639,5 +726,28 @@ mod tests {
             .expect_err("bad")
             .contains("unknown column `bogus`"));
         assert!(Choice::parse("").is_err());
+    }
+
+    #[test]
+    fn every_preset_column_exists_for_its_kind() {
+        for p in [Preset::Pids, Preset::Times, Preset::Creators] {
+            for kind in Kind::ALL {
+                let columns = preset(p, kind);
+                assert!(columns.len() >= 3, "{p:?} {kind}");
+                for c in columns {
+                    assert!(c.has(kind), "{p:?} {kind} {}", c.header);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sorts_parse_with_a_leading_minus_for_reverse() {
+        let size = Sort::parse("-size").expect("sort");
+        assert_eq!((size.column.header, size.reverse), ("SIZE", true));
+        let id = Sort::parse("Id").expect("sort");
+        assert_eq!((id.column.header, id.reverse), ("ID", false));
+        assert!(Sort::parse("-").is_err());
+        assert!(Sort::parse("--size").is_err());
     }
 }

@@ -141,6 +141,15 @@ fn key_of(text: &str) -> Option<Result<u32, String>> {
     }
 }
 
+/// `ls --key`: `0x51`, `81` or `key:81`. Key 0 is accepted here: as a filter it lists the
+/// private objects.
+pub fn parse_key_filter(text: &str) -> Result<u32, String> {
+    let bare = text.strip_prefix("key:").unwrap_or(text);
+    parse_key(bare).ok_or_else(|| {
+        format!("`{text}` is not a key: a 32-bit number, decimal or 0x hex (0x51, 81, key:81)")
+    })
+}
+
 /// Key 0 is not a name: every private object shares it.
 fn key_zero(text: &str, kind: Kind) -> String {
     let (objects, by_id) = match kind {
@@ -198,6 +207,12 @@ mod tests {
     #[test]
     fn ids_and_keys() {
         assert_eq!(parse("42"), Ok(Selector::Id(42)));
+        assert_eq!(parse_key_filter("0x51"), Ok(0x51));
+        assert_eq!(parse_key_filter("key:81"), Ok(81));
+        assert_eq!(parse_key_filter("0"), Ok(0));
+        assert_eq!(parse_key_filter("-1"), Ok(u32::MAX));
+        assert!(parse_key_filter("0x1ffffffff").is_err());
+        assert!(parse_key_filter("pshm:/x").is_err());
         assert_eq!(parse("0"), Ok(Selector::Id(0)));
         assert_eq!(parse("0x5a00c062"), Ok(Selector::Key(0x5a00c062)));
         assert_eq!(parse("0XFF"), Ok(Selector::Key(255)));

@@ -2,81 +2,334 @@
 //! columns are data, [`crate::ipc::columns`]), `stat` blocks, and the `rm`/`gc` report.
 use std::io::Write;
 
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use unicode_width::UnicodeWidthStr;
 
 use super::{escape, escape_owned, RemovalView, Report};
-use crate::ipc::columns::Column;
+use crate::ipc::columns::{Cells, Column};
 use crate::ipc::removal::{Outcome, Removal};
 use crate::ipc::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
 use crate::objects::Hold;
 use crate::units::{elapsed, human_duration, human_size, perms_string, rfc3339_utc, Clock};
 use std::io::Result;
 
+/// How `ls` lays its tables out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Aligned like `ipcs`: no borders, numbers right-aligned. With a width (a terminal's),
+    /// the columns that do not fit are left out from the right, so that a row never wraps.
+    Aligned { width: Option<usize> },
+    /// `lsipc --raw`: one space between cells, each cell's blanks, backslashes and control
+    /// characters as `\xNN`, so that every row splits on spaces into its columns.
+    Raw,
+    /// `lsipc --export`: `NAME="value"` pairs, one row per line, values quoted so that the
+    /// shell's `eval` reads them back (`"`, `\`, `` ` `` and `$` backslashed).
+    Export,
+}
+
+/// Rows of cells under headers: one kind's table, or the summary.
+pub struct Grid<'a> {
+    /// Export names each row's kind first (`KIND="shm"`); the summary has a KIND column.
+    pub kind: Option<Kind>,
+    pub headers: Vec<&'a str>,
+    pub numeric: Vec<bool>,
+    /// Cells as their columns wrote them, not escaped yet.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Grid<'_> {
+    /// One kind's records in `columns`.
+    pub fn of<'c>(
+        kind: Kind,
+        records: &[Record],
+        columns: &[&'c Column],
+        cells: Cells,
+    ) -> Grid<'c> {
+        Grid {
+            kind: Some(kind),
+            headers: columns.iter().map(|c| c.header).collect(),
+            numeric: columns.iter().map(|c| c.numeric).collect(),
+            rows: records
+                .iter()
+                .map(|r| columns.iter().map(|c| (c.cell)(r, cells)).collect())
+                .collect(),
+        }
+    }
+}
+
+/// `ls --view summary` (`ipcs -u`): one row per kind listed — how many objects, how many of
+/// them orphans, their bytes, and what they hold (attachments and rss/swap, semaphores,
+/// messages, holders).
+pub fn summary(lists: &[super::entries::List], cells: Cells) -> Grid<'static> {
+    let rows = lists
+        .iter()
+        .map(|list| {
+            let records = list.records;
+            let kind = list.kind.as_str().to_string();
+            if let Some(why) = list.unavailable {
+                let unknown = "?".to_string();
+                return vec![
+                    kind,
+                    unknown.clone(),
+                    unknown.clone(),
+                    unknown,
+                    why.to_string(),
+                ];
+            }
+            let orphans = records.iter().filter(|r| r.verdict.is_orphan()).count();
+            let bytes: u64 = records.iter().map(|r| r.object.bytes()).sum();
+            let content = match list.kind {
+                Kind::Shm => {
+                    let attached: u64 = records.iter().map(|r| r.object.attachments()).sum();
+                    let mut text = format!("{attached} attachment(s)");
+                    let memory: Vec<_> = records.iter().filter_map(|r| r.memory).collect();
+                    if !memory.is_empty() {
+                        let rss = memory.iter().map(|m| m.rss).sum();
+                        let swap = memory.iter().map(|m| m.swap).sum();
+                        text.push_str(&format!(
+                            ", rss {}, swap {}",
+                            cells.size(rss),
+                            cells.size(swap)
+                        ));
+                    }
+                    text
+                }
+                Kind::Sem => {
+                    let n: u64 = records
+                        .iter()
+                        .map(|r| match &r.object {
+                            Object::Sem(s) => s.nsems,
+                            _ => 0,
+                        })
+                        .sum();
+                    format!("{n} semaphore(s)")
+                }
+                Kind::Msg => {
+                    let n: u64 = records
+                        .iter()
+                        .map(|r| match &r.object {
+                            Object::Msg(q) => q.messages,
+                            _ => 0,
+                        })
+                        .sum();
+                    format!("{n} message(s)")
+                }
+                Kind::Pshm | Kind::Psem | Kind::Pmq => {
+                    let held = records.iter().filter(|r| !r.holders.is_empty()).count();
+                    format!("{held} held open or mapped")
+                }
+            };
+            let size = if list.kind == Kind::Sem {
+                "-".to_string()
+            } else {
+                cells.size(bytes)
+            };
+            vec![
+                kind,
+                records.len().to_string(),
+                orphans.to_string(),
+                size,
+                content,
+            ]
+        })
+        .collect();
+    Grid {
+        kind: None,
+        headers: vec!["KIND", "OBJECTS", "ORPHANS", "SIZE", "CONTENT"],
+        numeric: vec![false, true, true, true, false],
+        rows,
+    }
+}
+
 /// `ls`'s tables, one per list with its columns: a title above each when more than segments
-/// are listed (and headers are shown), a blank line between them.
+/// are listed (and headers are shown), a blank line between them. Returns the headers of the
+/// columns left out to fit the width, each once.
 pub fn tables(
     out: &mut dyn Write,
     lists: &[(&super::entries::List, &[&Column])],
     headers: bool,
-    clock: Clock,
-) -> Result<()> {
-    let titled = headers && lists.iter().any(|(list, _)| list.kind != Kind::Shm);
-    for (i, (list, columns)) in lists.iter().enumerate() {
+    cells: Cells,
+    layout: Layout,
+) -> Result<Vec<&'static str>> {
+    let titled = headers
+        && lists.iter().any(|(list, _)| list.kind != Kind::Shm)
+        && matches!(layout, Layout::Aligned { .. });
+    let mut dropped: Vec<&'static str> = Vec::new();
+    let mut first = true;
+    let mut raw_written = false;
+    for (list, columns) in lists {
         if titled {
-            if i > 0 {
+            if !first {
                 writeln!(out)?;
             }
             writeln!(out, "{}", list.kind.title())?;
         }
-        table(out, list.kind, list.records, columns, headers, clock)?;
+        if list.records.is_empty() {
+            // Scripts reading raw or exported rows get none; people are told.
+            if titled || (headers && matches!(layout, Layout::Aligned { .. })) {
+                writeln!(out, "no {}s", crate::ipc::noun(list.kind))?;
+            }
+            first = false;
+            continue;
+        }
+        // Raw tables of several kinds are told apart by their header lines.
+        if layout == Layout::Raw && headers && raw_written {
+            writeln!(out)?;
+        }
+        raw_written = true;
+        first = false;
+        let grid = Grid::of(list.kind, list.records, columns, cells);
+        for header in grid_lines(out, &grid, headers, layout)? {
+            if let Some(c) = columns.iter().find(|c| c.header == header) {
+                if !dropped.contains(&c.header) {
+                    dropped.push(c.header);
+                }
+            }
+        }
     }
-    Ok(())
+    Ok(dropped)
 }
 
-/// One kind's `ls` table, aligned like `ipcs`: no borders, numbers right-aligned.
-pub fn table(
+/// Writes `grid` as `layout` says; returns the headers of the columns left out to fit.
+pub fn grid_lines<'g>(
     out: &mut dyn Write,
-    kind: Kind,
-    records: &[Record],
-    columns: &[&Column],
+    grid: &Grid<'g>,
     headers: bool,
-    clock: Clock,
-) -> Result<()> {
-    if records.is_empty() {
-        if headers {
-            // The same words for every kind: "no semaphore sets".
-            writeln!(out, "no {}s", crate::ipc::noun(kind))?;
+    layout: Layout,
+) -> Result<Vec<&'g str>> {
+    match layout {
+        Layout::Aligned { width } => aligned(out, grid, headers, width),
+        Layout::Raw => {
+            if headers {
+                writeln!(out, "{}", grid.headers.join(" "))?;
+            }
+            let mut line = String::new();
+            for row in &grid.rows {
+                line.clear();
+                for (i, cell) in row.iter().enumerate() {
+                    if i > 0 {
+                        line.push(' ');
+                    }
+                    raw_cell(&mut line, cell);
+                }
+                writeln!(out, "{line}")?;
+            }
+            Ok(Vec::new())
         }
-        return Ok(());
+        Layout::Export => {
+            let names: Vec<String> = grid.headers.iter().map(|h| h.replace('-', "_")).collect();
+            let mut line = String::new();
+            for row in &grid.rows {
+                line.clear();
+                if let Some(kind) = grid.kind {
+                    line.push_str(&format!("KIND=\"{}\"", kind.as_str()));
+                }
+                for (name, cell) in names.iter().zip(row) {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(name);
+                    line.push('=');
+                    export_value(&mut line, cell);
+                }
+                writeln!(out, "{line}")?;
+            }
+            Ok(Vec::new())
+        }
     }
-    let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    if headers {
-        table.set_header(columns.iter().map(|c| c.header));
+}
+
+/// The aligned table: one space, then each cell padded to its column's width, two spaces
+/// between columns, trailing blanks trimmed (what `ipcs` users read).
+fn aligned<'g>(
+    out: &mut dyn Write,
+    grid: &Grid<'g>,
+    headers: bool,
+    width: Option<usize>,
+) -> Result<Vec<&'g str>> {
+    let rows: Vec<Vec<String>> = grid
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| escape_owned(c.clone())).collect())
+        .collect();
+    let widths: Vec<usize> = (0..grid.headers.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.width())
+                .chain(headers.then(|| grid.headers[i].width()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Columns from the left while the line fits (the first always), none after the first
+    // that does not.
+    let mut shown = widths.len();
+    if let Some(width) = width {
+        let mut used = 0usize;
+        for (i, w) in widths.iter().enumerate() {
+            // A line is one space, the cells, and two spaces between them.
+            if i > 0 && used + 2 + w > width {
+                shown = i;
+                break;
+            }
+            used += if i == 0 { 1 + w } else { 2 + w };
+        }
     }
-    for record in records {
-        // Escaped before the table measures its columns.
-        table.add_row(
-            columns
-                .iter()
-                .map(|c| escape_owned((c.cell)(record, clock))),
-        );
-    }
-    for (i, c) in columns.iter().enumerate() {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(if c.numeric {
-                CellAlignment::Right
+    let mut line = String::new();
+    let header_row: Vec<String> = grid.headers.iter().map(|h| h.to_string()).collect();
+    for row in headers.then_some(&header_row).into_iter().chain(&rows) {
+        line.clear();
+        for (i, cell) in row.iter().enumerate().take(shown) {
+            let pad = widths[i].saturating_sub(cell.width());
+            line.push(' ');
+            if grid.numeric[i] {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
             } else {
-                CellAlignment::Left
-            });
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+            line.push(' ');
         }
-    }
-    for line in table.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
-    Ok(())
+    Ok(grid.headers[shown..].to_vec())
+}
+
+/// A raw cell: each blank, backslash and control character as `\xNN` (its UTF-8 bytes), an
+/// empty cell as `-` (so that no column vanishes), the rest as it is.
+fn raw_cell(line: &mut String, cell: &str) {
+    if cell.is_empty() {
+        line.push('-');
+        return;
+    }
+    for c in cell.chars() {
+        if c.is_whitespace() || c.is_control() || c == '\\' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                line.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            line.push(c);
+        }
+    }
+}
+
+/// A value in double quotes for the shell: `"`, `\`, `` ` `` and `$` backslashed, control
+/// characters as `\xNN` (which the shell keeps as those four characters: nothing is obeyed).
+fn export_value(line: &mut String, cell: &str) {
+    line.push('"');
+    for c in cell.chars() {
+        match c {
+            '"' | '\\' | '`' | '$' => {
+                line.push('\\');
+                line.push(c);
+            }
+            c if c.is_control() => line.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => line.push(c),
+        }
+    }
+    line.push('"');
 }
 
 /// `  ctime          2026-11-26 05:05:11 +00:00  (2026-11-26T05:05:11Z, 2s ago)`.

@@ -85,6 +85,32 @@ pub fn scan() -> io::Result<AttachScan> {
     Ok(result)
 }
 
+/// The shmids one process has attached (`ls --pid`): None when it is not in our IPC
+/// namespace (its shmids name other segments) or has exited; an error when its maps cannot be
+/// read (another user's process without CAP_SYS_PTRACE).
+pub fn attached_by(pid: i32) -> io::Result<Option<Vec<i32>>> {
+    let our_ns = super::ipc_namespace_of("self")?;
+    let dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let dir = super::process::live_task_dir(&dir, pid);
+    let ns = exited_is_none(
+        std::fs::metadata(dir.join("ns/ipc")).map(|m| std::os::unix::fs::MetadataExt::ino(&m)),
+    )?;
+    if ns != Some(our_ns) {
+        return Ok(None);
+    }
+    let Some(maps) = exited_is_none(std::fs::read_to_string(dir.join("maps")))? else {
+        return Ok(None);
+    };
+    let mut ids: Vec<i32> = maps
+        .lines()
+        .filter_map(parse_maps_line)
+        .map(|(shmid, ..)| shmid)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 /// A process that exited while we looked is no error: it simply has nothing attached.
 fn exited_is_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
     match result {

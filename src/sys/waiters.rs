@@ -245,6 +245,18 @@ impl WaiterScan {
         self.sets.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The sets some task of process `pid` is blocked on.
+    pub fn sets_waited_on_by(&self, pid: i32) -> Vec<i32> {
+        let mut ids: Vec<i32> = self
+            .sets
+            .iter()
+            .filter(|(_, waiters)| waiters.iter().any(|w| w.pid == pid))
+            .map(|(&id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// True when every task could be looked at.
     pub fn complete(&self) -> bool {
         self.unseen.is_none() && self.uninspected.is_empty()

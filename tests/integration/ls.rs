@@ -185,3 +185,199 @@ fn broken_pipe_exits_zero_quietly() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
+
+/// What `ipcs`/`lsipc` users reach for: `--key`, `--pid`, `--bytes`, `--sort=-COLUMN`,
+/// `--reverse`, the views, raw and exported rows, and the conflicts that are usage errors.
+#[test]
+fn key_and_pid_filters_exact_sizes_views_and_script_formats() {
+    let Some(ns) = Ns::new() else { return };
+    let big = ns.run_helper(&["create", "0x10", "65536", "0600"])[0];
+    let small = ns.run_helper(&["create", "0x20", "4096", "0600"])[0];
+    let big_id = big.to_string();
+    // The holder attaches `big`; a later process attaches and leaves, so the holder is
+    // neither its creator nor its last user: only its mapping ties it to the segment.
+    let holder = ns.spawn_helper(&["use", &big_id, "attach"]);
+    ns.run_helper(&["use", &big_id, "attach"]);
+    let waiter = ns.spawn_helper(&["semcreate", "0x51", "1", "0600", "semwait", "0"]);
+    let waiting: i32 = waiter
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("pid=")?.parse().ok())
+        .expect("pid=CHILD");
+
+    let ids = |args: &[&str], list: &str| -> Vec<i64> {
+        let doc = ns.json(args);
+        doc[list]
+            .as_array()
+            .unwrap_or_else(|| panic!("{list} in {doc}"))
+            .iter()
+            .map(|s| s["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let (big, small) = (i64::from(big), i64::from(small));
+    assert_eq!(ids(&["ls", "--json", "--key", "0x20"], "segments"), [small]);
+    assert_eq!(ids(&["ls", "--json", "--key", "key:16"], "segments"), [big]);
+    assert_eq!(ids(&["ls", "--json", "--key", "0"], "segments"), [0i64; 0]);
+    let pid = holder.pid.to_string();
+    assert_eq!(ids(&["ls", "--json", "--pid", &pid], "segments"), [big]);
+    assert_eq!(
+        ids(&["ls", "--json", "--pid", "99999999"], "segments"),
+        [0i64; 0]
+    );
+    let sets = ids(
+        &[
+            "ls",
+            "--json",
+            "--kind",
+            "sem",
+            "--pid",
+            &waiting.to_string(),
+        ],
+        "semaphore_sets",
+    );
+    assert_eq!(sets.len(), 1, "the set its child waits on");
+    assert_eq!(
+        ids(
+            &["ls", "--json", "--kind", "sem", "--pid", &pid],
+            "semaphore_sets"
+        ),
+        [0i64; 0]
+    );
+
+    assert_eq!(
+        ids(&["ls", "--json", "--sort=-size"], "segments"),
+        [big, small]
+    );
+    assert_eq!(
+        ids(&["ls", "--json", "--sort", "size", "-r"], "segments"),
+        [big, small]
+    );
+    assert_eq!(
+        ids(&["ls", "--json", "--reverse"], "segments"),
+        [small, big]
+    );
+
+    let out = ns.shmctl(&["ls", "--bytes", "--columns", "id,size", "--no-headers"]);
+    assert_success(&out, &[]);
+    let rows = text(&out.stdout);
+    assert!(rows.contains(&format!("{big}  65536")), "{rows}");
+
+    let out = ns.shmctl(&["ls", "--format", "raw", "--sort", "id"]);
+    assert_success(&out, &[]);
+    let raw = text(&out.stdout);
+    let lines: Vec<Vec<&str>> = raw.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(lines[0][0], "KEY");
+    assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{raw}");
+    assert!(raw.contains("64.0\\x20KiB"), "{raw}");
+
+    // Exported rows are read back by the shell.
+    let out = ns.shmctl(&["ls", "--format", "export", "--bytes", "--key", "0x10"]);
+    assert_success(&out, &[]);
+    let line = text(&out.stdout);
+    let read = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("eval \"$1\"; echo \"$KIND $ID $SIZE $NATTCH\""),
+            "sh",
+            line.trim(),
+        ])
+        .output()
+        .expect("sh");
+    assert_eq!(text(&read.stdout), format!("shm {big} 65536 1\n"));
+
+    let out = ns.shmctl(&["ls", "--view", "pids"]);
+    assert_success(&out, &[]);
+    let header: Vec<String> = text(&out.stdout)
+        .lines()
+        .next()
+        .expect("header")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        header,
+        ["KEY", "ID", "OWNER", "CPID", "CREATOR", "LPID", "LAST"]
+    );
+    let out = ns.shmctl(&["ls", "--all", "--view", "summary", "--bytes"]);
+    assert_success(&out, &[]);
+    let summary = text(&out.stdout);
+    let shm: Vec<&str> = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("shm "))
+        .expect("shm row")
+        .split_whitespace()
+        .collect();
+    // `small`'s creator is gone and nothing attaches it: an orphan; `big` is held.
+    assert_eq!(&shm[..4], ["shm", "2", "1", "69632"], "{summary}");
+    assert!(summary.contains("1 semaphore(s)"), "{summary}");
+
+    for (args, says) in [
+        (
+            &["ls", "--json", "--format", "table"][..],
+            "--json and --format table",
+        ),
+        (&["ls", "--json", "--view", "times"][..], "--view times"),
+        (
+            &["ls", "--format", "prometheus", "--view", "pids"][..],
+            "--view pids",
+        ),
+        (&["ls", "--kind", "pshm", "--key", "1"][..], "--key"),
+        (
+            &["ls", "--view", "pids", "--columns", "id"][..],
+            "cannot be used with",
+        ),
+        (&["ls", "--key", "pshm:/x"][..], "is not a key"),
+        (&["ls", "--pid", "0"][..], "--pid"),
+        (&["ls", "--sort=-bogus"][..], "unknown column"),
+    ] {
+        let out = ns.shmctl(args);
+        assert_exit(&out, 2, args);
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    drop(waiter);
+}
+
+/// On a terminal a row never wraps: a 60-column terminal gets the columns that fit, and a
+/// note names the rest; `--wide` and a pipe get every column.
+#[test]
+fn a_narrow_terminal_gets_the_columns_that_fit() {
+    let Some(ns) = Ns::new() else { return };
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        return skip("script(1) (util-linux) is needed to give ls a terminal");
+    }
+    ns.run_helper(&["create", "0xdeadbeef", "1048576", "0644"]);
+    let on_terminal = |extra: &str| {
+        let line = format!("stty cols 60 rows 20; {} ls {extra}", shmctl_bin());
+        let out = ns
+            .command("script")
+            .args(["-qec", &line, "/dev/null"])
+            .output()
+            .expect("script");
+        text(&out.stdout).replace('\r', "")
+    };
+    let narrow = on_terminal("");
+    let table: Vec<&str> = narrow.lines().filter(|l| l.starts_with(' ')).collect();
+    assert!(table.len() >= 2, "{narrow}");
+    assert!(table.iter().all(|l| l.chars().count() <= 60), "{narrow}");
+    assert!(table[0].starts_with(" KEY") && !table[0].ends_with("AGE"), "{narrow}");
+    assert!(
+        narrow.contains("left out") && narrow.contains("--wide"),
+        "{narrow}"
+    );
+    let wide = on_terminal("--wide");
+    assert!(
+        wide.lines()
+            .any(|l| l.chars().count() > 60 && l.ends_with("AGE")),
+        "{wide}"
+    );
+    assert!(!wide.contains("left out"), "{wide}");
+    let piped = ns.shmctl(&["ls"]);
+    assert!(text(&piped.stdout)
+        .lines()
+        .next()
+        .is_some_and(|l| l.ends_with("AGE")));
+}
