@@ -478,7 +478,11 @@ pub struct KeyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LimitsArgs {}
+pub struct LimitsArgs {
+    /// Sizes in bytes, not 4.0 KiB (as ipcs -l --bytes)
+    #[arg(long, short)]
+    pub bytes: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generated {

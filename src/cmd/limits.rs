@@ -1,5 +1,6 @@
 use std::io::Write;
 
+use crate::cli::LimitsArgs;
 use crate::error::{Error, Exit, Result};
 use crate::model::Limits;
 use crate::objects::{Kind, OtherLimits};
@@ -8,7 +9,7 @@ use crate::sys::{self, msg, posix, sem, shm};
 
 use super::Context;
 
-pub fn run(ctx: Context, out: &mut dyn Write) -> Result<Exit> {
+pub fn run(ctx: Context, args: &LimitsArgs, out: &mut dyn Write) -> Result<Exit> {
     let limits = Limits {
         shm: shm::limits().map_err(|e| Error::sys("reading limits", e))?,
         usage: shm::usage().map_err(|e| Error::sys("reading usage", e))?.1,
@@ -37,7 +38,7 @@ pub fn run(ctx: Context, out: &mut dyn Write) -> Result<Exit> {
     if ctx.json {
         render::json::limits(out, &limits, &others).map_err(Error::output)?;
     } else {
-        render::table::limits(out, &limits, &others).map_err(Error::output)?;
+        render::table::limits(out, &limits, &others, args.bytes).map_err(Error::output)?;
     }
     Ok(Exit::Success)
 }

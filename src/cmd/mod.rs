@@ -81,7 +81,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
         Command::Schema(args) => schema::run(ctx, args, out),
         Command::Key(args) => key::run(ctx, args, out),
         Command::Generate(args) => generate::run(ctx, args, out),
-        Command::Limits(_) => limits::run(ctx, out),
+        Command::Limits(args) => limits::run(ctx, args, out),
     }
 }
 

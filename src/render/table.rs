@@ -82,7 +82,13 @@ pub fn key(out: &mut dyn Write, k: &FtokKey) -> Result<()> {
     Ok(())
 }
 
-pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLimits) -> Result<()> {
+pub fn limits(
+    out: &mut dyn Write,
+    l: &Limits,
+    others: &crate::objects::OtherLimits,
+    exact: bool,
+) -> Result<()> {
+    let size = move |v: u64| size_text(v, exact);
     let unlimited = |v: u64, show: &dyn Fn(u64) -> String| {
         if v >= 1 << 53 {
             "unlimited".to_string()
@@ -90,14 +96,17 @@ pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLim
             show(v)
         }
     };
-    let bytes = |v: u64| format!("{v} bytes ({})", human_size(v));
-    let pages = |v: u64| format!("{v} pages ({})", human_size(v.saturating_mul(l.page_size)));
+    let bytes = |v: u64| match exact {
+        true => format!("{v} bytes"),
+        false => format!("{v} bytes ({})", human_size(v)),
+    };
+    let pages = |v: u64| format!("{v} pages ({})", size(v.saturating_mul(l.page_size)));
     let rows = [
         (
             "max segment size",
             unlimited(l.shm.max_segment_bytes, &bytes),
         ),
-        ("min segment size", human_size(l.shm.min_segment_bytes)),
+        ("min segment size", size(l.shm.min_segment_bytes)),
         ("max segments", l.shm.max_segments.to_string()),
         (
             "max per process",
@@ -114,11 +123,21 @@ pub fn limits(out: &mut dyn Write, l: &Limits, others: &crate::objects::OtherLim
     for (label, value) in rows {
         writeln!(out, "  {label:<18} {value}")?;
     }
-    other_limits(out, others)
+    other_limits(out, others, exact)
+}
+
+/// A size for `limits`: `4096 bytes` with `--bytes`, else `4.0 KiB`.
+fn size_text(v: u64, exact: bool) -> String {
+    if exact {
+        format!("{v} byte{}", if v == 1 { "" } else { "s" })
+    } else {
+        human_size(v)
+    }
 }
 
 /// `limits` for the other kinds, after shared memory's block.
-fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<()> {
+fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits, exact: bool) -> Result<()> {
+    let size = move |v: u64| size_text(v, exact);
     let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
     let block =
         |out: &mut dyn Write, title: &str, rows: Vec<(&str, Option<String>)>| -> Result<()> {
@@ -152,25 +171,19 @@ fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<
         "message queues",
         vec![
             ("max queues", l.msg.map(|m| m.max_queues.to_string())),
-            (
-                "max message size",
-                l.msg.map(|m| human_size(m.max_message_bytes)),
-            ),
-            (
-                "default queue size",
-                l.msg.map(|m| human_size(m.max_queue_bytes)),
-            ),
+            ("max message size", l.msg.map(|m| size(m.max_message_bytes))),
+            ("default queue size", l.msg.map(|m| size(m.max_queue_bytes))),
             ("used queues", l.msg_usage.map(|u| u.queues.to_string())),
             ("used messages", l.msg_usage.map(|u| u.messages.to_string())),
-            ("used bytes", l.msg_usage.map(|u| human_size(u.bytes))),
+            ("used bytes", l.msg_usage.map(|u| size(u.bytes))),
         ],
     )?;
     block(
         out,
         "POSIX shared memory (/dev/shm)",
         vec![
-            ("size", l.shm_fs.map(|f| human_size(f.total_bytes))),
-            ("used", l.shm_fs.map(|f| human_size(f.used_bytes))),
+            ("size", l.shm_fs.map(|f| size(f.total_bytes))),
+            ("used", l.shm_fs.map(|f| size(f.used_bytes))),
             ("objects", l.shm_fs_count.map(|n| n.to_string())),
         ],
     )?;
@@ -182,7 +195,7 @@ fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<
             ("max messages", l.mqueue.map(|m| m.max_messages.to_string())),
             (
                 "max message size",
-                l.mqueue.map(|m| human_size(m.max_message_bytes)),
+                l.mqueue.map(|m| size(m.max_message_bytes)),
             ),
             (
                 "default messages",
@@ -190,7 +203,7 @@ fn other_limits(out: &mut dyn Write, l: &crate::objects::OtherLimits) -> Result<
             ),
             (
                 "default msg size",
-                l.mqueue.map(|m| human_size(m.default_message_bytes)),
+                l.mqueue.map(|m| size(m.default_message_bytes)),
             ),
             ("queues", l.mqueue_count.map(|n| n.to_string())),
         ],

@@ -494,6 +494,14 @@ fn stat_shows_a_queue_and_limits_cover_every_kind() {
     ] {
         assert!(text_limits.contains(section), "{text_limits}");
     }
+    // --bytes: the queue's one message counted exactly, as `ipcs -l --bytes` would.
+    let exact = text(&ns.shmctl(&["limits", "--bytes"]).stdout);
+    let used = limits["msg"]["used_bytes"].as_u64().expect("used_bytes");
+    assert!(
+        exact.contains(&format!("used bytes         {used} byte")),
+        "{exact}"
+    );
+    assert!(!exact.contains("KiB") && !exact.contains("MiB"), "{exact}");
 }
 
 /// lsipc prints every value as a string; shmctl's numbers must say the same.

@@ -277,7 +277,7 @@ fn key_and_pid_filters_exact_sizes_views_and_script_formats() {
     let read = std::process::Command::new("sh")
         .args([
             "-c",
-            &format!("eval \"$1\"; echo \"$KIND $ID $SIZE $NATTCH\""),
+            "eval \"$1\"; echo \"$KIND $ID $SIZE $NATTCH\"",
             "sh",
             line.trim(),
         ])
@@ -363,7 +363,10 @@ fn a_narrow_terminal_gets_the_columns_that_fit() {
     let table: Vec<&str> = narrow.lines().filter(|l| l.starts_with(' ')).collect();
     assert!(table.len() >= 2, "{narrow}");
     assert!(table.iter().all(|l| l.chars().count() <= 60), "{narrow}");
-    assert!(table[0].starts_with(" KEY") && !table[0].ends_with("AGE"), "{narrow}");
+    assert!(
+        table[0].starts_with(" KEY") && !table[0].ends_with("AGE"),
+        "{narrow}"
+    );
     assert!(
         narrow.contains("left out") && narrow.contains("--wide"),
         "{narrow}"
