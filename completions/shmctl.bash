@@ -28,12 +28,6 @@ _shmctl() {
             shmctl,gc)
                 cmd="shmctl__subcmd__gc"
                 ;;
-            shmctl,generate)
-                cmd="shmctl__subcmd__generate"
-                ;;
-            shmctl,help)
-                cmd="shmctl__subcmd__help"
-                ;;
             shmctl,key)
                 cmd="shmctl__subcmd__key"
                 ;;
@@ -52,42 +46,6 @@ _shmctl() {
             shmctl,stat)
                 cmd="shmctl__subcmd__stat"
                 ;;
-            shmctl__subcmd__help,attach)
-                cmd="shmctl__subcmd__help__subcmd__attach"
-                ;;
-            shmctl__subcmd__help,create)
-                cmd="shmctl__subcmd__help__subcmd__create"
-                ;;
-            shmctl__subcmd__help,dump)
-                cmd="shmctl__subcmd__help__subcmd__dump"
-                ;;
-            shmctl__subcmd__help,gc)
-                cmd="shmctl__subcmd__help__subcmd__gc"
-                ;;
-            shmctl__subcmd__help,generate)
-                cmd="shmctl__subcmd__help__subcmd__generate"
-                ;;
-            shmctl__subcmd__help,help)
-                cmd="shmctl__subcmd__help__subcmd__help"
-                ;;
-            shmctl__subcmd__help,key)
-                cmd="shmctl__subcmd__help__subcmd__key"
-                ;;
-            shmctl__subcmd__help,limits)
-                cmd="shmctl__subcmd__help__subcmd__limits"
-                ;;
-            shmctl__subcmd__help,ls)
-                cmd="shmctl__subcmd__help__subcmd__ls"
-                ;;
-            shmctl__subcmd__help,rm)
-                cmd="shmctl__subcmd__help__subcmd__rm"
-                ;;
-            shmctl__subcmd__help,schema)
-                cmd="shmctl__subcmd__help__subcmd__schema"
-                ;;
-            shmctl__subcmd__help,stat)
-                cmd="shmctl__subcmd__help__subcmd__stat"
-                ;;
             *)
                 ;;
         esac
@@ -95,7 +53,7 @@ _shmctl() {
 
     case "${cmd}" in
         shmctl)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version generate ls stat create attach dump rm gc schema key limits help"
+            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --help --version ls stat create attach dump rm gc schema key limits"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,10 +61,6 @@ _shmctl() {
             case "${prev}" in
                 --ipc-ns)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -117,7 +71,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__attach)
-            opts="-t -q -v -h -V --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-t -q -v -h --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,10 +97,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -155,14 +105,14 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__create)
-            opts="-s -k -m -x -q -v -h -V --kind --size --nsems --value --qbytes --name --maxmsg --msgsize --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-s -k -m -x -q -v -h --kind --size --nsems --value --qbytes --name --maxmsg --msgsize --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "shm sem msg pshm psem pmq" -- "${cur}"))
                     return 0
                     ;;
                 --size)
@@ -229,10 +179,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -241,12 +187,16 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__dump)
-            opts="-t -q -v -h -V --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-t -q -v -h --color --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --offset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -287,10 +237,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -299,14 +245,14 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h -V --dry-run --yes --kind --user --older-than --exclude-key --include-unknown --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-n -y -q -v -h --dry-run --yes --kind --user --older-than --exclude-key --include-unknown --archive --drain --wait --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "shm sem msg pshm psem pmq all" -- "${cur}"))
                     return 0
                     ;;
                 --user)
@@ -333,214 +279,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__generate)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version man completions"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --ipc-ns)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help)
-            opts="generate ls stat create attach dump rm gc schema key limits help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__attach)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__create)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__dump)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__gc)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__generate)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__key)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__limits)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__ls)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__rm)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__schema)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        shmctl__subcmd__help__subcmd__stat)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -549,7 +287,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__key)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-q -v -h --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,10 +295,6 @@ _shmctl() {
             case "${prev}" in
                 --ipc-ns)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -571,7 +305,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__limits)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-b -q -v -h --bytes --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,10 +313,6 @@ _shmctl() {
             case "${prev}" in
                 --ipc-ns)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -593,14 +323,14 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-a -o -q -v -h -V --all --kind --user --older-than --orphans --sort --columns --no-headers --format --output --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-a -r -o -b -w -q -v -h --all --kind --user --older-than --key --pid --orphans --sort --reverse --columns --view --bytes --wide --no-headers --format --output --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "shm sem msg pshm psem pmq all" -- "${cur}"))
                     return 0
                     ;;
                 --user)
@@ -611,20 +341,32 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sort)
+                --key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "key id name owner uid group gid cuid cgid perms mode size nattch status cpid creator lpid last nsems waiters last-op msgs bytes sender receiver value qsize notify held age idle ctime atime dtime otime stime rtime mtime rss swap orphan why" -- "${cur}"))
                     return 0
                     ;;
                 --columns)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "key id name owner uid group gid cuid cgid perms mode size nattch status cpid creator lpid last nsems waiters last-op msgs bytes sender receiver value qsize notify held age idle ctime atime dtime otime stime rtime mtime rss swap orphan why" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "key id name owner uid group gid cuid cgid perms mode size nattch status cpid creator lpid last nsems waiters last-op msgs bytes sender receiver value qsize notify held age idle ctime atime dtime otime stime rtime mtime rss swap orphan why" -- "${cur}"))
+                    return 0
+                    ;;
+                --view)
+                    COMPREPLY=($(compgen -W "pids times creators summary" -- "${cur}"))
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json prometheus raw export" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -635,10 +377,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -647,14 +385,14 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-a -f -n -q -v -h -V --all --kind --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-a -f -n -q -v -h --all --kind --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --kind)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "shm sem msg pshm psem pmq all" -- "${cur}"))
                     return 0
                     ;;
                 --archive)
@@ -669,10 +407,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -681,7 +415,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__schema)
-            opts="-t -q -v -h -V --type --target --check --lint --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-t -q -v -h --type --target --check --lint --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -707,10 +441,6 @@ _shmctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -719,7 +449,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__stat)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --color --help --version"
+            opts="-q -v -h --json --quiet --verbose --ipc-ns --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,10 +457,6 @@ _shmctl() {
             case "${prev}" in
                 --ipc-ns)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -27,7 +27,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Print JSON for scripts (short for --format json)
+    /// Print JSON for scripts (for ls the same as --format json)
     #[arg(long, global = true)]
     pub json: bool,
     /// Print only what was asked for: no notes, no per-item success lines
@@ -41,9 +41,9 @@ pub struct Global {
     /// mount namespace, which this does not enter
     #[arg(long, global = true, value_name = "PID|PATH")]
     pub ipc_ns: Option<String>,
-    /// Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    /// `shmctl --color WHEN dump …`, as earlier versions took it: dump's own --color now
+    #[arg(long, hide = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,7 +113,7 @@ pub enum View {
 pub struct Filters {
     /// Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all
     /// (default: shm)
-    #[arg(long = "kind", alias = "type", value_name = "KINDS", value_parser = crate::objects::Kinds::parse)]
+    #[arg(long = "kind", alias = "type", value_name = "KINDS", value_parser = kinds_parser(), hide_possible_values = true)]
     pub kinds: Option<crate::objects::Kinds>,
     /// Only objects owned by USER (a name or a uid); an ordinary user's gc considers its own
     /// by default
@@ -142,6 +142,91 @@ pub struct Removing {
     /// (0 = do not wait); then fail (exit 1) naming the run that holds the lock
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_wait)]
     pub wait: std::time::Duration,
+}
+
+/// A value parser that also names the values a shell should complete (column headers,
+/// kinds): the parsing stays `parse`'s, with its messages; the help does not list them
+/// (each option's help says what it takes).
+#[derive(Clone)]
+pub struct Completing<P> {
+    parse: P,
+    values: fn() -> Vec<String>,
+}
+
+impl<P: clap::builder::TypedValueParser> clap::builder::TypedValueParser for Completing<P> {
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.values)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// `--sort`, `--columns`: the column headers, as a shell completes them (lower case).
+fn column_values() -> Vec<String> {
+    crate::ipc::columns::names()
+        .iter()
+        .map(|h| h.to_lowercase())
+        .collect()
+}
+
+/// `--kind`: every kind, and `all` where a list is taken.
+fn kind_values() -> Vec<String> {
+    crate::objects::Kind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect()
+}
+
+fn kinds_values() -> Vec<String> {
+    let mut values = kind_values();
+    values.push("all".to_string());
+    values
+}
+
+fn sort_parser(
+) -> Completing<impl clap::builder::TypedValueParser<Value = crate::ipc::columns::Sort>> {
+    Completing {
+        parse: crate::ipc::columns::Sort::parse,
+        values: column_values,
+    }
+}
+
+fn columns_parser(
+) -> Completing<impl clap::builder::TypedValueParser<Value = crate::ipc::columns::Choice>> {
+    Completing {
+        parse: crate::ipc::columns::Choice::parse,
+        values: column_values,
+    }
+}
+
+fn kinds_parser() -> Completing<impl clap::builder::TypedValueParser<Value = crate::objects::Kinds>>
+{
+    Completing {
+        parse: crate::objects::Kinds::parse,
+        values: kinds_values,
+    }
+}
+
+fn kind_parser() -> Completing<impl clap::builder::TypedValueParser<Value = crate::objects::Kind>> {
+    Completing {
+        parse: crate::objects::Kind::parse,
+        values: kind_values,
+    }
 }
 
 fn columns_help() -> String {
@@ -174,13 +259,13 @@ pub struct LsArgs {
     /// Sort each table by a column (its header name, case-insensitive); a leading `-`
     /// sorts in reverse (--sort=-size: largest first)
     #[arg(long, value_name = "COLUMN", allow_hyphen_values = true,
-          value_parser = crate::ipc::columns::Sort::parse)]
+          value_parser = sort_parser(), hide_possible_values = true)]
     pub sort: Option<crate::ipc::columns::Sort>,
     /// Reverse the order of each table (with --sort, of its column; else the kernel's)
     #[arg(long, short)]
     pub reverse: bool,
     #[arg(long, short = 'o', value_name = "LIST", help = columns_help(),
-          value_parser = crate::ipc::columns::Choice::parse)]
+          value_parser = columns_parser(), hide_possible_values = true)]
     pub columns: Option<crate::ipc::columns::Choice>,
     /// Named columns: pids (ipcs -p), times (ipcs -t), creators (ipcs -c), or summary, one
     /// line per kind (ipcs -u)
@@ -220,7 +305,7 @@ pub struct CreateArgs {
     /// What to create: shm (a System V segment, the default), sem (a semaphore set), msg (a
     /// message queue), pshm (POSIX shared memory), psem (a named semaphore) or pmq (a POSIX
     /// message queue)
-    #[arg(long, value_name = "KIND", value_parser = crate::objects::Kind::parse)]
+    #[arg(long, value_name = "KIND", value_parser = kind_parser(), hide_possible_values = true)]
     pub kind: Option<crate::objects::Kind>,
     /// shm and pshm: size in bytes; suffixes K/KiB (1024), KB (1000), M, G
     #[arg(long, short, value_name = "SIZE", value_parser = units::parse_size,
@@ -315,7 +400,7 @@ pub struct RmArgs {
     #[arg(long, short = 'a', conflicts_with = "segments")]
     pub all: bool,
     /// With --all: these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all
-    #[arg(long = "kind", value_name = "KINDS", value_parser = crate::objects::Kinds::parse)]
+    #[arg(long = "kind", value_name = "KINDS", value_parser = kinds_parser(), hide_possible_values = true)]
     pub kinds: Option<crate::objects::Kinds>,
     /// Also remove what is in use: attached segments (marked, they vanish at their last
     /// detach), semaphore sets with waiters, queues whose last sender or receiver lives,
@@ -367,6 +452,9 @@ pub struct DumpArgs {
     /// The segment: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
     #[arg(value_name = "SEG", value_parser = select::parse)]
     pub segment: Selector,
+    /// Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
     /// Start at this offset (suffixes K, M …)
     #[arg(long, value_name = "N", value_parser = units::parse_size, default_value = "0")]
     pub offset: u64,

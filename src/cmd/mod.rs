@@ -39,10 +39,11 @@ pub struct Context {
     pub color: bool,
 }
 
-impl From<&Global> for Context {
-    fn from(g: &Global) -> Self {
+impl Context {
+    /// The output choices of `g`; colour as `color` (dump's `--color`) says.
+    fn new(g: &Global, color: Option<ColorChoice>) -> Self {
         use std::io::IsTerminal;
-        let color = match g.color {
+        let color = match color.or(g.color).unwrap_or(ColorChoice::Auto) {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             // https://no-color.org: set and not empty means no colour.
@@ -61,7 +62,11 @@ impl From<&Global> for Context {
 }
 
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
-    let ctx = Context::from(&cli.global);
+    let color = match &cli.command {
+        Command::Dump(args) => args.color,
+        _ => None,
+    };
+    let ctx = Context::new(&cli.global, color);
     if let Some(target) = &cli.global.ipc_ns {
         enter_namespace(target)?;
         sys::posix::look_nowhere(format!(

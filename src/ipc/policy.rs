@@ -11,6 +11,91 @@ use crate::model::{key_hex, Presence};
 use crate::objects::{Holder, Waiter};
 use crate::units::{elapsed, human_duration, Age};
 
+/// Every code a kept object's reason can carry: the code, the kinds it applies to, what it
+/// means. `gc`'s man page is written from this table; a test holds it to the code.
+pub const REASON_CODES: &[(&str, &str, &str)] = &[
+    ("attached", "shm", "something is attached (nattch > 0)"),
+    ("creator_alive", "shm", "the creator pid is alive (and started before the segment)"),
+    ("last_user_alive", "shm", "the last attach/detach pid is alive"),
+    ("creator_unknown", "shm", "the creator pid is 0: a process in another PID namespace (gc --include-unknown takes it as evidence)"),
+    ("last_user_unknown", "shm", "the last user pid is 0, as creator_unknown"),
+    ("marked_for_destruction", "shm", "already IPC_RMID'd: it goes at the last detach"),
+    ("waiters", "sem, msg", "a set's semncnt/semzcnt, or a task blocked on the set or queue"),
+    ("waiters_unknown", "msg", "some tasks could not be inspected (CAP_SYS_PTRACE, hidepid)"),
+    ("last_op_alive", "sem", "a pid that last operated on the set is alive"),
+    ("last_op_unknown", "sem", "a last-op pid is 0 (another PID namespace)"),
+    ("unreadable", "sem", "no permission to read the semaphores (GETALL)"),
+    ("sender_alive", "msg", "the last sender is alive"),
+    ("receiver_alive", "msg", "the last receiver is alive"),
+    ("sender_unknown", "msg", "the last sender pid is 0 (another PID namespace)"),
+    ("receiver_unknown", "msg", "the last receiver pid is 0 (another PID namespace)"),
+    ("held", "pshm, psem, pmq", "a process maps it or holds it open"),
+    ("holders_unknown", "pshm, psem, pmq", "some processes could not be inspected"),
+    ("too_young", "every kind", "active within --older-than"),
+    ("excluded", "every kind", "named by --exclude-key"),
+    ("not_owner", "every kind", "an ordinary user's gc: neither owner nor creator (the kernel would refuse)"),
+    ("changed", "every kind", "something changed between the plan and the removal: the mode was restored"),
+];
+
+/// Every code of the evidence that makes an object an orphan.
+pub const EVIDENCE_CODES: &[(&str, &str, &str)] = &[
+    ("nattch_zero", "shm", "nothing attached"),
+    ("creator_dead", "shm", "kill(creator, 0) says ESRCH"),
+    (
+        "creator_exited",
+        "shm",
+        "the creator is a zombie: exited, not reaped, it holds nothing",
+    ),
+    (
+        "creator_pid_reused",
+        "shm",
+        "the creator pid now belongs to a process started after the segment",
+    ),
+    (
+        "last_user_dead",
+        "shm",
+        "the last user is dead (or a zombie)",
+    ),
+    ("never_attached", "shm", "no process ever attached (lpid 0)"),
+    (
+        "creator_unknown",
+        "shm",
+        "with --include-unknown: the creator is in another PID namespace",
+    ),
+    (
+        "last_user_unknown",
+        "shm",
+        "with --include-unknown: the last user is in another PID namespace",
+    ),
+    ("no_waiters", "sem, msg", "nobody waits on it"),
+    (
+        "waiters_unknown",
+        "msg",
+        "with --include-unknown: some tasks could not be inspected",
+    ),
+    ("last_op_dead", "sem", "every last-op pid is dead"),
+    (
+        "last_op_pid_reused",
+        "sem",
+        "a last-op pid now belongs to a younger process",
+    ),
+    (
+        "last_op_unknown",
+        "sem",
+        "with --include-unknown: a last-op pid is 0",
+    ),
+    ("never_operated", "sem", "no semop since it was made"),
+    ("sender_dead", "msg", "the last sender is dead"),
+    ("receiver_dead", "msg", "the last receiver is dead"),
+    ("never_sent", "msg", "nothing was ever sent to it"),
+    ("never_received", "msg", "nothing was ever received from it"),
+    (
+        "not_held",
+        "pshm, psem, pmq",
+        "no process maps it or holds it open",
+    ),
+];
+
 /// Whose objects are considered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Owners {
@@ -385,5 +470,52 @@ pub(crate) mod tests {
         assert_eq!(codes(&verdict(&longest, &s)), ["too_young"]);
         assert!(too_young(&longest, i64::MIN, i64::MAX).is_none());
         assert!(too_young(&longest, i64::MAX, i64::MIN).is_some());
+    }
+
+    /// The documented codes are the code's: every code `Reason::new` or `kept` is given in the
+    /// policy's sources is documented, and every documented code occurs in them.
+    #[test]
+    fn every_reason_and_evidence_code_is_documented() {
+        let sources = [
+            include_str!("shm.rs"),
+            include_str!("sem.rs"),
+            include_str!("msg.rs"),
+            include_str!("posix.rs"),
+            include_str!("policy.rs"),
+            include_str!("removal.rs"),
+            include_str!("archive.rs"),
+        ];
+        let code_of = |s: &str| s.split("#[cfg(test)]").next().unwrap_or("").to_string();
+        let bodies: Vec<String> = sources.iter().map(|s| code_of(s)).collect();
+        let documented: Vec<&str> = REASON_CODES
+            .iter()
+            .chain(EVIDENCE_CODES)
+            .map(|(code, ..)| *code)
+            .collect();
+        let mut given = Vec::new();
+        for body in &bodies {
+            for call in ["Reason::new(", "kept("] {
+                for (at, _) in body.match_indices(call) {
+                    let rest = body[at + call.len()..].trim_start();
+                    if let Some(lit) = rest.strip_prefix('"') {
+                        given.push(lit.split('"').next().unwrap_or("").to_string());
+                    }
+                }
+            }
+        }
+        assert!(given.len() > 20, "{given:?}");
+        for code in &given {
+            assert!(
+                documented.contains(&code.as_str()),
+                "{code} is not documented"
+            );
+        }
+        for code in documented {
+            let quoted = format!("\"{code}\"");
+            assert!(
+                bodies.iter().any(|b| b.contains(&quoted)),
+                "{code} is documented but never given"
+            );
+        }
     }
 }

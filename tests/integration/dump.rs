@@ -238,20 +238,44 @@ fn hex_and_raw_match_the_bytes_and_hexdump() {
 
     let ours = ns.shmctl(&["dump", &id]);
     assert_success(&ours, &["hex"]);
-    let mut hexdump = Command::new("hexdump")
-        .arg("-C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("hexdump");
-    std::io::Write::write_all(hexdump.stdin.as_mut().expect("stdin"), &raw.stdout)
-        .expect("feed hexdump");
-    let theirs = hexdump.wait_with_output().expect("hexdump");
-    assert_eq!(
-        text(&ours.stdout),
-        text(&theirs.stdout),
-        "the same lines as hexdump -C"
+    if on_path("hexdump") {
+        let mut hexdump = Command::new("hexdump")
+            .arg("-C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("hexdump");
+        std::io::Write::write_all(hexdump.stdin.as_mut().expect("stdin"), &raw.stdout)
+            .expect("feed hexdump");
+        let theirs = hexdump.wait_with_output().expect("hexdump");
+        assert_eq!(
+            text(&ours.stdout),
+            text(&theirs.stdout),
+            "the same lines as hexdump -C"
+        );
+    } else {
+        without_tool(
+            "hexdump(1) is not installed (bsdextrautils): the hex dump is not compared with it",
+        );
+    }
+    // Colour only where asked for, and only on dump (where it acts).
+    let always = ns.shmctl(&["dump", &id, "--length", "32", "--color", "always"]);
+    assert_success(&always, &["--color always"]);
+    assert!(
+        text(&always.stdout).contains("\x1b["),
+        "{}",
+        text(&always.stdout)
     );
+    for args in [
+        &["dump", &id, "--length", "32", "--color", "never"][..],
+        &["dump", &id, "--length", "32"][..],
+    ] {
+        let plain = ns.shmctl(args);
+        assert_success(&plain, args);
+        assert!(!text(&plain.stdout).contains('\x1b'), "{args:?}");
+    }
+    let elsewhere = ns.shmctl(&["ls", "--color", "always"]);
+    assert_exit(&elsewhere, 2, &["ls --color"]);
 
     let window = ns.shmctl(&[
         "dump", &id, "--offset", "2", "--length", "3", "--format", "raw",

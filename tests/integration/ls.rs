@@ -346,8 +346,8 @@ fn key_and_pid_filters_exact_sizes_views_and_script_formats() {
 #[test]
 fn a_narrow_terminal_gets_the_columns_that_fit() {
     let Some(ns) = Ns::new() else { return };
-    if !std::path::Path::new("/usr/bin/script").exists() {
-        return skip("script(1) (util-linux) is needed to give ls a terminal");
+    if !on_path("script") {
+        return without_tool("script(1) is not installed (bsdutils): ls is not given a terminal");
     }
     ns.run_helper(&["create", "0xdeadbeef", "1048576", "0644"]);
     let on_terminal = |extra: &str| {

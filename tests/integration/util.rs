@@ -37,7 +37,34 @@ pub fn skip(why: &str) {
     if std::env::var_os("SHMCTL_TEST_REQUIRE_NS").is_some() {
         panic!("SHMCTL_TEST_REQUIRE_NS is set but the test cannot run: {why}");
     }
-    eprintln!("SKIPPED: {why}");
+    say_skipped(why);
+}
+
+/// One line on the terminal saying a test did not run, written past the test harness's
+/// capture (which takes only `print!`/`eprint!`): visible in `cargo test`'s normal output.
+pub fn say_skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
+/// A test (or part of one) that cannot run for want of an optional tool: one visible line,
+/// or a failure where CI installs every tool and requires them (`SHMCTL_TEST_REQUIRE_TOOLS=1`).
+pub fn without_tool(why: &str) {
+    if std::env::var_os("SHMCTL_TEST_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("SHMCTL_TEST_REQUIRE_TOOLS=1, but {why}");
+    }
+    say_skipped(why);
+}
+
+/// Whether `tool` is an executable on PATH.
+pub fn on_path(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// A test that needs real root (a second uid, a sysctl): true, with a note, when the

@@ -416,14 +416,14 @@ fn ipc32_path() -> Option<&'static std::path::Path> {
         match built {
             Ok(o) if o.status.success() => Some(out),
             Ok(o) => {
-                eprintln!(
-                    "SKIPPED: cc -m32 cannot build an i386 program here: {}",
+                without_tool(&format!(
+                    "cc -m32 cannot build an i386 program here: {}",
                     text(&o.stderr)
-                );
+                ));
                 None
             }
             Err(e) => {
-                eprintln!("SKIPPED: no cc: {e}");
+                without_tool(&format!("no cc: {e}"));
                 None
             }
         }
