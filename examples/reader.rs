@@ -19,7 +19,7 @@
 //! stopped itself, and `shmctl gc` removes the segment that is left.
 mod channel;
 
-use channel::{ftok, os_error, sem_post, Channel};
+use channel::{ftok, os_error, sem_post, Channel, SHARED_DATA_VERSION};
 use std::ffi::{c_int, OsString};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -206,16 +206,23 @@ fn receive(channel: *mut Channel, expected: Option<u32>) -> Result<Ended, String
     // SAFETY: channel points to an attached Channel; `&raw mut` reads nothing and makes no
     // reference (the writer changes the same memory).
     let (filled, consumed) = unsafe { (&raw mut (*channel).filled, &raw mut (*channel).consumed) };
+    // SAFETY: as above; the writer wrote the version before it published the segment.
+    let version = unsafe { (&raw const (*channel).data.version).read() };
+    if version != SHARED_DATA_VERSION {
+        return Err(format!(
+            "the segment holds a version {version} Channel; this reader knows version \
+             {SHARED_DATA_VERSION} (examples/shared_data.h): rebuild one of the two"
+        ));
+    }
     let mut stdout = io::stdout().lock();
     let mut received = 0;
     loop {
         sem_wait(filled, "filled")?;
         // SAFETY: channel points to an attached Channel, and the writer does not touch `data`
-        // until we post `consumed`. `ready` is read as a byte: a C writer may store any value
-        // in a bool, and not every byte is a valid Rust bool.
+        // until we post `consumed`.
         let (ready, counter, message) = unsafe {
             (
-                (&raw const (*channel).data.ready).cast::<u8>().read() != 0,
+                (&raw const (*channel).data.ready).read() != 0,
                 (&raw const (*channel).data.counter).read(),
                 (&raw const (*channel).data.message).read(),
             )
@@ -230,7 +237,7 @@ fn receive(channel: *mut Channel, expected: Option<u32>) -> Result<Ended, String
             .map_err(|e| format!("writing to stdout: {e}"))?;
         received += 1;
         // SAFETY: as above; the writer reads `data` again only after our post.
-        unsafe { (&raw mut (*channel).data.ready).write(false) };
+        unsafe { (&raw mut (*channel).data.ready).write(0) };
         sem_post(consumed, "consumed")?;
         if expected.is_some_and(|n| i64::from(counter) >= i64::from(n)) {
             return Ok(Ended::LastMessage);

@@ -18,7 +18,7 @@
 //! number when stopped by a signal (130 for SIGINT, 143 for SIGTERM).
 mod channel;
 
-use channel::{ftok, os_error, sem_post, Channel};
+use channel::{ftok, os_error, sem_post, Channel, SHARED_DATA_VERSION};
 use std::ffi::{c_int, OsString};
 use std::io;
 use std::path::PathBuf;
@@ -261,12 +261,16 @@ fn set_up_and_send(
 ) -> Result<Outcome, String> {
     let (filled, consumed) = semaphores(channel);
     // SAFETY: the segment is size_of::<Channel>() bytes, attached read-write, and no reader
-    // uses it yet (it waits for MODE_READY). All zeroes is a valid SharedData.
-    unsafe { ptr::write_bytes(channel, 0, 1) };
+    // uses it yet (it waits for MODE_READY). All zeroes is a valid SharedData; the version
+    // says which layout the rest is.
+    unsafe {
+        ptr::write_bytes(channel, 0, 1);
+        (&raw mut (*channel).data.version).write(SHARED_DATA_VERSION);
+    }
     sem_init(filled, 0, "filled")?;
     let outcome = sem_init(consumed, 1, "consumed").and_then(|()| {
         let outcome = publish(id).and_then(|()| send(channel, messages, signal));
-        // The end of the stream: one more post of `filled` with `ready` false (the reader
+        // The end of the stream: one more post of `filled` with `ready` 0 (the reader
         // cleared it) wakes a reader that waits for a message that will not come. A reader
         // that has not taken the last message yet takes it first.
         let outcome = both(outcome, sem_post(filled, "filled"));
@@ -292,7 +296,7 @@ fn send(channel: *mut Channel, messages: u32, signal: &AtomicUsize) -> Result<Ou
         unsafe {
             (&raw mut (*channel).data.counter).write(i as i32);
             (&raw mut (*channel).data.message).write(message);
-            (&raw mut (*channel).data.ready).write(true);
+            (&raw mut (*channel).data.ready).write(1);
         }
         sem_post(filled, "filled")?;
     }

@@ -5,15 +5,22 @@ use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
+/// `SHARED_DATA_VERSION` of examples/shared_data.h: the layout both sides were built for.
+pub const SHARED_DATA_VERSION: u32 = 1;
+
 /// `struct SharedData` of examples/shared_data.h: one message.
 #[repr(C)]
 pub struct SharedData {
+    /// [`SHARED_DATA_VERSION`], written by the writer before anything else.
+    pub version: u32,
     /// The message's number: 1, 2, ... N.
     pub counter: i32,
     /// The text, NUL-terminated.
     pub message: [u8; 100],
-    /// Set by the writer with each message, cleared by the reader once consumed.
-    pub ready: bool,
+    /// 1 when the writer has put a message here, 0 once the reader has consumed it.
+    pub ready: u8,
+    /// Explicit padding: always 0.
+    pub reserved: [u8; 3],
 }
 
 /// `struct Channel` of examples/shared_data.h: the whole segment.
@@ -33,9 +40,11 @@ pub struct Channel {
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
 const _: () = {
-    assert!(std::mem::size_of::<SharedData>() == 108);
-    assert!(std::mem::offset_of!(SharedData, message) == 0x04);
-    assert!(std::mem::offset_of!(SharedData, ready) == 0x68);
+    assert!(std::mem::size_of::<SharedData>() == 112);
+    assert!(std::mem::offset_of!(SharedData, counter) == 0x04);
+    assert!(std::mem::offset_of!(SharedData, message) == 0x08);
+    assert!(std::mem::offset_of!(SharedData, ready) == 0x6c);
+    assert!(std::mem::offset_of!(SharedData, reserved) == 0x6d);
     assert!(std::mem::size_of::<Channel>() == 176);
     assert!(std::mem::offset_of!(Channel, consumed) == 0x20);
     assert!(std::mem::offset_of!(Channel, data) == 0x40);

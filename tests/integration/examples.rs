@@ -423,14 +423,46 @@ fn dump_decodes_the_live_channel_while_the_writer_waits() {
             "filled": {"value": 1, "waiters": 0, "shared": true},
             "consumed": {"value": 0, "waiters": 1, "shared": true},
             "data": {
+                "version": 1,
                 "counter": counter,
                 "message": format!("Message #{counter} from Writer"),
-                "ready": true,
+                "ready": 1,
+                "reserved": [0, 0, 0],
             },
         })
     };
 
     // No reader yet: message #1 waits in the slot.
+    assert_eq!(waiting_after(1), expect(1));
+    // A layout of another version is refused by the reader, not misread; nothing is taken.
+    let set_version = |v: &str| {
+        let out = ns.shmctl(&[
+            "attach",
+            &id,
+            "--schema",
+            &header,
+            "--type",
+            "Channel",
+            "--set",
+            &format!("data.version={v}"),
+        ]);
+        assert_success(&out, &["attach --set data.version"]);
+    };
+    set_version("2");
+    let refused = start(
+        &ns,
+        &examples.reader,
+        &["--messages", "1", "--path", scratch.path()],
+        None,
+    )
+    .finish();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("version 2 Channel"),
+        "{}",
+        text(&refused.stderr)
+    );
+    set_version("1");
     assert_eq!(waiting_after(1), expect(1));
     // A reader that takes two: the writer has written #3 and waits again.
     let read = start(
@@ -456,4 +488,20 @@ fn dump_decodes_the_live_channel_while_the_writer_waits() {
     assert_eq!(text(&read.stdout), lines(3, 5));
     assert_success(&writer.finish(), &["writer --messages 5"]);
     assert!(ns.segments().is_empty());
+}
+
+/// The header the README teaches with follows the project's own lint: fixed-width types, a
+/// version field, no implicit padding.
+#[test]
+fn the_example_header_passes_the_lint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("shared_data.h");
+    std::fs::write(&header, HEADER).expect("write header");
+    let out = std::process::Command::new(shmctl_bin())
+        .args(["schema", "--lint"])
+        .arg(&header)
+        .output()
+        .expect("run shmctl schema --lint");
+    assert_success(&out, &["schema --lint examples/shared_data.h"]);
+    assert_eq!(text(&out.stdout), "no findings\n");
 }
