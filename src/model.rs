@@ -205,7 +205,13 @@ pub struct KeyHex(pub u32);
 
 impl std::fmt::Display for KeyHex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#010x}", self.0)
+        // `{:#010x}` by hand: 0x and eight lowercase digits.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = *b"0x00000000";
+        for (i, byte) in text[2..].iter_mut().enumerate() {
+            *byte = HEX[((self.0 >> (28 - 4 * i)) & 0xf) as usize];
+        }
+        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
     }
 }
 

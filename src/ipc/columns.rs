@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
-use crate::units::{elapsed, human_duration, human_size, perms_string, Clock};
+use crate::units::{elapsed, Clock, HumanDuration, HumanSize, Perms};
 
 const ALL: &[Kind] = &Kind::ALL;
 const SYSV: &[Kind] = &[Kind::Shm, Kind::Sem, Kind::Msg];
@@ -31,10 +31,17 @@ impl Cells {
 
     /// A size in bytes: `4096` with `--bytes`, else `4.0 KiB`.
     pub fn size(self, bytes: u64) -> String {
+        let mut text = String::new();
+        self.put_size(&mut text, bytes);
+        text
+    }
+
+    /// [`Cells::size`] written into a cell.
+    pub fn put_size(self, out: &mut String, bytes: u64) {
         if self.exact_sizes {
-            bytes.to_string()
+            put_int(out, bytes)
         } else {
-            human_size(bytes)
+            put(out, HumanSize(bytes))
         }
     }
 }
@@ -55,7 +62,7 @@ pub struct Column {
     /// Needs /proc/sysvipc/shm (rss, swap): read only when shown.
     pub needs_memory: bool,
     /// What a table shows (outside text escaped by the renderer), written as `cells` says.
-    pub cell: fn(&Record, Cells) -> String,
+    pub cell: fn(&Record, Cells, &mut String),
     pub key: fn(&Record) -> SortKey,
 }
 
@@ -88,6 +95,18 @@ fn num(v: impl Into<i128>) -> SortKey {
 
 fn text(v: impl Into<String>) -> SortKey {
     SortKey::Text(v.into())
+}
+
+/// Writes a value's text into a cell.
+fn put(out: &mut String, value: impl std::fmt::Display) {
+    use std::fmt::Write;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{value}");
+}
+
+/// Writes an integer into a cell (itoa: the cell path formats 100,000 of them).
+fn put_int(out: &mut String, value: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(value));
 }
 
 fn dash_or(value: Option<String>) -> String {
@@ -188,7 +207,7 @@ macro_rules! time_column {
             kinds: $kinds,
             numeric: true,
             needs_memory: false,
-            cell: |r, cells| time_cell(time_of(r, $name), cells.clock),
+            cell: |r, cells, out| out.push_str(&time_cell(time_of(r, $name), cells.clock)),
             key: |r| num(time_of(r, $name)),
         }
     };
@@ -201,11 +220,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: SYSV,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| {
-            r.object
-                .key()
-                .map(|k| KeyHex(k).to_string())
-                .unwrap_or_default()
+        cell: |r, _, out| {
+            if let Some(k) = r.object.key() {
+                put(out, KeyHex(k))
+            }
         },
         key: |r| num(r.object.key().unwrap_or_default()),
     },
@@ -214,7 +232,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: SYSV,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.id().map(|id| id.to_string()).unwrap_or_default(),
+        cell: |r, _, out| {
+            if let Some(id) = r.object.id() {
+                put_int(out, id)
+            }
+        },
         key: |r| num(r.object.id().unwrap_or_default()),
     },
     Column {
@@ -222,7 +244,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: POSIX,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.object.name().unwrap_or_default().to_string(),
+        cell: |r, _, out| put(out, r.object.name().unwrap_or_default()),
         key: |r| text(r.object.name().unwrap_or_default()),
     },
     Column {
@@ -230,7 +252,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.owner_text(),
+        cell: |r, _, out| match r.owner_name.as_deref() {
+            Some(name) => out.push_str(name),
+            None => put_int(out, r.object.owner().uid),
+        },
         key: |r| text(r.owner_text()),
     },
     Column {
@@ -238,7 +263,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.owner().uid.to_string(),
+        cell: |r, _, out| put_int(out, r.object.owner().uid),
         key: |r| num(r.object.owner().uid),
     },
     Column {
@@ -246,7 +271,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.group_text(),
+        cell: |r, _, out| match r.group_name.as_deref() {
+            Some(name) => out.push_str(name),
+            None => put_int(out, r.object.owner().gid),
+        },
         key: |r| text(r.group_text()),
     },
     Column {
@@ -254,7 +282,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.owner().gid.to_string(),
+        cell: |r, _, out| put_int(out, r.object.owner().gid),
         key: |r| num(r.object.owner().gid),
     },
     Column {
@@ -262,7 +290,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SYSV,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.owner().cuid.to_string(),
+        cell: |r, _, out| put_int(out, r.object.owner().cuid),
         key: |r| num(r.object.owner().cuid),
     },
     Column {
@@ -270,7 +298,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SYSV,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.owner().cgid.to_string(),
+        cell: |r, _, out| put_int(out, r.object.owner().cgid),
         key: |r| num(r.object.owner().cgid),
     },
     Column {
@@ -278,7 +306,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| perms_string(r.object.perms()),
+        cell: |r, _, out| put(out, Perms(r.object.perms())),
         key: |r| num(r.object.perms()),
     },
     Column {
@@ -286,7 +314,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| format!("{:04o}", r.object.perms()),
+        cell: |r, _, out| put(out, format_args!("{:04o}", r.object.perms())),
         key: |r| num(r.object.perms()),
     },
     Column {
@@ -294,7 +322,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Shm, Kind::Pshm, Kind::Psem],
         numeric: true,
         needs_memory: false,
-        cell: |r, cells| cells.size(r.object.bytes()),
+        cell: |r, cells, out| cells.put_size(out, r.object.bytes()),
         key: |r| num(r.object.bytes()),
     },
     Column {
@@ -302,7 +330,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.attachments().to_string(),
+        cell: |r, _, out| put_int(out, r.object.attachments()),
         key: |r| num(r.object.attachments()),
     },
     Column {
@@ -310,13 +338,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| {
-            let status = shm(r).map(|s| s.status()).unwrap_or_default();
-            if status.is_empty() {
-                "-".to_string()
-            } else {
-                status.join(",")
-            }
+        cell: |r, _, out| match shm(r).map(|s| (s.is_marked_for_destruction(), s.is_locked())) {
+            Some((true, true)) => out.push_str("dest,locked"),
+            Some((true, false)) => out.push_str("dest"),
+            Some((false, true)) => out.push_str("locked"),
+            _ => out.push('-'),
         },
         key: |r| text(shm(r).map(|s| s.status().join(",")).unwrap_or_default()),
     },
@@ -325,7 +351,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| shm(r).map_or(0, |s| s.cpid).to_string(),
+        cell: |r, _, out| put_int(out, shm(r).map_or(0, |s| s.cpid)),
         key: |r| num(shm(r).map_or(0, |s| s.cpid)),
     },
     Column {
@@ -333,7 +359,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.state("creator").as_str().to_string(),
+        cell: |r, _, out| out.push_str(r.state("creator").as_str()),
         key: |r| text(r.state("creator").as_str()),
     },
     Column {
@@ -341,7 +367,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| shm(r).map_or(0, |s| s.lpid).to_string(),
+        cell: |r, _, out| put_int(out, shm(r).map_or(0, |s| s.lpid)),
         key: |r| num(shm(r).map_or(0, |s| s.lpid)),
     },
     Column {
@@ -349,7 +375,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.state("last_user").as_str().to_string(),
+        cell: |r, _, out| out.push_str(r.state("last_user").as_str()),
         key: |r| text(r.state("last_user").as_str()),
     },
     Column {
@@ -357,9 +383,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: SEM,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| match &r.object {
-            Object::Sem(s) => s.nsems.to_string(),
-            _ => String::new(),
+        cell: |r, _, out| {
+            out.push_str(&match &r.object {
+                Object::Sem(s) => s.nsems.to_string(),
+                _ => String::new(),
+            })
         },
         key: |r| match &r.object {
             Object::Sem(s) => num(s.nsems),
@@ -371,7 +399,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Sem, Kind::Msg, Kind::Psem],
         numeric: true,
         needs_memory: false,
-        cell: |r, _| or_question(waiters(r)),
+        cell: |r, _, out| out.push_str(&or_question(waiters(r))),
         key: |r| num(waiters(r).unwrap_or_default()),
     },
     Column {
@@ -379,13 +407,15 @@ pub static COLUMNS: &[Column] = &[
         kinds: SEM,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| {
-            let last: Vec<String> = r.pids.iter().map(pid_cell).collect();
-            if last.is_empty() {
-                "-".to_string()
-            } else {
-                last.join(", ")
-            }
+        cell: |r, _, out| {
+            out.push_str(&{
+                let last: Vec<String> = r.pids.iter().map(pid_cell).collect();
+                if last.is_empty() {
+                    "-".to_string()
+                } else {
+                    last.join(", ")
+                }
+            })
         },
         key: |r| text(r.pids.iter().map(pid_cell).collect::<Vec<_>>().join(",")),
     },
@@ -394,9 +424,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: MSG,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| match &r.object {
-            Object::Msg(q) => q.messages.to_string(),
-            _ => String::new(),
+        cell: |r, _, out| {
+            out.push_str(&match &r.object {
+                Object::Msg(q) => q.messages.to_string(),
+                _ => String::new(),
+            })
         },
         key: |r| match &r.object {
             Object::Msg(q) => num(q.messages),
@@ -408,7 +440,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: MSG,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| r.object.bytes().to_string(),
+        cell: |r, _, out| put_int(out, r.object.bytes()),
         key: |r| num(r.object.bytes()),
     },
     Column {
@@ -416,7 +448,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: MSG,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.pid("sender").map_or("-".to_string(), pid_cell),
+        cell: |r, _, out| out.push_str(&r.pid("sender").map_or("-".to_string(), pid_cell)),
         key: |r| text(r.pid("sender").map_or(String::new(), pid_cell)),
     },
     Column {
@@ -424,7 +456,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: MSG,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| r.pid("receiver").map_or("-".to_string(), pid_cell),
+        cell: |r, _, out| out.push_str(&r.pid("receiver").map_or("-".to_string(), pid_cell)),
         key: |r| text(r.pid("receiver").map_or(String::new(), pid_cell)),
     },
     Column {
@@ -432,7 +464,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Psem],
         numeric: true,
         needs_memory: false,
-        cell: |r, _| or_question(posix(r).and_then(|p| p.semaphore).map(|v| v.value)),
+        cell: |r, _, out| {
+            out.push_str(&or_question(
+                posix(r).and_then(|p| p.semaphore).map(|v| v.value),
+            ))
+        },
         key: |r| num(posix(r).and_then(|p| p.semaphore).map_or(0, |v| v.value)),
     },
     Column {
@@ -440,7 +476,11 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Pmq],
         numeric: true,
         needs_memory: false,
-        cell: |r, _| or_question(posix(r).and_then(|p| p.queue).map(|q| q.qsize)),
+        cell: |r, _, out| {
+            out.push_str(&or_question(
+                posix(r).and_then(|p| p.queue).map(|q| q.qsize),
+            ))
+        },
         key: |r| num(posix(r).and_then(|p| p.queue).map_or(0, |q| q.qsize)),
     },
     Column {
@@ -448,10 +488,12 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Pmq],
         numeric: true,
         needs_memory: false,
-        cell: |r, _| match posix(r).and_then(|p| p.queue) {
-            Some(q) if q.notify_pid != 0 => q.notify_pid.to_string(),
-            Some(_) => "-".to_string(),
-            None => "?".to_string(),
+        cell: |r, _, out| {
+            out.push_str(&match posix(r).and_then(|p| p.queue) {
+                Some(q) if q.notify_pid != 0 => q.notify_pid.to_string(),
+                Some(_) => "-".to_string(),
+                None => "?".to_string(),
+            })
         },
         key: |r| num(posix(r).and_then(|p| p.queue).map_or(0, |q| q.notify_pid)),
     },
@@ -460,7 +502,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: POSIX,
         numeric: true,
         needs_memory: false,
-        cell: |r, _| held_cell(r),
+        cell: |r, _, out| out.push_str(&held_cell(r)),
         key: |r| num(r.holders.len() as u64),
     },
     Column {
@@ -468,12 +510,12 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, cells| match &r.object {
-            Object::Shm(s) => dash_or(
-                s.creation_bound()
-                    .map(|t| human_duration(elapsed(cells.clock.now, t))),
-            ),
-            o => human_duration(elapsed(cells.clock.now, o.created())),
+        cell: |r, cells, out| match &r.object {
+            Object::Shm(s) => match s.creation_bound() {
+                Some(t) => put(out, HumanDuration(elapsed(cells.clock.now, t))),
+                None => out.push('-'),
+            },
+            o => put(out, HumanDuration(elapsed(cells.clock.now, o.created()))),
         },
         // Oldest first: an earlier creation is a greater age.
         key: |r| num(-i128::from(r.object.created())),
@@ -483,7 +525,12 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: true,
         needs_memory: false,
-        cell: |r, cells| human_duration(elapsed(cells.clock.now, r.object.last_activity())),
+        cell: |r, cells, out| {
+            put(
+                out,
+                HumanDuration(elapsed(cells.clock.now, r.object.last_activity())),
+            )
+        },
         key: |r| num(-i128::from(r.object.last_activity())),
     },
     time_column!("CTIME", "ctime", ALL),
@@ -502,7 +549,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, cells| dash_or(r.memory.map(|m| cells.size(m.rss))),
+        cell: |r, cells, out| out.push_str(&dash_or(r.memory.map(|m| cells.size(m.rss)))),
         key: |r| num(r.memory.map_or(0, |m| m.rss)),
     },
     Column {
@@ -510,7 +557,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, cells| dash_or(r.memory.map(|m| cells.size(m.swap))),
+        cell: |r, cells, out| out.push_str(&dash_or(r.memory.map(|m| cells.size(m.swap)))),
         key: |r| num(r.memory.map_or(0, |m| m.swap)),
     },
     Column {
@@ -518,7 +565,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| if r.verdict.is_orphan() { "yes" } else { "no" }.to_string(),
+        cell: |r, _, out| put(out, if r.verdict.is_orphan() { "yes" } else { "no" }),
         // Orphans first.
         key: |r| num(i128::from(!r.verdict.is_orphan())),
     },
@@ -527,7 +574,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _| why(&r.verdict),
+        cell: |r, _, out| out.push_str(&why(&r.verdict)),
         key: |r| text(why(&r.verdict)),
     },
 ];

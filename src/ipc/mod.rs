@@ -252,7 +252,7 @@ pub struct Record {
     pub memory: Option<SegmentMemory>,
     pub verdict: Verdict,
     /// `stat` only.
-    pub detail: Option<Detail>,
+    pub detail: Option<Box<Detail>>,
 }
 
 impl Detail {

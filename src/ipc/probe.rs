@@ -203,7 +203,7 @@ impl Survey {
             detail.shm_rmid_forced = shm_rmid_forced;
             record.memory = memory;
         }
-        record.detail = Some(detail);
+        record.detail = Some(Box::new(detail));
         record
     }
 }

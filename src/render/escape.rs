@@ -8,6 +8,10 @@ use std::borrow::Cow;
 /// C0 controls (ESC is `\x1b`), DEL, and the C1 controls U+0080–U+009F. Borrows when nothing
 /// needs escaping.
 pub fn escape(text: &str) -> Cow<'_, str> {
+    // Nearly all text is printable ASCII without a backslash: a byte scan decides it.
+    if text.bytes().all(plain_ascii) {
+        return Cow::Borrowed(text);
+    }
     let Some(first) = text.find(needs_escape) else {
         return Cow::Borrowed(text);
     };
@@ -33,6 +37,11 @@ pub fn escape_owned(text: String) -> String {
         Cow::Borrowed(_) => text,
         Cow::Owned(escaped) => escaped,
     }
+}
+
+/// A byte that is printable ASCII and not a backslash: shown as it is.
+pub fn plain_ascii(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b'\\'
 }
 
 /// `char::is_control` is exactly C0, DEL and C1 (general category Cc).

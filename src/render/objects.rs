@@ -26,33 +26,83 @@ pub enum Layout {
     Export,
 }
 
-/// Rows of cells under headers: one kind's table, or the summary.
+/// Rows of cells under headers: one kind's table, or the summary. Every cell's text lives in
+/// one buffer (no `String` per cell), so that a table of 10,000 rows costs a few allocations.
 pub struct Grid<'a> {
     /// Export names each row's kind first (`KIND="shm"`); the summary has a KIND column.
     pub kind: Option<Kind>,
     pub headers: Vec<&'a str>,
     pub numeric: Vec<bool>,
-    /// Cells as their columns wrote them, not escaped yet.
-    pub rows: Vec<Vec<String>>,
+    /// The cells, row after row, as their columns wrote them (not escaped yet).
+    text: String,
+    /// Where each cell ends in `text`, and whether it is plain (shown as it is: printable
+    /// ASCII, no backslash), found once as the cell is written.
+    ends: Vec<(usize, bool)>,
 }
 
-impl Grid<'_> {
-    /// One kind's records in `columns`.
-    pub fn of<'c>(
-        kind: Kind,
-        records: &[Record],
-        columns: &[&'c Column],
-        cells: Cells,
-    ) -> Grid<'c> {
+impl<'a> Grid<'a> {
+    /// An empty grid under `headers`.
+    pub fn new(kind: Option<Kind>, headers: Vec<&'a str>, numeric: Vec<bool>) -> Grid<'a> {
         Grid {
-            kind: Some(kind),
-            headers: columns.iter().map(|c| c.header).collect(),
-            numeric: columns.iter().map(|c| c.numeric).collect(),
-            rows: records
-                .iter()
-                .map(|r| columns.iter().map(|c| (c.cell)(r, cells)).collect())
-                .collect(),
+            kind,
+            headers,
+            numeric,
+            text: String::new(),
+            ends: Vec::new(),
         }
+    }
+
+    /// One kind's records in `columns`.
+    pub fn of(kind: Kind, records: &[Record], columns: &[&'a Column], cells: Cells) -> Grid<'a> {
+        let mut grid = Grid::new(
+            Some(kind),
+            columns.iter().map(|c| c.header).collect(),
+            columns.iter().map(|c| c.numeric).collect(),
+        );
+        grid.text.reserve(records.len() * columns.len() * 8);
+        grid.ends.reserve(records.len() * columns.len());
+        for r in records {
+            for c in columns {
+                let start = grid.text.len();
+                (c.cell)(r, cells, &mut grid.text);
+                grid.ended(start);
+            }
+        }
+        grid
+    }
+
+    /// Appends a cell (rows fill up column by column, left to right).
+    pub fn push(&mut self, cell: &str) {
+        let start = self.text.len();
+        self.text.push_str(cell);
+        self.ended(start);
+    }
+
+    /// Records the end of the cell written since `start`.
+    fn ended(&mut self, start: usize) {
+        // No early exit: the loop vectorizes, and cells are short.
+        let plain = self.text.as_bytes()[start..]
+            .iter()
+            .fold(true, |all, &b| all & super::escape::plain_ascii(b));
+        self.ends.push((self.text.len(), plain));
+    }
+
+    /// Cell `i`, counted row after row, and whether it is plain.
+    fn cell_and_plain(&self, i: usize) -> (&str, bool) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1].0 };
+        let (end, plain) = self.ends[i];
+        (&self.text[start..end], plain)
+    }
+
+    /// Cell `i`, counted row after row.
+    fn cell(&self, i: usize) -> &str {
+        self.cell_and_plain(i).0
+    }
+
+    /// The rows, each its cells left to right.
+    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+        let n = self.headers.len().max(1);
+        (0..self.ends.len() / n).map(move |row| (row * n..row * n + n).map(|i| self.cell(i)))
     }
 }
 
@@ -60,20 +110,21 @@ impl Grid<'_> {
 /// them orphans, their bytes, and what they hold (attachments and rss/swap, semaphores,
 /// messages, holders).
 pub fn summary(lists: &[super::entries::List], cells: Cells) -> Grid<'static> {
-    let rows = lists
-        .iter()
-        .map(|list| {
+    let mut grid = Grid::new(
+        None,
+        vec!["KIND", "OBJECTS", "ORPHANS", "SIZE", "CONTENT"],
+        vec![false, true, true, true, false],
+    );
+    for list in lists {
+        let row = {
             let records = list.records;
             let kind = list.kind.as_str().to_string();
             if let Some(why) = list.unavailable {
                 let unknown = "?".to_string();
-                return vec![
-                    kind,
-                    unknown.clone(),
-                    unknown.clone(),
-                    unknown,
-                    why.to_string(),
-                ];
+                for cell in [kind.as_str(), &unknown, &unknown, &unknown, why] {
+                    grid.push(cell);
+                }
+                continue;
             }
             let orphans = records.iter().filter(|r| r.verdict.is_orphan()).count();
             let bytes: u64 = records.iter().map(|r| r.object.bytes()).sum();
@@ -123,21 +174,19 @@ pub fn summary(lists: &[super::entries::List], cells: Cells) -> Grid<'static> {
             } else {
                 cells.size(bytes)
             };
-            vec![
+            [
                 kind,
                 records.len().to_string(),
                 orphans.to_string(),
                 size,
                 content,
             ]
-        })
-        .collect();
-    Grid {
-        kind: None,
-        headers: vec!["KIND", "OBJECTS", "ORPHANS", "SIZE", "CONTENT"],
-        numeric: vec![false, true, true, true, false],
-        rows,
+        };
+        for cell in &row {
+            grid.push(cell);
+        }
     }
+    grid
 }
 
 /// `ls`'s tables, one per list with its columns: a title above each when more than segments
@@ -203,9 +252,9 @@ pub fn grid_lines<'g>(
                 writeln!(out, "{}", grid.headers.join(" "))?;
             }
             let mut line = String::new();
-            for row in &grid.rows {
+            for row in grid.rows() {
                 line.clear();
-                for (i, cell) in row.iter().enumerate() {
+                for (i, cell) in row.enumerate() {
                     if i > 0 {
                         line.push(' ');
                     }
@@ -218,7 +267,7 @@ pub fn grid_lines<'g>(
         Layout::Export => {
             let names: Vec<String> = grid.headers.iter().map(|h| h.replace('-', "_")).collect();
             let mut line = String::new();
-            for row in &grid.rows {
+            for row in grid.rows() {
                 line.clear();
                 if let Some(kind) = grid.kind {
                     line.push_str(&format!("KIND=\"{}\"", kind.as_str()));
@@ -239,28 +288,26 @@ pub fn grid_lines<'g>(
 }
 
 /// The aligned table: one space, then each cell padded to its column's width, two spaces
-/// between columns, trailing blanks trimmed (what `ipcs` users read).
+/// between columns, trailing blanks trimmed (what `ipcs` users read). Widths come from one
+/// pass over the cells; each line is then built in one reused buffer and written out.
 fn aligned<'g>(
     out: &mut dyn Write,
     grid: &Grid<'g>,
     headers: bool,
     width: Option<usize>,
 ) -> Result<Vec<&'g str>> {
-    let rows: Vec<Vec<String>> = grid
-        .rows
+    let n = grid.headers.len();
+    let mut widths: Vec<usize> = grid
+        .headers
         .iter()
-        .map(|row| row.iter().map(|c| escape_owned(c.clone())).collect())
+        .map(|h| if headers { h.width() } else { 0 })
         .collect();
-    let widths: Vec<usize> = (0..grid.headers.len())
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.width())
-                .chain(headers.then(|| grid.headers[i].width()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    for i in 0..grid.ends.len() {
+        let (cell, plain) = grid.cell_and_plain(i);
+        let w = if plain { cell.len() } else { shown_width(cell) };
+        let column = &mut widths[i % n];
+        *column = (*column).max(w);
+    }
     // Columns from the left while the line fits (the first always), none after the first
     // that does not.
     let mut shown = widths.len();
@@ -276,24 +323,61 @@ fn aligned<'g>(
         }
     }
     let mut line = String::new();
-    let header_row: Vec<String> = grid.headers.iter().map(|h| h.to_string()).collect();
-    for row in headers.then_some(&header_row).into_iter().chain(&rows) {
+    let mut write_row = |cells: &mut dyn Iterator<Item = (&str, bool)>| -> Result<()> {
         line.clear();
-        for (i, cell) in row.iter().enumerate().take(shown) {
-            let pad = widths[i].saturating_sub(cell.width());
+        for (i, (cell, plain)) in cells.enumerate().take(shown) {
+            let (cell, w) = if plain {
+                (std::borrow::Cow::Borrowed(cell), cell.len())
+            } else {
+                let shown = escape(cell);
+                let w = shown.width();
+                (shown, w)
+            };
+            let pad = widths[i].saturating_sub(w);
             line.push(' ');
             if grid.numeric[i] {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(cell);
+                push_spaces(&mut line, pad);
+                line.push_str(&cell);
             } else {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(&cell);
+                push_spaces(&mut line, pad);
             }
             line.push(' ');
         }
-        writeln!(out, "{}", line.trim_end())?;
+        let end = line.trim_end().len();
+        line.truncate(end);
+        line.push('\n');
+        out.write_all(line.as_bytes())
+    };
+    if headers {
+        write_row(&mut grid.headers.iter().map(|h| (*h, false)))?;
+    }
+    for row in 0..grid.ends.len() / n.max(1) {
+        write_row(&mut (row * n..row * n + n).map(|i| grid.cell_and_plain(i)))?;
     }
     Ok(grid.headers[shown..].to_vec())
+}
+
+/// The columns `text` takes on a terminal once escaped: its length when it is printable
+/// ASCII with no backslash (nearly every cell), else the escaped text's display width.
+fn shown_width(text: &str) -> usize {
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+    {
+        text.len()
+    } else {
+        escape(text).width()
+    }
+}
+
+fn push_spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 /// A raw cell: each blank, backslash and control character as `\xNN` (its UTF-8 bytes), an

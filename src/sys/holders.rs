@@ -4,7 +4,7 @@
 //! Objects are matched by (st_dev, st_ino), never by path: an mq_open descriptor reads as
 //! `/NAME` (its path inside the mqueue filesystem), and a mount of /dev/shm elsewhere names
 //! the same file differently.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

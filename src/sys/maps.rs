@@ -1,5 +1,5 @@
 //! Which processes have a segment attached now, from `/proc/*/maps`.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io;
 
 use crate::model::Attacher;
@@ -50,7 +50,7 @@ impl AttachScan {
 pub fn scan() -> io::Result<AttachScan> {
     let our_ns = super::ipc_namespace_of("self")?;
     let mut result = AttachScan {
-        by_id: HashMap::new(),
+        by_id: HashMap::default(),
         complete: true,
     };
     for (pid, dir) in super::procfs::processes(std::path::Path::new("/proc"), 0)? {

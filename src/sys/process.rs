@@ -1,5 +1,5 @@
 //! Facts about processes: does a pid exist, when did it start, what is its command line.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::Presence;
 

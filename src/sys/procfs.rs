@@ -1,5 +1,5 @@
 //! `/proc/sysvipc/shm` and the namespace's sysctls.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io;
 
 use crate::model::{Segment, SegmentMemory};

@@ -1,5 +1,5 @@
 //! User and group names, looked up once per id (NSS can be slow: LDAP, sssd).
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 #[derive(Debug, Default)]

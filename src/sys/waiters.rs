@@ -16,7 +16,7 @@
 //! decoded (the multiplexer `ipc` 117, or msgsnd 400, msgrcv 401, semtimedop_time64 420, all
 //! checked on Linux 6.18), on aarch64 an AArch32 task in a system call is uninspectable. The
 //! program's ELF header (`/proc/PID/task/TID/exe`) tells which table a task uses.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

@@ -35,7 +35,7 @@ fn stat_record(t: &Thing) -> Record {
         detail.shm_rmid_forced = Some(0);
         record.memory = t.memory;
     }
-    record.detail = Some(detail);
+    record.detail = Some(Box::new(detail));
     record
 }
 
