@@ -416,19 +416,29 @@ pub struct List<'a> {
 /// in page faults than the kernel spends enumerating.
 pub fn ls(out: &mut dyn Write, lists: &[List], with_memory: bool) -> Result<()> {
     write!(out, "{{\"schema_version\":{SCHEMA_VERSION}")?;
-    let mut entry = Vec::with_capacity(1024);
+    let mut entry = Vec::with_capacity(40 * 1024);
     for list in lists {
         let key = json_key(list.kind);
         write!(out, ",\"{key}\":[")?;
         for (i, record) in list.records.iter().enumerate() {
-            entry.clear();
             if i > 0 {
                 entry.push(b',');
             }
-            serde_json::to_writer(&mut entry, &EntryJson::new(record, with_memory))
-                .map_err(std::io::Error::from)?;
-            out.write_all(&entry)?;
+            match &record.object {
+                Object::Shm(s) if record.detail.is_none() => {
+                    super::jsonw::segment(&mut entry, record, s, with_memory)
+                }
+                _ => serde_json::to_writer(&mut entry, &EntryJson::new(record, with_memory))
+                    .map_err(std::io::Error::from)?,
+            }
+            // Written a few entries at a time: one call per 10,000 entries would cost more.
+            if entry.len() >= 32 * 1024 {
+                out.write_all(&entry)?;
+                entry.clear();
+            }
         }
+        out.write_all(&entry)?;
+        entry.clear();
         out.write_all(b"]")?;
         if let Some(why) = list.unavailable {
             write!(out, ",\"{key}_available\":false,\"{key}_unavailable\":")?;

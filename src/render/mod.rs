@@ -8,6 +8,7 @@ mod golden;
 #[cfg(test)]
 mod golden_tests;
 pub mod json;
+mod jsonw;
 pub mod objects;
 pub mod prometheus;
 pub mod table;

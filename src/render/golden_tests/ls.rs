@@ -3,7 +3,7 @@
 
 use super::{as_lists, lists_of, records, root_policy, text, CLOCK, NOW};
 use crate::ipc::columns::{self, Cells, Choice};
-use crate::ipc::{Kind, Record};
+use crate::ipc::{Kind, Object, Record};
 use crate::model::{Limits, ShmLimits, ShmUsage};
 use crate::render::entries::{self, List};
 use crate::render::golden::{check, check_json};
@@ -174,6 +174,30 @@ fn ls_json_of_every_kind() {
         "ls-shm-memory.json",
         &text(|out| entries::ls(out, segments, true)),
     );
+}
+
+/// The segment entries `ls --json` writes by hand are serde's, byte for byte, for every
+/// segment of the scene (orphaned, attached, marked, a reused pid, a name with control
+/// characters), with and without rss/swap.
+#[test]
+fn ls_segment_entries_are_what_serde_writes() {
+    for with_memory in [false, true] {
+        let records = records(&root_policy(), with_memory);
+        let mut segments = 0;
+        for r in &records {
+            let Object::Shm(s) = &r.object else { continue };
+            segments += 1;
+            let mut ours = Vec::new();
+            super::super::jsonw::segment(&mut ours, r, s, with_memory);
+            let theirs =
+                serde_json::to_vec(&entries::EntryJson::new(r, with_memory)).expect("serde");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs)
+            );
+        }
+        assert!(segments >= 3, "{segments} segments in the scene");
+    }
 }
 
 /// `ls --all` where nothing exists and no mqueue filesystem is mounted on /dev/mqueue.
