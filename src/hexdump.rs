@@ -7,19 +7,130 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Colours by kind of byte (as hexyl does): NUL, printable ASCII, ASCII whitespace and
 /// control, and everything else.
-const GRAY: &[u8] = b"\x1b[90m";
-const CYAN: &[u8] = b"\x1b[36m";
-const GREEN: &[u8] = b"\x1b[32m";
-const YELLOW: &[u8] = b"\x1b[33m";
-const RESET: &[u8] = b"\x1b[0m";
+const RESET: &[u8; 4] = b"\x1b[0m";
 
-fn colour(b: u8) -> &'static [u8] {
+const fn colour(b: u8) -> &'static [u8; 5] {
     match b {
-        0 => GRAY,
-        0x21..=0x7e => CYAN,
-        0x01..=0x20 | 0x7f => GREEN,
-        _ => YELLOW,
+        0 => b"\x1b[90m",
+        0x21..=0x7e => b"\x1b[36m",
+        0x01..=0x20 | 0x7f => b"\x1b[32m",
+        _ => b"\x1b[33m",
     }
+}
+
+/// What the text column shows for a byte.
+const fn shown(b: u8) -> u8 {
+    if b >= 0x20 && b < 0x7f {
+        b
+    } else {
+        b'.'
+    }
+}
+
+/// Every byte's two hex digits, its coloured hex cell (`ESC[36m41ESC[0m `: every colour
+/// is five bytes, so every cell is twelve) and its coloured text cell (ten), computed when
+/// compiling: a line is then a few table copies, not a loop of pushes.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    t
+};
+
+const HEX_CELLS: [[u8; 12]; 256] = {
+    let mut t = [[0u8; 12]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = colour(b as u8);
+        let mut i = 0;
+        while i < 5 {
+            t[b][i] = c[i];
+            i += 1;
+        }
+        t[b][5] = HEX[b >> 4];
+        t[b][6] = HEX[b & 0xf];
+        let mut i = 0;
+        while i < 4 {
+            t[b][7 + i] = RESET[i];
+            i += 1;
+        }
+        t[b][11] = b' ';
+        b += 1;
+    }
+    t
+};
+
+const TEXT_CELLS: [[u8; 10]; 256] = {
+    let mut t = [[0u8; 10]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = colour(b as u8);
+        let mut i = 0;
+        while i < 5 {
+            t[b][i] = c[i];
+            i += 1;
+        }
+        t[b][5] = shown(b as u8);
+        let mut i = 0;
+        while i < 4 {
+            t[b][6 + i] = RESET[i];
+            i += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+const SHOWN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = shown(b as u8);
+        b += 1;
+    }
+    t
+};
+
+/// Every byte's `hh ` and one more blank, as four bytes stored at once (the next cell's
+/// store overwrites the blank).
+const HEX_CELL4: [[u8; 4]; 256] = {
+    let mut t = [[b' '; 4]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b][0] = HEX[b >> 4];
+        t[b][1] = HEX[b & 0xf];
+        b += 1;
+    }
+    t
+};
+
+/// The length of a full line below 4 GiB.
+const LINE: usize = 79;
+
+/// A full line below 4 GiB, the line nearly every dump is made of, written in place: the
+/// offset's digits and every byte's come from tables (no branch on the data: random bytes
+/// would mispredict half of them), at positions the compiler knows.
+fn plain_line(line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
+    for (k, &o) in offset.to_be_bytes().iter().enumerate() {
+        line[2 * k..2 * k + 2].copy_from_slice(&HEX_PAIRS[usize::from(o)]);
+    }
+    line[8..10].copy_from_slice(b"  ");
+    for (i, &b) in bytes[..8].iter().enumerate() {
+        line[10 + 3 * i..14 + 3 * i].copy_from_slice(&HEX_CELL4[usize::from(b)]);
+    }
+    for (i, &b) in bytes[8..].iter().enumerate() {
+        line[35 + 3 * i..39 + 3 * i].copy_from_slice(&HEX_CELL4[usize::from(b)]);
+    }
+    line[59] = b' ';
+    line[60] = b'|';
+    for (shown, &b) in line[61..77].iter_mut().zip(bytes) {
+        *shown = SHOWN[usize::from(b)];
+    }
+    line[77] = b'|';
+    line[78] = b'\n';
 }
 
 pub struct HexDumper {
@@ -67,25 +178,36 @@ impl HexDumper {
             self.previous = Some(full);
         }
         let buffer = &mut self.buffer;
+        if let (Ok(full), false, Ok(offset)) = (
+            <&[u8; 16]>::try_from(bytes),
+            self.color,
+            u32::try_from(offset),
+        ) {
+            let start = buffer.len();
+            buffer.resize(start + LINE, 0);
+            if let Some(line) = buffer
+                .get_mut(start..)
+                .and_then(|l| <&mut [u8; LINE]>::try_from(l).ok())
+            {
+                plain_line(line, offset, full);
+            }
+            return;
+        }
         // At least 8 digits, more past 4 GiB (as hexdump's `%08x`).
         let width = (16 - offset.leading_zeros() as usize / 4).max(8);
-        for i in (0..width).rev() {
-            buffer.push(HEX[((offset >> (i * 4)) & 0xf) as usize]);
+        let mut digits = [0u8; 16];
+        for (i, d) in digits[..width].iter_mut().rev().enumerate() {
+            *d = HEX[((offset >> (i * 4)) & 0xf) as usize];
         }
+        buffer.extend_from_slice(&digits[..width]);
         buffer.extend_from_slice(b"  ");
         for i in 0..16 {
             match bytes.get(i) {
-                Some(&b) if self.color => {
-                    buffer.extend_from_slice(colour(b));
-                    buffer.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
-                    buffer.extend_from_slice(RESET);
+                Some(&b) if self.color => buffer.extend_from_slice(&HEX_CELLS[usize::from(b)]),
+                Some(&b) => {
+                    buffer.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
                     buffer.push(b' ');
                 }
-                Some(&b) => buffer.extend_from_slice(&[
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 0xf) as usize],
-                    b' ',
-                ]),
                 None => buffer.extend_from_slice(b"   "),
             }
             if i == 7 {
@@ -94,13 +216,10 @@ impl HexDumper {
         }
         buffer.extend_from_slice(b" |");
         for &b in bytes {
-            let shown = if (0x20..0x7f).contains(&b) { b } else { b'.' };
             if self.color {
-                buffer.extend_from_slice(colour(b));
-                buffer.push(shown);
-                buffer.extend_from_slice(RESET);
+                buffer.extend_from_slice(&TEXT_CELLS[usize::from(b)]);
             } else {
-                buffer.push(shown);
+                buffer.push(SHOWN[usize::from(b)]);
             }
         }
         buffer.extend_from_slice(b"|\n");
@@ -164,6 +283,51 @@ mod tests {
             .chunk(&mut plain, 0, b"A\0\n\xff")
             .expect("write");
         assert!(!plain.contains(&0x1b));
+    }
+
+    /// Every byte value, in full lines and a short one, plain and coloured, against a
+    /// formatter written the slow, obvious way.
+    #[test]
+    fn the_tables_write_what_the_obvious_loop_writes() {
+        fn obvious(offset: u64, line: &[u8], color: bool) -> String {
+            let paint = |b: u8, text: String| {
+                if color {
+                    let c = String::from_utf8_lossy(colour(b)).into_owned();
+                    format!("{c}{text}\x1b[0m")
+                } else {
+                    text
+                }
+            };
+            let mut out = format!("{offset:08x}  ");
+            for i in 0..16 {
+                match line.get(i) {
+                    Some(&b) => out.push_str(&format!("{} ", paint(b, format!("{b:02x}")))),
+                    None => out.push_str("   "),
+                }
+                if i == 7 {
+                    out.push(' ');
+                }
+            }
+            out.push_str(" |");
+            for &b in line {
+                out.push_str(&paint(b, char::from(shown(b)).to_string()));
+            }
+            out.push_str("|\n");
+            out
+        }
+        let data: Vec<u8> = (0..=255u8).chain(0..=6).collect();
+        for color in [false, true] {
+            let mut ours = Vec::new();
+            HexDumper::new(false, color)
+                .chunk(&mut ours, 0, &data)
+                .expect("write");
+            let expected: String = data
+                .chunks(16)
+                .enumerate()
+                .map(|(i, line)| obvious(i as u64 * 16, line, color))
+                .collect();
+            assert_eq!(String::from_utf8(ours).expect("utf-8"), expected);
+        }
     }
 
     #[test]
