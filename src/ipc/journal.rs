@@ -2,7 +2,8 @@
 //! would otherwise leave closed forever.
 //!
 //! Before the removal sequence sets an object's mode to 000, it appends a `begin` line —
-//! the object's kind, id or path, what identifies it, and its original mode — and fsyncs it;
+//! the object's kind, id or path, what identifies it, and its original mode — written
+//! before the mode changes (not fsynced: see [`Journal::begin`]);
 //! when the sequence ends (removed, gone, or the mode restored) it appends an `end` line.
 //! Every run that removes (not a dry run) reads the journal right after taking the lock and
 //! restores the mode of each object that a `begin` without `end` names, if that object
@@ -270,10 +271,13 @@ impl Journal {
         Ok(())
     }
 
-    /// Records that `entry`'s mode is about to become 000; on disk before it returns.
+    /// Records that `entry`'s mode is about to become 000; in the file (the kernel's page
+    /// cache) before it returns. Not fsynced: `write` already outlives a killed run, which
+    /// is what the journal is for, and a machine that crashes takes every IPC object with
+    /// it — a synced line would name objects that no longer exist. (One fdatasync per
+    /// object was a fifth of gc's system calls.)
     pub fn begin(&mut self, entry: &Entry) -> io::Result<()> {
         self.append(&Line::Begin(entry.clone()), true)?;
-        self.file.sync_data()?;
         self.begun += 1;
         self.open
             .insert(entry.target(), (self.begun, entry.clone()));
