@@ -133,7 +133,7 @@ fn scan_maps(
     devices: &[u64],
     found: &mut Vec<((u64, u64), Hold)>,
 ) -> Result<(), Missed> {
-    let maps = std::fs::read_to_string(dir.join("maps")).map_err(|e| classify(&e))?;
+    let maps = super::procfs::read_whole(dir.join("maps"), 16 * 1024).map_err(|e| classify(&e))?;
     for line in maps.lines() {
         if let Some(key) = parse_maps_dev_ino(line).filter(|(dev, _)| devices.contains(dev)) {
             found.push((key, Hold::Map));

@@ -59,7 +59,7 @@ pub fn scan() -> io::Result<AttachScan> {
         let ns = exited_is_none(
             std::fs::metadata(dir.join("ns/ipc")).map(|m| std::os::unix::fs::MetadataExt::ino(&m)),
         );
-        let maps = exited_is_none(std::fs::read_to_string(dir.join("maps")));
+        let maps = exited_is_none(super::procfs::read_whole(dir.join("maps"), 16 * 1024));
         match (ns, maps) {
             (Ok(Some(ns)), Ok(Some(maps))) if ns == our_ns => {
                 let mut comm = None;
@@ -98,7 +98,7 @@ pub fn attached_by(pid: i32) -> io::Result<Option<Vec<i32>>> {
     if ns != Some(our_ns) {
         return Ok(None);
     }
-    let Some(maps) = exited_is_none(std::fs::read_to_string(dir.join("maps")))? else {
+    let Some(maps) = exited_is_none(super::procfs::read_whole(dir.join("maps"), 16 * 1024))? else {
         return Ok(None);
     };
     let mut ids: Vec<i32> = maps

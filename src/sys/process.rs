@@ -61,7 +61,7 @@ pub fn parse_stat(stat: &str) -> Option<TaskStat> {
 /// thread's maps and fd are then empty (it released them), though the process still maps
 /// and holds everything: a live thread's `/proc/PID/task/TID/` shows it.
 pub fn live_task_dir(dir: &std::path::Path, pid: i32) -> std::path::PathBuf {
-    let leader_left = std::fs::read_to_string(dir.join("stat"))
+    let leader_left = super::procfs::read_small(dir.join("stat"))
         .ok()
         .and_then(|stat| parse_stat(&stat))
         .is_some_and(|t| matches!(t.state, 'Z' | 'X') && t.threads > 1);
@@ -149,7 +149,7 @@ fn probe(pid: i32, clock: &Clock) -> Presence {
     if !exists(pid) {
         return Presence::Absent;
     }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    let stat = super::procfs::read_small(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| parse_stat(&stat));
     match stat {
@@ -181,7 +181,7 @@ pub fn cmdline(pid: i32) -> Option<String> {
 }
 
 pub fn comm(pid: i32) -> Option<String> {
-    let raw = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let raw = super::procfs::read_small(format!("/proc/{pid}/comm")).ok()?;
     Some(raw.trim_end_matches('\n').to_string())
 }
 

@@ -54,6 +54,44 @@ pub fn parse_shm(text: &str) -> Result<Vec<ProcLine>, ParseError> {
         .collect()
 }
 
+/// A small /proc file (stat, comm) read whole: one open and reads until the end, without
+/// the metadata call and the growing probe reads of `fs::read_to_string` (a listing
+/// probes thousands of pids). Not UTF-8 (a command name may be anything) is lossy.
+pub fn read_small(path: impl AsRef<std::path::Path>) -> io::Result<String> {
+    read_whole(path, 1024)
+}
+
+/// A /proc file read whole with reads of `chunk` bytes or more: a process's maps (tens of
+/// lines) in two or three reads, not the dozen a growing buffer makes.
+pub fn read_whole(path: impl AsRef<std::path::Path>, chunk: usize) -> io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(chunk);
+    loop {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(chunk.max(bytes.len()));
+        }
+        let start = bytes.len();
+        let spare = bytes.capacity() - start;
+        bytes.resize(start + spare, 0);
+        let n = loop {
+            match file.read(&mut bytes[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        bytes.truncate(start + n);
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 fn read_shm() -> io::Result<Vec<ProcLine>> {
     let text = std::fs::read_to_string(SYSVIPC_SHM)?;
     parse_shm(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
@@ -96,6 +134,25 @@ pub fn shm_rmid_forced() -> io::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_files_are_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        let text = "x".repeat(5000) + "\u{e9}";
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(
+            read_small(path.to_str().expect("utf-8")).expect("read"),
+            text
+        );
+        std::fs::write(&path, b"comm (\xff)").expect("write");
+        assert_eq!(
+            read_small(path.to_str().expect("utf-8")).expect("read"),
+            "comm (\u{fffd})"
+        );
+        assert!(read_small("/proc/self/stat").expect("stat").contains(')'));
+        assert!(read_small(dir.path().join("missing").to_str().expect("utf-8")).is_err());
+    }
 
     const MODERN: &str = "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap
  -559038737      32769  1600                  4096  1795  1800      2 100000   0     0     0 1795668480 1795668490 1795668470                  4096                     0
