@@ -219,6 +219,13 @@ impl std::fmt::Display for KeyHex {
 mod tests {
     use super::*;
 
+    #[test]
+    fn key_hex_is_hash_010x() {
+        for key in [0, 1, 0x51, 0xdead_beef, 0x0abc_def0, u32::MAX, 0x8000_0000] {
+            assert_eq!(KeyHex(key).to_string(), format!("{key:#010x}"));
+        }
+    }
+
     pub(crate) fn segment() -> Segment {
         Segment {
             id: 1,

@@ -339,6 +339,62 @@ impl std::fmt::Display for Perms {
 mod tests {
     use super::*;
 
+    /// The digits written in place are what `write!` gives, at every edge of the fast path
+    /// (years 0 and 9999, leap days, the epoch) and outside it (negative years, year 10000+,
+    /// the extremes of i64).
+    #[test]
+    fn rfc3339_in_place_equals_the_formatted_text() {
+        let reference = |unix: i64| {
+            let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+            let secs = unix.rem_euclid(86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs % 3600 / 60,
+                secs % 60
+            )
+        };
+        let mut times = vec![
+            0,
+            1,
+            -1,
+            86_399,
+            951_782_400,     // 2000-02-29
+            1_796_297_981,   // 2026-12-03
+            -62_167_219_200, // 0000-01-01
+            -62_167_219_201,
+            253_402_300_799, // 9999-12-31T23:59:59
+            253_402_300_800, // 10000-01-01
+            i64::MAX / 2,
+            i64::MIN / 2,
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            times.push((x % 400_000_000_000) as i64 - 100_000_000_000);
+        }
+        for t in times {
+            assert_eq!(Rfc3339(t).to_string(), reference(t), "{t}");
+        }
+        assert_eq!(Rfc3339(0).to_string(), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn human_sizes_and_durations_without_allocating_read_as_before() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.0 KiB");
+        assert_eq!(human_size(u64::MAX), "16.0 EiB");
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(59), "59s");
+        assert_eq!(human_duration(3600), "1h");
+        assert_eq!(human_duration(3_725), "1h2m");
+        assert_eq!(human_duration(-90), "-1m30s");
+        assert_eq!(human_duration(i64::MIN), "-106751991167300d15h");
+    }
+
     #[test]
     fn sizes_follow_util_linux() {
         assert_eq!(parse_size("4096"), Ok(4096));
