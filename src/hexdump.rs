@@ -133,6 +133,30 @@ fn plain_line(line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
     line[78] = b'\n';
 }
 
+/// The length of a full coloured line below 4 GiB.
+const COLOUR_LINE: usize = 367;
+
+/// [`plain_line`] in colour: every cell a fixed-size table entry (every colour is five
+/// bytes), so positions are known here too.
+fn colour_line(line: &mut [u8; COLOUR_LINE], offset: u32, bytes: &[u8; 16]) {
+    for (k, &o) in offset.to_be_bytes().iter().enumerate() {
+        line[2 * k..2 * k + 2].copy_from_slice(&HEX_PAIRS[usize::from(o)]);
+    }
+    line[8..10].copy_from_slice(b"  ");
+    for (i, &b) in bytes[..8].iter().enumerate() {
+        line[10 + 12 * i..22 + 12 * i].copy_from_slice(&HEX_CELLS[usize::from(b)]);
+    }
+    line[106] = b' ';
+    for (i, &b) in bytes[8..].iter().enumerate() {
+        line[107 + 12 * i..119 + 12 * i].copy_from_slice(&HEX_CELLS[usize::from(b)]);
+    }
+    line[203..205].copy_from_slice(b" |");
+    for (i, &b) in bytes.iter().enumerate() {
+        line[205 + 10 * i..215 + 10 * i].copy_from_slice(&TEXT_CELLS[usize::from(b)]);
+    }
+    line[365..367].copy_from_slice(b"|\n");
+}
+
 pub struct HexDumper {
     squeeze: bool,
     color: bool,
@@ -178,18 +202,24 @@ impl HexDumper {
             self.previous = Some(full);
         }
         let buffer = &mut self.buffer;
-        if let (Ok(full), false, Ok(offset)) = (
-            <&[u8; 16]>::try_from(bytes),
-            self.color,
-            u32::try_from(offset),
-        ) {
+        if let (Ok(full), Ok(offset)) = (<&[u8; 16]>::try_from(bytes), u32::try_from(offset)) {
             let start = buffer.len();
-            buffer.resize(start + LINE, 0);
-            if let Some(line) = buffer
-                .get_mut(start..)
-                .and_then(|l| <&mut [u8; LINE]>::try_from(l).ok())
-            {
-                plain_line(line, offset, full);
+            if self.color {
+                buffer.resize(start + COLOUR_LINE, 0);
+                if let Some(line) = buffer
+                    .get_mut(start..)
+                    .and_then(|l| <&mut [u8; COLOUR_LINE]>::try_from(l).ok())
+                {
+                    colour_line(line, offset, full);
+                }
+            } else {
+                buffer.resize(start + LINE, 0);
+                if let Some(line) = buffer
+                    .get_mut(start..)
+                    .and_then(|l| <&mut [u8; LINE]>::try_from(l).ok())
+                {
+                    plain_line(line, offset, full);
+                }
             }
             return;
         }
