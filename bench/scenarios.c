@@ -35,29 +35,47 @@ static void pause_forever(void) {
     for (;;) pause();
 }
 
+/* Forks a child and returns 0 in it; the parent returns the child's pid once the child has
+ * called ready_and_pause() or exited. */
+static int ready_fd = -1;
+
+static pid_t fork_until_ready(void) {
+    int ready[2];
+    if (pipe(ready) < 0) die("pipe");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        close(ready[0]);
+        ready_fd = ready[1];
+        return 0;
+    }
+    close(ready[1]);
+    char c;
+    if (read(ready[0], &c, 1) < 0) die("read"); /* 1: ready, 0: it exited */
+    close(ready[0]);
+    return pid;
+}
+
+static void ready_and_pause(void) {
+    if (write(ready_fd, "x", 1) != 1) die("write");
+    close(ready_fd);
+    pause_forever();
+}
+
 static void liveness(long n) {
     pid_t *dead = calloc((size_t)n, sizeof *dead);
     long ndead = 0;
     for (long i = 0; i < n; i++) {
-        int ready[2];
-        if (pipe(ready) < 0) die("pipe");
-        pid_t pid = fork();
-        if (pid < 0) die("fork");
+        pid_t pid = fork_until_ready();
         if (pid == 0) {
             if (shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0) die("shmget");
             if (i % 10 != 0) _exit(0);
-            if (write(ready[1], "x", 1) != 1) die("write");
-            pause_forever();
+            ready_and_pause();
         }
-        close(ready[1]);
-        if (i % 10 == 0) {
-            char c;
-            if (read(ready[0], &c, 1) != 1) die("read");
-        } else {
+        if (i % 10 != 0) {
             if (waitpid(pid, NULL, 0) < 0) die("waitpid");
             dead[ndead++] = pid;
         }
-        close(ready[0]);
     }
     /* A later process on one dead creator's pid in nine: its start time is after the
      * segment's creation, so the pid is "reused". */
@@ -85,11 +103,7 @@ static void holders(long procs, long objects) {
         close(fd);
     }
     for (long j = 0; j < procs; j++) {
-        int ready[2];
-        if (pipe(ready) < 0) die("pipe");
-        pid_t pid = fork();
-        if (pid < 0) die("fork");
-        if (pid == 0) {
+        if (fork_until_ready() == 0) {
             snprintf(name, sizeof name, "/bench-%ld", j % objects);
             int fd = shm_open(name, O_RDWR, 0);
             if (fd < 0) die("shm_open");
@@ -97,13 +111,8 @@ static void holders(long procs, long objects) {
                 if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED) die("mmap");
                 close(fd);
             }
-            if (write(ready[1], "x", 1) != 1) die("write");
-            pause_forever();
+            ready_and_pause();
         }
-        close(ready[1]);
-        char c;
-        if (read(ready[0], &c, 1) != 1) die("read");
-        close(ready[0]);
     }
     printf("objects=%ld processes=%ld\n", objects, procs);
 }

@@ -27,37 +27,37 @@ const fn shown(b: u8) -> u8 {
     }
 }
 
-/// Every byte's two hex digits, its coloured hex cell (`ESC[36m41ESC[0m `: every colour
-/// is five bytes, so every cell is twelve) and its coloured text cell (ten), computed when
-/// compiling: a line is then a few table copies, not a loop of pushes.
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    let mut t = [[0u8; 2]; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = [HEX[b >> 4], HEX[b & 0xf]];
-        b += 1;
+/// `text` between byte `b`'s colour and the reset, in a cell of `N` bytes (the rest blank):
+/// every colour is five bytes, so every coloured cell of a kind has one size.
+const fn painted<const N: usize>(b: u8, text: &[u8]) -> [u8; N] {
+    let mut cell = [b' '; N];
+    let colour = colour(b);
+    let mut i = 0;
+    while i < 5 {
+        cell[i] = colour[i];
+        i += 1;
     }
-    t
-};
+    let mut j = 0;
+    while j < text.len() {
+        cell[5 + j] = text[j];
+        j += 1;
+    }
+    let mut k = 0;
+    while k < 4 {
+        cell[5 + text.len() + k] = RESET[k];
+        k += 1;
+    }
+    cell
+}
 
+/// Every byte's coloured hex cell (`ESC[36m41ESC[0m `, twelve bytes) and coloured text
+/// cell (ten), computed when compiling: a line is then a few table copies, not a loop of
+/// pushes.
 const HEX_CELLS: [[u8; 12]; 256] = {
     let mut t = [[0u8; 12]; 256];
     let mut b = 0;
     while b < 256 {
-        let c = colour(b as u8);
-        let mut i = 0;
-        while i < 5 {
-            t[b][i] = c[i];
-            i += 1;
-        }
-        t[b][5] = HEX[b >> 4];
-        t[b][6] = HEX[b & 0xf];
-        let mut i = 0;
-        while i < 4 {
-            t[b][7 + i] = RESET[i];
-            i += 1;
-        }
-        t[b][11] = b' ';
+        t[b] = painted(b as u8, &[HEX[b >> 4], HEX[b & 0xf]]);
         b += 1;
     }
     t
@@ -67,18 +67,7 @@ const TEXT_CELLS: [[u8; 10]; 256] = {
     let mut t = [[0u8; 10]; 256];
     let mut b = 0;
     while b < 256 {
-        let c = colour(b as u8);
-        let mut i = 0;
-        while i < 5 {
-            t[b][i] = c[i];
-            i += 1;
-        }
-        t[b][5] = shown(b as u8);
-        let mut i = 0;
-        while i < 4 {
-            t[b][6 + i] = RESET[i];
-            i += 1;
-        }
+        t[b] = painted(b as u8, &[shown(b as u8)]);
         b += 1;
     }
     t
@@ -95,7 +84,7 @@ const SHOWN: [u8; 256] = {
 };
 
 /// Every byte's `hh ` and one more blank, as four bytes stored at once (the next cell's
-/// store overwrites the blank).
+/// store overwrites the blank); its first two are the byte's hex digits.
 const HEX_CELL4: [[u8; 4]; 256] = {
     let mut t = [[b' '; 4]; 256];
     let mut b = 0;
@@ -115,7 +104,7 @@ const LINE: usize = 79;
 /// would mispredict half of them), at positions the compiler knows.
 fn plain_line(line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
     for (k, &o) in offset.to_be_bytes().iter().enumerate() {
-        line[2 * k..2 * k + 2].copy_from_slice(&HEX_PAIRS[usize::from(o)]);
+        line[2 * k..2 * k + 2].copy_from_slice(&HEX_CELL4[usize::from(o)][..2]);
     }
     line[8..10].copy_from_slice(b"  ");
     for (i, &b) in bytes[..8].iter().enumerate() {
@@ -140,7 +129,7 @@ const COLOUR_LINE: usize = 367;
 /// bytes), so positions are known here too.
 fn colour_line(line: &mut [u8; COLOUR_LINE], offset: u32, bytes: &[u8; 16]) {
     for (k, &o) in offset.to_be_bytes().iter().enumerate() {
-        line[2 * k..2 * k + 2].copy_from_slice(&HEX_PAIRS[usize::from(o)]);
+        line[2 * k..2 * k + 2].copy_from_slice(&HEX_CELL4[usize::from(o)][..2]);
     }
     line[8..10].copy_from_slice(b"  ");
     for (i, &b) in bytes[..8].iter().enumerate() {
@@ -155,6 +144,12 @@ fn colour_line(line: &mut [u8; COLOUR_LINE], offset: u32, bytes: &[u8; 16]) {
         line[205 + 10 * i..215 + 10 * i].copy_from_slice(&TEXT_CELLS[usize::from(b)]);
     }
     line[365..367].copy_from_slice(b"|\n");
+}
+
+/// `N` more bytes at the end of `buffer`, to be written in place (always `Some`).
+fn append<const N: usize>(buffer: &mut Vec<u8>) -> Option<&mut [u8; N]> {
+    buffer.resize(buffer.len() + N, 0);
+    buffer.last_chunk_mut()
 }
 
 pub struct HexDumper {
@@ -203,23 +198,12 @@ impl HexDumper {
         }
         let buffer = &mut self.buffer;
         if let (Ok(full), Ok(offset)) = (<&[u8; 16]>::try_from(bytes), u32::try_from(offset)) {
-            let start = buffer.len();
             if self.color {
-                buffer.resize(start + COLOUR_LINE, 0);
-                if let Some(line) = buffer
-                    .get_mut(start..)
-                    .and_then(|l| <&mut [u8; COLOUR_LINE]>::try_from(l).ok())
-                {
+                if let Some(line) = append(buffer) {
                     colour_line(line, offset, full);
                 }
-            } else {
-                buffer.resize(start + LINE, 0);
-                if let Some(line) = buffer
-                    .get_mut(start..)
-                    .and_then(|l| <&mut [u8; LINE]>::try_from(l).ok())
-                {
-                    plain_line(line, offset, full);
-                }
+            } else if let Some(line) = append(buffer) {
+                plain_line(line, offset, full);
             }
             return;
         }
@@ -234,10 +218,7 @@ impl HexDumper {
         for i in 0..16 {
             match bytes.get(i) {
                 Some(&b) if self.color => buffer.extend_from_slice(&HEX_CELLS[usize::from(b)]),
-                Some(&b) => {
-                    buffer.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
-                    buffer.push(b' ');
-                }
+                Some(&b) => buffer.extend_from_slice(&HEX_CELL4[usize::from(b)][..3]),
                 None => buffer.extend_from_slice(b"   "),
             }
             if i == 7 {

@@ -109,10 +109,6 @@ fn put_int(out: &mut String, value: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(value));
 }
 
-fn dash_or(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "-".to_string())
-}
-
 fn time_cell(unix: i64, clock: Clock) -> String {
     if unix == 0 {
         "-".to_string()
@@ -244,7 +240,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: POSIX,
         numeric: false,
         needs_memory: false,
-        cell: |r, _, out| put(out, r.object.name().unwrap_or_default()),
+        cell: |r, _, out| out.push_str(r.object.name().unwrap_or_default()),
         key: |r| text(r.object.name().unwrap_or_default()),
     },
     Column {
@@ -384,10 +380,9 @@ pub static COLUMNS: &[Column] = &[
         numeric: true,
         needs_memory: false,
         cell: |r, _, out| {
-            out.push_str(&match &r.object {
-                Object::Sem(s) => s.nsems.to_string(),
-                _ => String::new(),
-            })
+            if let Object::Sem(s) = &r.object {
+                put_int(out, s.nsems)
+            }
         },
         key: |r| match &r.object {
             Object::Sem(s) => num(s.nsems),
@@ -425,10 +420,9 @@ pub static COLUMNS: &[Column] = &[
         numeric: true,
         needs_memory: false,
         cell: |r, _, out| {
-            out.push_str(&match &r.object {
-                Object::Msg(q) => q.messages.to_string(),
-                _ => String::new(),
-            })
+            if let Object::Msg(q) = &r.object {
+                put_int(out, q.messages)
+            }
         },
         key: |r| match &r.object {
             Object::Msg(q) => num(q.messages),
@@ -488,12 +482,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: &[Kind::Pmq],
         numeric: true,
         needs_memory: false,
-        cell: |r, _, out| {
-            out.push_str(&match posix(r).and_then(|p| p.queue) {
-                Some(q) if q.notify_pid != 0 => q.notify_pid.to_string(),
-                Some(_) => "-".to_string(),
-                None => "?".to_string(),
-            })
+        cell: |r, _, out| match posix(r).and_then(|p| p.queue) {
+            Some(q) if q.notify_pid != 0 => put_int(out, q.notify_pid),
+            Some(_) => out.push('-'),
+            None => out.push('?'),
         },
         key: |r| num(posix(r).and_then(|p| p.queue).map_or(0, |q| q.notify_pid)),
     },
@@ -549,7 +541,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, cells, out| out.push_str(&dash_or(r.memory.map(|m| cells.size(m.rss)))),
+        cell: |r, cells, out| match r.memory {
+            Some(m) => cells.put_size(out, m.rss),
+            None => out.push('-'),
+        },
         key: |r| num(r.memory.map_or(0, |m| m.rss)),
     },
     Column {
@@ -557,7 +552,10 @@ pub static COLUMNS: &[Column] = &[
         kinds: SHM,
         numeric: true,
         needs_memory: true,
-        cell: |r, cells, out| out.push_str(&dash_or(r.memory.map(|m| cells.size(m.swap)))),
+        cell: |r, cells, out| match r.memory {
+            Some(m) => cells.put_size(out, m.swap),
+            None => out.push('-'),
+        },
         key: |r| num(r.memory.map_or(0, |m| m.swap)),
     },
     Column {
@@ -565,7 +563,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _, out| put(out, if r.verdict.is_orphan() { "yes" } else { "no" }),
+        cell: |r, _, out| out.push_str(if r.verdict.is_orphan() { "yes" } else { "no" }),
         // Orphans first.
         key: |r| num(i128::from(!r.verdict.is_orphan())),
     },

@@ -7,22 +7,17 @@
 use std::fmt::Display;
 use std::io::Write;
 
-use crate::ipc::{KeyHex, Liveness, Record};
+use crate::ipc::{KeyHex, Record};
 use crate::model::{Reason, Segment, SHM_DEST, SHM_LOCKED};
 use crate::units::{Perms, Rfc3339};
 
-/// `"key":` — keys are our own literals, plain ASCII, never escaped.
-fn key(buf: &mut Vec<u8>, key: &str) {
+/// `,"key":` for a key named at run time (the fields of `segment` write theirs as
+/// literals); keys are our own, plain ASCII, never escaped.
+fn next(buf: &mut Vec<u8>, key: &str) {
     debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-    buf.push(b'"');
+    buf.extend_from_slice(b",\"");
     buf.extend_from_slice(key.as_bytes());
     buf.extend_from_slice(b"\":");
-}
-
-/// `,"key":` — every field but an object's first.
-fn next(buf: &mut Vec<u8>, name: &str) {
-    buf.push(b',');
-    key(buf, name);
 }
 
 fn int(buf: &mut Vec<u8>, value: impl itoa::Integer) {
@@ -123,10 +118,6 @@ fn reason(buf: &mut Vec<u8>, r: &Reason) {
     buf.push(b'}');
 }
 
-fn state(r: &Record, role: &str) -> &'static str {
-    r.pid(role).map_or(Liveness::Never, |p| p.state).as_str()
-}
-
 /// A segment's `ls` entry (no `stat` detail), byte for byte what serde writes for
 /// `EntryJson::Segment`; `with_memory` adds rss/swap (null when unknown).
 pub fn segment(buf: &mut Vec<u8>, r: &Record, s: &Segment, with_memory: bool) {
@@ -185,9 +176,9 @@ pub fn segment(buf: &mut Vec<u8>, r: &Record, s: &Segment, with_memory: bool) {
     time_pair(buf, "dtime", "dtime_unix", s.dtime);
     time_pair(buf, "ctime", "ctime_unix", s.ctime);
     buf.extend_from_slice(b",\"creator_state\":");
-    string(buf, state(r, "creator"));
+    string(buf, r.state("creator").as_str());
     buf.extend_from_slice(b",\"last_state\":");
-    string(buf, state(r, "last_user"));
+    string(buf, r.state("last_user").as_str());
     buf.extend_from_slice(b",\"orphan\":");
     boolean(buf, r.verdict.is_orphan());
     match &r.verdict {

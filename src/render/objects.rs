@@ -88,19 +88,14 @@ impl<'a> Grid<'a> {
     }
 
     /// Cell `i`, counted row after row, and whether it is plain.
-    fn cell_and_plain(&self, i: usize) -> (&str, bool) {
+    fn cell(&self, i: usize) -> (&str, bool) {
         let start = if i == 0 { 0 } else { self.ends[i - 1].0 };
         let (end, plain) = self.ends[i];
         (&self.text[start..end], plain)
     }
 
-    /// Cell `i`, counted row after row.
-    fn cell(&self, i: usize) -> &str {
-        self.cell_and_plain(i).0
-    }
-
-    /// The rows, each its cells left to right.
-    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+    /// The rows, each its cells left to right (with their plain flags).
+    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = (&str, bool)>> {
         let n = self.headers.len().max(1);
         (0..self.ends.len() / n).map(move |row| (row * n..row * n + n).map(|i| self.cell(i)))
     }
@@ -116,16 +111,15 @@ pub fn summary(lists: &[super::entries::List], cells: Cells) -> Grid<'static> {
         vec![false, true, true, true, false],
     );
     for list in lists {
+        let kind = list.kind.as_str();
+        if let Some(why) = list.unavailable {
+            for cell in [kind, "?", "?", "?", why] {
+                grid.push(cell);
+            }
+            continue;
+        }
         let row = {
             let records = list.records;
-            let kind = list.kind.as_str().to_string();
-            if let Some(why) = list.unavailable {
-                let unknown = "?".to_string();
-                for cell in [kind.as_str(), &unknown, &unknown, &unknown, why] {
-                    grid.push(cell);
-                }
-                continue;
-            }
             let orphans = records.iter().filter(|r| r.verdict.is_orphan()).count();
             let bytes: u64 = records.iter().map(|r| r.object.bytes()).sum();
             let content = match list.kind {
@@ -175,7 +169,7 @@ pub fn summary(lists: &[super::entries::List], cells: Cells) -> Grid<'static> {
                 cells.size(bytes)
             };
             [
-                kind,
+                kind.to_string(),
                 records.len().to_string(),
                 orphans.to_string(),
                 size,
@@ -254,7 +248,7 @@ pub fn grid_lines<'g>(
             let mut line = String::new();
             for row in grid.rows() {
                 line.clear();
-                for (i, cell) in row.enumerate() {
+                for (i, (cell, _)) in row.enumerate() {
                     if i > 0 {
                         line.push(' ');
                     }
@@ -272,7 +266,7 @@ pub fn grid_lines<'g>(
                 if let Some(kind) = grid.kind {
                     line.push_str(&format!("KIND=\"{}\"", kind.as_str()));
                 }
-                for (name, cell) in names.iter().zip(row) {
+                for (name, (cell, _)) in names.iter().zip(row) {
                     if !line.is_empty() {
                         line.push(' ');
                     }
@@ -296,17 +290,15 @@ fn aligned<'g>(
     headers: bool,
     width: Option<usize>,
 ) -> Result<Vec<&'g str>> {
-    let n = grid.headers.len();
     let mut widths: Vec<usize> = grid
         .headers
         .iter()
         .map(|h| if headers { h.width() } else { 0 })
         .collect();
-    for i in 0..grid.ends.len() {
-        let (cell, plain) = grid.cell_and_plain(i);
-        let w = if plain { cell.len() } else { shown_width(cell) };
-        let column = &mut widths[i % n];
-        *column = (*column).max(w);
+    for row in grid.rows() {
+        for (column, (cell, plain)) in widths.iter_mut().zip(row) {
+            *column = (*column).max(shown_width(cell, plain));
+        }
     }
     // Columns from the left while the line fits (the first always), none after the first
     // that does not.
@@ -326,14 +318,13 @@ fn aligned<'g>(
     let mut write_row = |cells: &mut dyn Iterator<Item = (&str, bool)>| -> Result<()> {
         line.clear();
         for (i, (cell, plain)) in cells.enumerate().take(shown) {
-            let (cell, w) = if plain {
-                (std::borrow::Cow::Borrowed(cell), cell.len())
+            let pad = widths[i].saturating_sub(shown_width(cell, plain));
+            // A plain cell is shown as it is: no second scan.
+            let cell = if plain {
+                std::borrow::Cow::Borrowed(cell)
             } else {
-                let shown = escape(cell);
-                let w = shown.width();
-                (shown, w)
+                escape(cell)
             };
-            let pad = widths[i].saturating_sub(w);
             line.push(' ');
             if grid.numeric[i] {
                 push_spaces(&mut line, pad);
@@ -352,22 +343,19 @@ fn aligned<'g>(
     if headers {
         write_row(&mut grid.headers.iter().map(|h| (*h, false)))?;
     }
-    for row in 0..grid.ends.len() / n.max(1) {
-        write_row(&mut (row * n..row * n + n).map(|i| grid.cell_and_plain(i)))?;
+    for mut row in grid.rows() {
+        write_row(&mut row)?;
     }
     Ok(grid.headers[shown..].to_vec())
 }
 
-/// The columns `text` takes on a terminal once escaped: its length when it is printable
-/// ASCII with no backslash (nearly every cell), else the escaped text's display width.
-fn shown_width(text: &str) -> usize {
-    if text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
-    {
-        text.len()
+/// The columns a cell takes on a terminal once escaped: its length when it is plain (nearly
+/// every cell), else the escaped text's display width.
+fn shown_width(cell: &str, plain: bool) -> usize {
+    if plain {
+        cell.len()
     } else {
-        escape(text).width()
+        escape(cell).width()
     }
 }
 
