@@ -146,7 +146,7 @@ pub fn enumerate() -> Result<(Vec<MsgQueue>, Source), SysError> {
     let (max_index, usage) = usage_raw()?;
     slots::enumerate(
         max_index,
-        usage.queues as usize,
+        slots::Counted::Count(usage.queues as usize),
         stat_slot,
         super::sysvproc::read_msg,
     )

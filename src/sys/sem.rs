@@ -160,7 +160,7 @@ pub fn enumerate() -> Result<(Vec<SemSet>, Source), SysError> {
     let (max_index, usage) = usage_raw()?;
     slots::enumerate(
         max_index,
-        usage.sets as usize,
+        slots::Counted::Count(usage.sets as usize),
         stat_slot,
         super::sysvproc::read_sem,
     )

@@ -148,12 +148,24 @@ pub fn limits() -> Result<ShmLimits, SysError> {
     })
 }
 
-/// Every segment of this IPC namespace, in slot order.
+/// IPC_INFO's answer: the highest slot index in use (0 when none is).
+fn highest_index() -> Result<i32, SysError> {
+    let mut raw = ShmInfoRaw::default();
+    shmctl(
+        0,
+        IPC_INFO,
+        (&mut raw as *mut ShmInfoRaw).cast(),
+        "shmctl(IPC_INFO)",
+    )
+}
+
+/// Every segment of this IPC namespace, in slot order. The highest index comes from
+/// IPC_INFO, which costs nothing, not SHM_INFO, which sums every segment's pages; SHM_INFO's
+/// count is asked only when the highest slot did not answer.
 pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
-    let (max_index, usage) = usage()?;
     slots::enumerate(
-        max_index,
-        usage.used_segments as usize,
+        highest_index()?,
+        slots::Expected::HighestInUse(|| Ok(usage()?.1.used_segments as usize)),
         stat_slot,
         super::procfs::read_segments,
     )

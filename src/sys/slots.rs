@@ -16,23 +16,43 @@ pub enum Source {
     Stat,
 }
 
+/// How [`enumerate`] knows the `*_STAT_ANY` loop saw every object.
+pub enum Expected<F: FnOnce() -> Result<usize, SysError>> {
+    /// The count `*_INFO` gave with the highest index (free for sets and queues).
+    Count(usize),
+    /// The highest index came from IPC_INFO, which names a slot in use: when that slot
+    /// answered, `*_STAT_ANY` works and the loop is complete. Only otherwise is `count` asked
+    /// (SHM_INFO walks every segment to sum its pages: a third of the loop's own time).
+    HighestInUse(F),
+}
+
+/// A count `*_INFO` already gave.
+pub type Counted = Expected<fn() -> Result<usize, SysError>>;
+
 /// Every object of a kind, in slot order. `stat_slot(index, any)` is `*_STAT_ANY` (or with
-/// `any` false `*_STAT`) on a slot; `expected` is the count `*_INFO` gave with `max_index`.
+/// `any` false `*_STAT`) on a slot; `expected` says how to tell the loop saw them all.
 ///
 /// A kernel without `*_STAT_ANY` answers EINVAL for every slot, an object created or removed
 /// during the loop makes the counts differ, and a glibc older than 2.28 does not pass the
 /// buffer for SEM_STAT_ANY (EFAULT): then /proc, which is complete, and at last `*_STAT`.
-pub fn enumerate<T>(
+pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
     max_index: i32,
-    expected: usize,
+    expected: Expected<F>,
     stat_slot: impl Fn(i32, bool) -> Result<T, SysError>,
     procfs: impl FnOnce() -> std::io::Result<Vec<T>>,
 ) -> Result<(Vec<T>, Source), SysError> {
-    let mut objects = Vec::with_capacity(expected);
+    let mut objects = Vec::new();
+    if let Expected::Count(n) = expected {
+        objects.reserve(n);
+    }
     let mut complete = true;
+    let mut highest_answered = false;
     for index in 0..=max_index {
         match stat_slot(index, true) {
-            Ok(object) => objects.push(object),
+            Ok(object) => {
+                objects.push(object);
+                highest_answered = index == max_index;
+            }
             Err(e) if e.is_gone() => continue,
             Err(_) => {
                 complete = false;
@@ -40,7 +60,13 @@ pub fn enumerate<T>(
             }
         }
     }
-    if complete && objects.len() == expected {
+    let complete = complete
+        && match expected {
+            Expected::Count(n) => objects.len() == n,
+            Expected::HighestInUse(_) if highest_answered => true,
+            Expected::HighestInUse(count) => count().is_ok_and(|n| objects.len() == n),
+        };
+    if complete {
         return Ok((objects, Source::StatAny));
     }
     if let Ok(objects) = procfs() {
@@ -79,4 +105,63 @@ pub fn stat<T>(
         }
     }
     ipc_stat(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A fake slot table: `Some(v)` in use, `None` free; `any` false always answers.
+    fn slots(table: &[Option<u32>]) -> impl Fn(i32, bool) -> Result<u32, SysError> + '_ {
+        move |index, _any| {
+            table[index as usize].ok_or_else(|| SysError::new("stat", libc::EINVAL))
+        }
+    }
+
+    fn from_proc() -> std::io::Result<Vec<u32>> {
+        Ok(vec![99])
+    }
+
+    #[test]
+    fn the_highest_slot_answering_needs_no_count() {
+        let asked = Cell::new(false);
+        let table = [Some(1), None, Some(3)];
+        let count = || {
+            asked.set(true);
+            Ok(2)
+        };
+        let got = enumerate(2, Expected::HighestInUse(count), slots(&table), from_proc);
+        assert_eq!(got.expect("list"), (vec![1, 3], Source::StatAny));
+        assert!(!asked.get(), "SHM_INFO asked although the highest slot answered");
+    }
+
+    #[test]
+    fn a_silent_highest_slot_is_checked_against_the_count() {
+        // Removed during the loop, or a kernel without *_STAT_ANY (every slot EINVAL).
+        let table = [Some(1), None, None];
+        let listed = enumerate(2, Expected::HighestInUse(|| Ok(1)), slots(&table), from_proc);
+        assert_eq!(listed.expect("list"), (vec![1], Source::StatAny));
+        let differs = enumerate(2, Expected::HighestInUse(|| Ok(2)), slots(&table), from_proc);
+        assert_eq!(differs.expect("list"), (vec![99], Source::Procfs));
+        let unknown = || Err(SysError::new("shmctl(SHM_INFO)", libc::EPERM));
+        let failed = enumerate(2, Expected::HighestInUse(unknown), slots(&table), from_proc);
+        assert_eq!(failed.expect("list"), (vec![99], Source::Procfs));
+        // An empty namespace: IPC_INFO says 0, slot 0 is free, SHM_INFO counts none.
+        let empty = [None];
+        let none = enumerate(0, Expected::HighestInUse(|| Ok(0)), slots(&empty), from_proc);
+        assert_eq!(none.expect("list"), (vec![], Source::StatAny));
+    }
+
+    #[test]
+    fn a_count_that_differs_falls_back_to_proc_then_stat() {
+        let table = [Some(1), Some(2)];
+        let fine = enumerate(1, Counted::Count(2), slots(&table), from_proc);
+        assert_eq!(fine.expect("list"), (vec![1, 2], Source::StatAny));
+        let differs = enumerate(1, Counted::Count(3), slots(&table), from_proc);
+        assert_eq!(differs.expect("list"), (vec![99], Source::Procfs));
+        let no_proc = || Err(std::io::Error::from_raw_os_error(libc::ENOENT));
+        let stat = enumerate(1, Counted::Count(3), slots(&table), no_proc);
+        assert_eq!(stat.expect("list"), (vec![1, 2], Source::Stat));
+    }
 }
