@@ -241,27 +241,29 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         if ctx.verbose {
             render::note(false, &format!("listed {} {kind} object(s)", objects.len()));
         }
-        let mut records: Vec<Record> = objects
-            .into_iter()
-            .filter(|o| user.is_none_or(|uid| o.owner().uid == uid))
-            .filter(|o| args.key.is_none_or(|key| o.key() == Some(key)))
-            .filter(|o| {
-                args.filters
-                    .older_than
-                    .is_none_or(|d| d.has_passed(o.last_activity(), now))
-            })
-            .map(|o| {
-                let mem = match (&o, &memory) {
-                    (Object::Shm(s), Some(m)) => m.get(&s.id).copied(),
-                    _ => None,
-                };
-                let mut record = survey.record(o, &policy, now);
-                record.memory = mem;
-                record
-            })
-            .filter(|r| !args.orphans || r.verdict.is_orphan())
-            .filter(|r| by_pid.as_ref().is_none_or(|f| f.matches(r)))
-            .collect();
+        let mut records: Vec<Record> = Vec::with_capacity(objects.len());
+        records.extend(
+            objects
+                .into_iter()
+                .filter(|o| user.is_none_or(|uid| o.owner().uid == uid))
+                .filter(|o| args.key.is_none_or(|key| o.key() == Some(key)))
+                .filter(|o| {
+                    args.filters
+                        .older_than
+                        .is_none_or(|d| d.has_passed(o.last_activity(), now))
+                })
+                .map(|o| {
+                    let mem = match (&o, &memory) {
+                        (Object::Shm(s), Some(m)) => m.get(&s.id).copied(),
+                        _ => None,
+                    };
+                    let mut record = survey.record(o, &policy, now);
+                    record.memory = mem;
+                    record
+                })
+                .filter(|r| !args.orphans || r.verdict.is_orphan())
+                .filter(|r| by_pid.as_ref().is_none_or(|f| f.matches(r))),
+        );
         columns::order(
             &mut records,
             args.sort.filter(|s| s.column.has(kind)),

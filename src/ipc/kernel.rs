@@ -26,12 +26,7 @@ fn listing(kind: Kind) -> impl FnOnce(SysError) -> Error {
 /// Every object of `kind` in this namespace, in the kernel's order (POSIX: by name).
 pub fn list(kind: Kind) -> Result<Vec<Object>> {
     Ok(match kind {
-        Kind::Shm => shm::enumerate()
-            .map_err(listing(kind))?
-            .0
-            .into_iter()
-            .map(Object::Shm)
-            .collect(),
+        Kind::Shm => shm::enumerate_as(Object::Shm).map_err(listing(kind))?.0,
         Kind::Sem => sem::enumerate()
             .map_err(listing(kind))?
             .0

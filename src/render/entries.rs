@@ -416,7 +416,9 @@ pub struct List<'a> {
 /// in page faults than the kernel spends enumerating.
 pub fn ls(out: &mut dyn Write, lists: &[List], with_memory: bool) -> Result<()> {
     write!(out, "{{\"schema_version\":{SCHEMA_VERSION}")?;
-    let mut entry = Vec::with_capacity(40 * 1024);
+    // Blocks at least as large as main's buffer go straight to the descriptor, uncopied.
+    const BLOCK: usize = 64 * 1024;
+    let mut entry = Vec::with_capacity(BLOCK + 8 * 1024);
     for list in lists {
         let key = json_key(list.kind);
         write!(out, ",\"{key}\":[")?;
@@ -432,7 +434,7 @@ pub fn ls(out: &mut dyn Write, lists: &[List], with_memory: bool) -> Result<()> 
                     .map_err(std::io::Error::from)?,
             }
             // Written a few entries at a time: one call per 10,000 entries would cost more.
-            if entry.len() >= 32 * 1024 {
+            if entry.len() >= BLOCK {
                 out.write_all(&entry)?;
                 entry.clear();
             }

@@ -163,11 +163,21 @@ fn highest_index() -> Result<i32, SysError> {
 /// IPC_INFO, which costs nothing, not SHM_INFO, which sums every segment's pages; SHM_INFO's
 /// count is asked only when the highest slot did not answer.
 pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
+    enumerate_as(|s| s)
+}
+
+/// [`enumerate`], each segment wrapped as the caller keeps it (one vector, no second pass).
+pub fn enumerate_as<T>(wrap: impl Fn(Segment) -> T) -> Result<(Vec<T>, Source), SysError> {
     slots::enumerate(
         highest_index()?,
         slots::Expected::HighestInUse(|| Ok(usage()?.1.used_segments as usize)),
-        stat_slot,
-        super::procfs::read_segments,
+        |index, any| stat_slot(index, any).map(&wrap),
+        || {
+            Ok(super::procfs::read_segments()?
+                .into_iter()
+                .map(&wrap)
+                .collect())
+        },
     )
 }
 

@@ -41,10 +41,13 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
     stat_slot: impl Fn(i32, bool) -> Result<T, SysError>,
     procfs: impl FnOnce() -> std::io::Result<Vec<T>>,
 ) -> Result<(Vec<T>, Source), SysError> {
-    let mut objects = Vec::new();
-    if let Expected::Count(n) = expected {
-        objects.reserve(n);
-    }
+    // Room for every slot up to the highest in use (at most one IPCMNI's worth up front:
+    // with ipcmni_extend a single object may sit at index 16 million).
+    let bound = match expected {
+        Expected::Count(n) => n,
+        Expected::HighestInUse(_) => usize::try_from(max_index).map_or(0, |m| m + 1),
+    };
+    let mut objects = Vec::with_capacity(bound.min(32_768));
     let mut complete = true;
     let mut highest_answered = false;
     for index in 0..=max_index {
@@ -114,9 +117,7 @@ mod tests {
 
     /// A fake slot table: `Some(v)` in use, `None` free; `any` false always answers.
     fn slots(table: &[Option<u32>]) -> impl Fn(i32, bool) -> Result<u32, SysError> + '_ {
-        move |index, _any| {
-            table[index as usize].ok_or_else(|| SysError::new("stat", libc::EINVAL))
-        }
+        move |index, _any| table[index as usize].ok_or_else(|| SysError::new("stat", libc::EINVAL))
     }
 
     fn from_proc() -> std::io::Result<Vec<u32>> {
@@ -133,23 +134,41 @@ mod tests {
         };
         let got = enumerate(2, Expected::HighestInUse(count), slots(&table), from_proc);
         assert_eq!(got.expect("list"), (vec![1, 3], Source::StatAny));
-        assert!(!asked.get(), "SHM_INFO asked although the highest slot answered");
+        assert!(
+            !asked.get(),
+            "SHM_INFO asked although the highest slot answered"
+        );
     }
 
     #[test]
     fn a_silent_highest_slot_is_checked_against_the_count() {
         // Removed during the loop, or a kernel without *_STAT_ANY (every slot EINVAL).
         let table = [Some(1), None, None];
-        let listed = enumerate(2, Expected::HighestInUse(|| Ok(1)), slots(&table), from_proc);
+        let listed = enumerate(
+            2,
+            Expected::HighestInUse(|| Ok(1)),
+            slots(&table),
+            from_proc,
+        );
         assert_eq!(listed.expect("list"), (vec![1], Source::StatAny));
-        let differs = enumerate(2, Expected::HighestInUse(|| Ok(2)), slots(&table), from_proc);
+        let differs = enumerate(
+            2,
+            Expected::HighestInUse(|| Ok(2)),
+            slots(&table),
+            from_proc,
+        );
         assert_eq!(differs.expect("list"), (vec![99], Source::Procfs));
         let unknown = || Err(SysError::new("shmctl(SHM_INFO)", libc::EPERM));
         let failed = enumerate(2, Expected::HighestInUse(unknown), slots(&table), from_proc);
         assert_eq!(failed.expect("list"), (vec![99], Source::Procfs));
         // An empty namespace: IPC_INFO says 0, slot 0 is free, SHM_INFO counts none.
         let empty = [None];
-        let none = enumerate(0, Expected::HighestInUse(|| Ok(0)), slots(&empty), from_proc);
+        let none = enumerate(
+            0,
+            Expected::HighestInUse(|| Ok(0)),
+            slots(&empty),
+            from_proc,
+        );
         assert_eq!(none.expect("list"), (vec![], Source::StatAny));
     }
 
