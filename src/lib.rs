@@ -19,6 +19,7 @@ pub mod encode;
 pub mod error;
 pub mod hexdump;
 mod ipc;
+mod json;
 pub mod model;
 pub mod objects;
 mod render;

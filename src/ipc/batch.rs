@@ -79,6 +79,35 @@ impl Session {
         }
     }
 
+    /// Before `next` is closed: unless its `begin` line is written already, writes those of
+    /// `next` and of the objects after it that the sequence will close, [`AHEAD`] at a
+    /// time, in one write.
+    fn begin_ahead(&mut self, next: &Object, rest: &[(Object, Vec<Reason>)], request: Request) {
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        let closes = |o: &Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
+        if !closes(next) || journal.is_begun(&Target::of_object(next)) {
+            return;
+        }
+        let entries: Vec<Entry> = std::iter::once(next)
+            .chain(rest.iter().map(|(o, _)| o))
+            .filter(|o| closes(o))
+            .take(AHEAD)
+            .map(Entry::of_object)
+            .collect();
+        // On failure nothing is lost: each object's own begin writes its line, and fails
+        // its sequence before the mode changes if that write fails too.
+        journal.begin_ahead(&entries).ok();
+    }
+
+    /// Ends the entry of an object whose sequence ended without closing it.
+    fn settle(&mut self, object: &Object) {
+        if let Some(journal) = self.journal.as_mut() {
+            journal.settle(&Target::of_object(object));
+        }
+    }
+
     /// The signal that asked the run to stop, if one came.
     pub fn pending_signal(&self) -> Option<i32> {
         self.interrupts.pending()
@@ -245,6 +274,11 @@ impl Check {
     }
 }
 
+/// How many `begin` lines go out in one write. A run killed inside such a batch leaves the
+/// lines of objects it did not close yet; the next run finds those at their own mode and
+/// leaves them alone.
+const AHEAD: usize = 32;
+
 /// What a batch did, and the signal that stopped it with how many objects it did not reach.
 pub struct Batch {
     pub items: Vec<Removal>,
@@ -272,7 +306,8 @@ pub fn remove_all(
     let mut items: Vec<Removal> = Vec::with_capacity(total);
     let mut closed: Vec<(Object, Vec<Reason>)> = Vec::new();
     let mut interrupted = None;
-    for (object, evidence) in planned {
+    let mut planned = planned.into_iter();
+    while let Some((object, evidence)) = planned.next() {
         if let Some(signal) = session.pending_signal() {
             interrupted = Some((signal, total - items.len() - closed.len()));
             break;
@@ -282,16 +317,25 @@ pub fn remove_all(
             Some(archive) if !request.dry_run => {
                 archive::remove_with_archive(session, survey, archive, object, request, check, now)
             }
-            _ if !request.dry_run && object.kind() != Kind::Shm => {
-                match removal::close(&mut session.kernel(), object, request, &mut judge) {
-                    Step::Closed(object) => {
-                        closed.push((object, evidence));
-                        continue;
-                    }
-                    Step::Done(item) => item,
-                }
+            _ if request.dry_run => {
+                removal::remove(&mut session.kernel(), object, request, &mut judge)
             }
-            _ => removal::remove(&mut session.kernel(), object, request, &mut judge),
+            _ => {
+                session.begin_ahead(&object, planned.as_slice(), request);
+                let item = if object.kind() == Kind::Shm {
+                    removal::remove(&mut session.kernel(), object, request, &mut judge)
+                } else {
+                    match removal::close(&mut session.kernel(), object, request, &mut judge) {
+                        Step::Closed(object) => {
+                            closed.push((object, evidence));
+                            continue;
+                        }
+                        Step::Done(item) => item,
+                    }
+                };
+                session.settle(&item.object);
+                item
+            }
         };
         items.push(with_evidence(item, evidence));
     }

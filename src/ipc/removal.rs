@@ -150,13 +150,13 @@ pub fn finish(
     request: Request,
     check: &mut Check,
 ) -> Removal {
-    let label = planned.label();
     let after = match ctl.stat(&planned) {
         Ok(after) => after,
         Err(e) if gone(&e) => return Removal::new(planned, Outcome::Gone),
         Err(e) => {
             let (note, _) = restore(ctl, &planned, &planned);
-            return failed(planned, e, format!("cannot read {label} again; {note}"));
+            let text = format!("cannot read {} again; {note}", planned.label());
+            return failed(planned, e, text);
         }
     };
     let change = planned.changed_since(&after).or_else(|| {
@@ -185,7 +185,8 @@ pub fn finish(
         Err(e) if gone(&e) => Removal::new(planned, Outcome::Gone),
         Err(e) => {
             let (note, _) = restore(ctl, &after, &planned);
-            failed(planned, e, format!("cannot remove {label}; {note}"))
+            let text = format!("cannot remove {}; {note}", planned.label());
+            failed(planned, e, text)
         }
     }
 }
