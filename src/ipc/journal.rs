@@ -588,7 +588,7 @@ mod tests {
     fn lines_are_written_as_serde_writes_them() {
         use std::os::unix::ffi::OsStrExt;
         let posix = |kind, name: &str, path: &[u8]| {
-            Object::Posix(crate::objects::PosixObject {
+            Object::posix(crate::objects::PosixObject {
                 kind,
                 name: name.into(),
                 raw_name: std::ffi::OsStr::from_bytes(path).into(),
@@ -656,7 +656,7 @@ mod tests {
     #[test]
     fn a_posix_path_need_not_be_utf8() {
         use std::os::unix::ffi::OsStrExt;
-        let object = Object::Posix(crate::objects::PosixObject {
+        let object = Object::posix(crate::objects::PosixObject {
             kind: Kind::Pshm,
             name: "/\u{fffd}".into(),
             raw_name: std::ffi::OsStr::from_bytes(b"/\xff").into(),

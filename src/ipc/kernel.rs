@@ -43,7 +43,7 @@ pub fn list(kind: Kind) -> Result<Vec<Object>> {
         Kind::Pshm | Kind::Psem | Kind::Pmq => posix::list(kind)
             .map_err(|e| Error::io(format!("listing {}", kind.title()), e))?
             .into_iter()
-            .map(Object::Posix)
+            .map(Object::posix)
             .collect(),
     })
 }
@@ -122,7 +122,7 @@ impl Resolver {
             }
             Selector::Posix { kind, name } => {
                 return posix::stat(*kind, name)
-                    .map(Object::Posix)
+                    .map(Object::posix)
                     .map_err(posix_error(format!("{kind}:{name}")))
             }
             Selector::Key(key) => *key,
@@ -164,7 +164,7 @@ impl Kernel for Running {
             Object::Msg(q) => msg::stat(q.id).map(Object::Msg),
             // By its path: the name as shown may stand for another object.
             Object::Posix(p) => posix::stat_path(p.kind, &p.path)
-                .map(Object::Posix)
+                .map(Object::posix)
                 .map_err(|e| io_sys("stat", e)),
         }
     }

@@ -72,7 +72,7 @@ mod tests {
     fn verdict(policy: &Policy, p: &PosixObject, holders: HolderFacts) -> Verdict {
         judge_with(
             policy,
-            &Object::Posix(p.clone()),
+            &Object::posix(p.clone()),
             &mut |_| Presence::Absent,
             WaiterFacts::default(),
             holders,

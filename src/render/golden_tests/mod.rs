@@ -229,20 +229,20 @@ fn scene() -> Vec<Thing> {
         })),
         // /dev/shm: an orphan; a name with an escape sequence and a newline, mapped and
         // open; one written to 5 minutes ago.
-        thing(Object::Posix(fixtures::posix(T))),
+        thing(Object::posix(fixtures::posix(T))),
         Thing {
             holders: vec![
                 holder(POSTGRES, "postgres", Hold::Map),
                 holder(POSTGRES, "postgres", Hold::Fd),
             ],
-            ..thing(Object::Posix(PosixObject {
+            ..thing(Object::posix(PosixObject {
                 ino: 3,
                 mode: 0o644,
                 size: 2 << 20,
                 ..pshm("/evil\x1b[31m\nname", T + 3600)
             }))
         },
-        thing(Object::Posix(PosixObject {
+        thing(Object::posix(PosixObject {
             ino: 4,
             size: 4096,
             ..pshm("/fresh", NOW - 300)
@@ -250,7 +250,7 @@ fn scene() -> Vec<Thing> {
         // Named semaphores: one held, one whose value could not be read.
         Thing {
             holders: vec![holder(POSTGRES, "postgres", Hold::Map)],
-            ..thing(Object::Posix(PosixObject {
+            ..thing(Object::posix(PosixObject {
                 kind: Kind::Psem,
                 name: "/lock".to_string(),
                 path: PathBuf::from("/dev/shm/sem.lock"),
@@ -263,7 +263,7 @@ fn scene() -> Vec<Thing> {
                 ..fixtures::posix(T + 600)
             }))
         },
-        thing(Object::Posix(PosixObject {
+        thing(Object::posix(PosixObject {
             kind: Kind::Psem,
             name: "/gate".to_string(),
             path: PathBuf::from("/dev/shm/sem.gate"),
@@ -274,7 +274,7 @@ fn scene() -> Vec<Thing> {
         // A POSIX queue that notifies postgres; two processes could not be inspected.
         Thing {
             uninspected: 2,
-            ..thing(Object::Posix(PosixObject {
+            ..thing(Object::posix(PosixObject {
                 kind: Kind::Pmq,
                 name: "/jobs".to_string(),
                 path: PathBuf::from("/dev/mqueue/jobs"),

@@ -86,7 +86,7 @@ fn restored() -> Vec<Restored> {
         mode: 0o640,
         ..fixtures::segment()
     });
-    let stuck = Object::Posix(pshm("/stuck", T));
+    let stuck = Object::posix(pshm("/stuck", T));
     vec![
         Restored {
             entry: Entry::of_object(&segment),
