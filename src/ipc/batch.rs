@@ -29,6 +29,9 @@ pub enum SessionError {
 pub struct Session {
     lock: Option<RunLock>,
     journal: Option<Journal>,
+    /// How many of the objects after the current one [`Session::begin_ahead`] has already
+    /// written for.
+    ahead: usize,
     interrupts: Interrupts,
     /// Objects a killed run had left at mode 000, found when the run began.
     pub restored: Vec<Restored>,
@@ -40,6 +43,7 @@ impl Session {
         Ok(Session {
             lock: None,
             journal: None,
+            ahead: 0,
             interrupts: Interrupts::catch()?,
             restored: Vec::new(),
         })
@@ -67,6 +71,7 @@ impl Session {
         Ok(Session {
             lock: Some(lock),
             journal: Some(journal),
+            ahead: 0,
             interrupts,
             restored,
         })
@@ -86,19 +91,21 @@ impl Session {
         let Some(journal) = self.journal.as_mut() else {
             return;
         };
-        let closes = |o: &Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
-        if !closes(next) || journal.is_begun(&Target::of_object(next)) {
+        if self.ahead > 0 {
+            self.ahead -= 1;
             return;
         }
+        let covered = &rest[..rest.len().min(AHEAD - 1)];
+        self.ahead = covered.len();
+        let closes = |o: &Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
         let entries: Vec<Entry> = std::iter::once(next)
-            .chain(rest.iter().map(|(o, _)| o))
+            .chain(covered.iter().map(|(o, _)| o))
             .filter(|o| closes(o))
-            .take(AHEAD)
             .map(Entry::of_object)
             .collect();
         // On failure nothing is lost: each object's own begin writes its line, and fails
         // its sequence before the mode changes if that write fails too.
-        journal.begin_ahead(&entries).ok();
+        journal.begin_ahead(entries).ok();
     }
 
     /// Ends the entry of an object whose sequence ended without closing it.
@@ -333,7 +340,10 @@ pub fn remove_all(
                         Step::Done(item) => item,
                     }
                 };
-                session.settle(&item.object);
+                // Removed or gone has ended its entry; what stopped before closing has not.
+                if matches!(item.outcome, Outcome::Kept(_) | Outcome::Failed { .. }) {
+                    session.settle(&item.object);
+                }
                 item
             }
         };

@@ -228,8 +228,19 @@ impl Entry {
 }
 
 impl Target {
+    /// What [`Entry::of_object`]'s target would be, without building the entry.
     pub fn of_object(o: &Object) -> Target {
-        Entry::of_object(o).target()
+        let (id, path) = match o {
+            Object::Shm(s) => (Some(s.id), None),
+            Object::Sem(s) => (Some(s.id), None),
+            Object::Msg(q) => (Some(q.id), None),
+            Object::Posix(p) => (None, Some(p.path.as_os_str().as_bytes().to_vec())),
+        };
+        Target {
+            kind: o.kind(),
+            id,
+            path,
+        }
     }
 }
 
@@ -386,14 +397,14 @@ impl Journal {
     /// writes its line again (and its sequence stops before the mode changes if that fails).
     ///
     /// [`begin`]: Journal::begin
-    pub fn begin_ahead(&mut self, entries: &[Entry]) -> io::Result<()> {
-        let mut added: Vec<(Target, &Entry)> = Vec::with_capacity(entries.len());
+    pub fn begin_ahead(&mut self, entries: Vec<Entry>) -> io::Result<()> {
+        let mut added: Vec<(Target, Entry)> = Vec::with_capacity(entries.len());
         for entry in entries {
             let target = entry.target();
             if self.open.contains_key(&target) || added.iter().any(|(t, _)| *t == target) {
                 continue;
             }
-            LineOut::Begin(entry).write(&mut self.pending);
+            LineOut::Begin(&entry).write(&mut self.pending);
             added.push((target, entry));
         }
         if added.is_empty() {
@@ -408,17 +419,12 @@ impl Journal {
                 target,
                 Begun {
                     order,
-                    entry: entry.clone(),
+                    entry,
                     closed: false,
                 },
             );
         }
         Ok(())
-    }
-
-    /// Whether `target` has a `begin` line of this run not yet ended.
-    pub fn is_begun(&self, target: &Target) -> bool {
-        self.open.contains_key(target)
     }
 
     /// Ends `target`'s entry if it was written ahead and its mode never changed (kept, or
@@ -532,7 +538,7 @@ mod tests {
         let entries: Vec<Entry> = (1..=3)
             .map(|id| Entry::of_object(&Object::Shm(segment(id))))
             .collect();
-        journal.begin_ahead(&entries).expect("ahead");
+        journal.begin_ahead(entries.clone()).expect("ahead");
         let written = len(&journal);
         assert!(written > 0);
         // In the file before any mode changes: a run killed now leaves all three begun.
@@ -545,7 +551,7 @@ mod tests {
         );
         // Closing one written ahead writes nothing; writing ahead again writes nothing.
         journal.begin(&entries[0]).expect("begin");
-        journal.begin_ahead(&entries).expect("again");
+        journal.begin_ahead(entries.clone()).expect("again");
         assert_eq!(len(&journal), written);
         // The same target with other facts is a new line (the later one counts).
         let changed = Entry::of_object(&Object::Shm(Segment {
@@ -575,9 +581,7 @@ mod tests {
         let mut journal = Journal::open(dir.path(), 1).expect("open");
         let ahead = Entry::of_object(&Object::Shm(segment(1)));
         let other = Entry::of_object(&Object::Shm(segment(2)));
-        journal
-            .begin_ahead(std::slice::from_ref(&ahead))
-            .expect("ahead");
+        journal.begin_ahead(vec![ahead.clone()]).expect("ahead");
         let written = len(&journal);
         journal.begin(&other).expect("begin");
         assert!(len(&journal) > written);
@@ -638,6 +642,21 @@ mod tests {
                     String::from_utf8_lossy(&theirs)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn an_objects_target_is_its_entrys() {
+        for object in [
+            Object::Shm(segment(4)),
+            Object::Sem(super::super::fixtures::set(5, vec![])),
+            Object::Msg(super::super::fixtures::queue(1, 2, 3, 4)),
+            Object::posix(super::super::fixtures::posix(7)),
+        ] {
+            assert_eq!(
+                Target::of_object(&object),
+                Entry::of_object(&object).target()
+            );
         }
     }
 

@@ -58,7 +58,16 @@ impl Survey {
         now: i64,
         want_evidence: bool,
     ) -> Verdict {
-        let owner = self.names.user(object.owner().uid);
+        // The owner's name only says why the caller may not remove it: looked up then.
+        let o = object.owner();
+        let owner = if policy
+            .caller
+            .may_remove(object.kind().is_posix(), o.uid, o.cuid)
+        {
+            None
+        } else {
+            self.names.user(o.uid)
+        };
         let Survey {
             processes,
             holders,
@@ -117,7 +126,11 @@ impl Survey {
 
     /// Why `caller` may not remove `object`, if it may not.
     pub fn not_permitted(&mut self, caller: &policy::Caller, object: &Object) -> Option<Reason> {
-        let owner = self.names.user(object.owner().uid);
+        let o = object.owner();
+        if caller.may_remove(object.kind().is_posix(), o.uid, o.cuid) {
+            return None;
+        }
+        let owner = self.names.user(o.uid);
         policy::not_permitted(caller, object, owner.as_deref())
     }
 

@@ -413,7 +413,8 @@ pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, 
 fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
     let capacity = usize::try_from(max.min(size_hint).min(1 << 20)).unwrap_or(0);
     let mut out = Vec::with_capacity(capacity);
-    let mut chunk = vec![0u8; 64 * 1024];
+    // Sized to what is wanted: a semaphore's 32 bytes must not cost a zeroed 64 KiB.
+    let mut chunk = vec![0u8; usize::try_from(max).unwrap_or(usize::MAX).min(64 * 1024)];
     while (out.len() as u64) < max {
         let want = usize::try_from(max - out.len() as u64)
             .unwrap_or(usize::MAX)
@@ -431,8 +432,6 @@ fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
 /// chmod of the object's permission bits. The file is opened with O_PATH|O_NOFOLLOW and the
 /// chmod goes through that descriptor, so a symlink swapped in cannot redirect it.
 pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::PermissionsExt;
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
@@ -443,8 +442,58 @@ pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
             format!("{} is not a regular file", path.display()),
         ));
     }
+    chmod_through(&file, mode & 0o7777)
+}
+
+/// Whether fchmodat2(2) (Linux 6.6) has been found missing: asked once per run.
+static NO_FCHMODAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// chmod of the file an O_PATH descriptor holds: fchmodat2(fd, "", AT_EMPTY_PATH), or on
+/// kernels without it through `/proc/self/fd/N` (a path walk through procfs: three times
+/// the cost).
+fn chmod_through(file: &File, mode: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::Ordering;
+    if !NO_FCHMODAT2.load(Ordering::Relaxed) {
+        match fchmodat2_empty_path(file.as_raw_fd(), mode) {
+            Ok(()) => return Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EINVAL)) => {
+                NO_FCHMODAT2.store(true, Ordering::Relaxed);
+            }
+            // A seccomp filter may refuse a syscall it does not know with EPERM: the old
+            // way then gives the real answer.
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    chmod_by_proc(file, mode)
+}
+
+fn chmod_by_proc(file: &File, mode: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
     let through = format!("/proc/self/fd/{}", file.as_raw_fd());
-    std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode & 0o7777))
+    std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode))
+}
+
+#[allow(unsafe_code)] // fchmodat2 has no libc or nix wrapper
+fn fchmodat2_empty_path(fd: std::os::fd::RawFd, mode: u32) -> io::Result<()> {
+    // SAFETY: the path is a NUL-terminated empty string that outlives the call; the other
+    // arguments are plain integers, and the kernel writes no memory of ours.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fchmodat2,
+            fd,
+            c"".as_ptr(),
+            mode as libc::mode_t,
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// What restoring a journalled object's mode found.
@@ -459,8 +508,6 @@ pub enum Reopened {
 /// Gives the file at `path` the permission bits `mode` back if it is still the object
 /// (`dev`, `ino`) and still at mode 000; checked and changed through one O_PATH descriptor.
 pub fn restore_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<Reopened> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::PermissionsExt;
     let file = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
@@ -477,8 +524,7 @@ pub fn restore_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<Re
     {
         return Ok(Reopened::NotOurs);
     }
-    let through = format!("/proc/self/fd/{}", file.as_raw_fd());
-    std::fs::set_permissions(through, std::fs::Permissions::from_mode(mode & 0o777))?;
+    chmod_through(&file, mode & 0o777)?;
     Ok(Reopened::Restored)
 }
 
@@ -592,6 +638,38 @@ pub fn shm_fs_at(path: &Path) -> io::Result<ShmFs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_ways_of_changing_a_mode_change_the_file_and_never_a_link_target() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("obj");
+        std::fs::write(&file, b"x").expect("write");
+        let mode = |p: &Path| std::fs::symlink_metadata(p).expect("stat").mode() & 0o7777;
+        let held = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+            .open(&file)
+            .expect("O_PATH");
+        chmod_through(&held, 0).expect("fchmodat2 or /proc");
+        assert_eq!(mode(&file), 0);
+        chmod_by_proc(&held, 0o640).expect("/proc");
+        assert_eq!(mode(&file), 0o640);
+        set_mode(&file, 0o600).expect("set_mode");
+        assert_eq!(mode(&file), 0o600);
+        // A link in the object's place is refused, and what it points at is untouched.
+        let target = dir.path().join("target");
+        std::fs::write(&target, b"y").expect("write");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert!(set_mode(&link, 0).is_err());
+        assert_eq!(
+            restore_mode(&link, 0, 0, 0o777).expect("restore"),
+            Reopened::NotOurs
+        );
+        assert_eq!(mode(&target), 0o644);
+    }
 
     #[test]
     fn queue_lines() {
