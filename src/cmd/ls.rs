@@ -225,6 +225,13 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         caller: super::caller(),
         ..Policy::default()
     };
+    // JSON carries every orphan's evidence; a table only when it shows WHY.
+    let with_evidence = !matches!(output, Output::Table(_))
+        || tables
+            .iter()
+            .flat_map(|(_, columns)| columns)
+            .chain(args.sort.as_ref().map(|s| &s.column))
+            .any(|c| c.needs_evidence());
     let quiet_notes = ctx.quiet || matches!(output, Output::Json);
     let by_pid = args.pid.map(|pid| PidFilter::new(&ctx, pid, &kinds));
     let mut survey = Survey::default();
@@ -257,7 +264,7 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
                         (Object::Shm(s), Some(m)) => m.get(&s.id).copied(),
                         _ => None,
                     };
-                    let mut record = survey.record(o, &policy, now);
+                    let mut record = survey.record_judged(o, &policy, now, with_evidence);
                     record.memory = mem;
                     record
                 })

@@ -83,6 +83,11 @@ impl Column {
         self.kinds.contains(&kind)
     }
 
+    /// Shows (or sorts by) an orphan's evidence: the records must carry it.
+    pub fn needs_evidence(&self) -> bool {
+        self.header == "WHY"
+    }
+
     /// Orders two records by this column; ties keep the kernel's order (a stable sort).
     pub fn compare(&self, a: &Record, b: &Record) -> Ordering {
         (self.key)(a).cmp(&(self.key)(b))

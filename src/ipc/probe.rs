@@ -142,7 +142,20 @@ impl Survey {
 
     /// An object with its verdict and everything `ls` shows about it.
     pub fn record(&mut self, object: Object, policy: &Policy, now: i64) -> Record {
-        let verdict = self.verdict(policy, &object, now);
+        self.record_judged(object, policy, now, true)
+    }
+
+    /// [`Survey::record`]; without `evidence`, an orphan's verdict carries no evidence (a
+    /// table that shows no WHY column needs none, and 10,000 orphans' texts cost more
+    /// memory than their records).
+    pub fn record_judged(
+        &mut self,
+        object: Object,
+        policy: &Policy,
+        now: i64,
+        evidence: bool,
+    ) -> Record {
+        let verdict = self.judge(policy, &object, now, evidence);
         let owner = object.owner();
         let processes = &mut self.processes;
         let mut presence = |pid: i32| processes.presence(pid);

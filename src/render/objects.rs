@@ -35,10 +35,14 @@ pub struct Grid<'a> {
     pub numeric: Vec<bool>,
     /// The cells, row after row, as their columns wrote them (not escaped yet).
     text: String,
-    /// Where each cell ends in `text`, and whether it is plain (shown as it is: printable
-    /// ASCII, no backslash), found once as the cell is written.
-    ends: Vec<(usize, bool)>,
+    /// Each cell's length in `text`, with [`PLAIN`] set when it is plain (shown as it is:
+    /// printable ASCII, no backslash), found once as the cell is written. Four bytes a cell:
+    /// 10,000 rows of 11 cells.
+    lens: Vec<u32>,
 }
+
+/// The flag of a plain cell in [`Grid::lens`]; the other 31 bits are its length.
+const PLAIN: u32 = 1 << 31;
 
 impl<'a> Grid<'a> {
     /// An empty grid under `headers`.
@@ -48,7 +52,7 @@ impl<'a> Grid<'a> {
             headers,
             numeric,
             text: String::new(),
-            ends: Vec::new(),
+            lens: Vec::new(),
         }
     }
 
@@ -60,7 +64,7 @@ impl<'a> Grid<'a> {
             columns.iter().map(|c| c.numeric).collect(),
         );
         grid.text.reserve(records.len() * columns.len() * 8);
-        grid.ends.reserve(records.len() * columns.len());
+        grid.lens.reserve(records.len() * columns.len());
         for r in records {
             for c in columns {
                 let start = grid.text.len();
@@ -80,24 +84,40 @@ impl<'a> Grid<'a> {
 
     /// Records the end of the cell written since `start`.
     fn ended(&mut self, start: usize) {
+        // A cell is a name (at most NAME_MAX bytes) or a few words; one of 2 GiB would be
+        // cut to that at a character boundary rather than end the run.
+        let mut len = self.text.len() - start;
+        if len >= PLAIN as usize {
+            len = PLAIN as usize - 1;
+            while !self.text.is_char_boundary(start + len) {
+                len -= 1;
+            }
+            self.text.truncate(start + len);
+        }
         // No early exit: the loop vectorizes, and cells are short.
         let plain = self.text.as_bytes()[start..]
             .iter()
             .fold(true, |all, &b| all & super::escape::plain_ascii(b));
-        self.ends.push((self.text.len(), plain));
-    }
-
-    /// Cell `i`, counted row after row, and whether it is plain.
-    fn cell(&self, i: usize) -> (&str, bool) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1].0 };
-        let (end, plain) = self.ends[i];
-        (&self.text[start..end], plain)
+        // In range: cut above.
+        let len = len as u32;
+        self.lens.push(if plain { len | PLAIN } else { len });
     }
 
     /// The rows, each its cells left to right (with their plain flags).
     fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = (&str, bool)>> {
         let n = self.headers.len().max(1);
-        (0..self.ends.len() / n).map(move |row| (row * n..row * n + n).map(|i| self.cell(i)))
+        let mut start = 0;
+        self.lens.chunks_exact(n).map(move |row| {
+            let text = &self.text;
+            let row_start = start;
+            start += row.iter().map(|&l| (l & !PLAIN) as usize).sum::<usize>();
+            row.iter().scan(row_start, move |at, &l| {
+                let len = (l & !PLAIN) as usize;
+                let cell = &text[*at..*at + len];
+                *at += len;
+                Some((cell, l & PLAIN != 0))
+            })
+        })
     }
 }
 
