@@ -9,7 +9,7 @@ use crate::ipc::policy::Policy;
 use crate::ipc::probe::Survey;
 use crate::ipc::{kernel, Kind, Liveness, Object, Record};
 use crate::model::Limits;
-use crate::render::{self, entries::List, objects::Layout};
+use crate::render::{self, entries::List, objects::Grid, objects::Layout};
 use crate::sys::{self, procfs, shm};
 use crate::units::Clock;
 
@@ -73,6 +73,7 @@ fn check_columns(args: &LsArgs, kinds: &[Kind]) -> Result<()> {
 
 /// What the output is: a table laid out some way, JSON, or metrics. `--json` and a `--format`
 /// other than json contradict each other.
+#[derive(Clone, Copy)]
 enum Output {
     Json,
     Prometheus,
@@ -183,12 +184,54 @@ impl PidFilter {
     }
 }
 
+/// What `ls` keeps of the objects listed, and how it judges them.
+struct Select<'a> {
+    args: &'a LsArgs,
+    now: i64,
+    policy: &'a Policy,
+    memory: Option<&'a rustc_hash::FxHashMap<i32, crate::model::SegmentMemory>>,
+    by_pid: Option<&'a PidFilter>,
+    /// Whether orphans carry their evidence (see [`Survey::record_judged`]).
+    with_evidence: bool,
+}
+
+impl Select<'_> {
+    /// The records of `objects` that `--user`, `--key`, `--older-than`, `--orphans` and
+    /// `--pid` keep, judged as they are taken.
+    fn records<'s>(
+        &'s self,
+        survey: &'s mut Survey,
+        objects: Vec<Object>,
+    ) -> impl Iterator<Item = Record> + 's {
+        let args = self.args;
+        objects
+            .into_iter()
+            .filter(move |o| args.filters.user.is_none_or(|uid| o.owner().uid == uid))
+            .filter(move |o| args.key.is_none_or(|key| o.key() == Some(key)))
+            .filter(move |o| {
+                args.filters
+                    .older_than
+                    .is_none_or(|d| d.has_passed(o.last_activity(), self.now))
+            })
+            .map(move |o| {
+                let mem = match (&o, self.memory) {
+                    (Object::Shm(s), Some(m)) => m.get(&s.id).copied(),
+                    _ => None,
+                };
+                let mut record = survey.record_judged(o, self.policy, self.now, self.with_evidence);
+                record.memory = mem;
+                record
+            })
+            .filter(move |r| !args.orphans || r.verdict.is_orphan())
+            .filter(move |r| self.by_pid.is_none_or(|f| f.matches(r)))
+    }
+}
+
 pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     // A target that would be followed or replaced is refused before anything is computed.
     if let Some(path) = &args.output {
         super::output::check_target(path)?;
     }
-    let user = args.filters.user;
     let output = output(&ctx, args)?;
     let kinds = kinds(args);
     check_columns(args, &kinds)?;
@@ -235,7 +278,8 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
     let quiet_notes = ctx.quiet || matches!(output, Output::Json);
     let by_pid = args.pid.map(|pid| PidFilter::new(&ctx, pid, &kinds));
     let mut survey = Survey::default();
-    let mut lists: Vec<(Kind, Vec<Record>, Option<String>)> = Vec::new();
+    // Every kind is read before anything is written: an error leaves no half document.
+    let mut gathered: Vec<(Kind, Vec<Object>, Option<String>)> = Vec::new();
     for &kind in &kinds {
         let unavailable = kind
             .is_posix()
@@ -248,29 +292,60 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
         if ctx.verbose {
             render::note(false, &format!("listed {} {kind} object(s)", objects.len()));
         }
+        gathered.push((kind, objects, unavailable));
+    }
+    let select = Select {
+        args,
+        now,
+        policy: &policy,
+        memory: memory.as_ref(),
+        by_pid: by_pid.as_ref(),
+        with_evidence,
+    };
+    // JSON in the kernel's order is written record by record as each is judged: 10,000
+    // records held at once cost more in page faults than the kernel spends listing them.
+    if matches!(output, Output::Json) && args.sort.is_none() && !args.reverse {
+        return emit(args, out, |sink| {
+            let mut json =
+                render::entries::LsJson::begin(sink, with_memory).map_err(Error::output)?;
+            for (kind, objects, unavailable) in gathered {
+                json.list(
+                    kind,
+                    unavailable.as_deref(),
+                    select.records(&mut survey, objects),
+                )
+                .map_err(Error::output)?;
+            }
+            json.end().map_err(Error::output)
+        });
+    }
+    let cells = Cells {
+        clock: Clock::local(now),
+        exact_sizes: args.bytes,
+    };
+    // So is a table in the kernel's order: its cells are taken from each record as it is
+    // made, and the record let go.
+    if let (Output::Table(layout), false, None, false) = (output, summary, args.sort, args.reverse)
+    {
+        let grids: Vec<(Grid, &[&Column])> = gathered
+            .into_iter()
+            .zip(&tables)
+            .map(|((kind, objects, _), (_, columns))| {
+                let records = select.records(&mut survey, objects);
+                (Grid::of(kind, records, columns, cells), columns.as_slice())
+            })
+            .collect();
+        return emit(args, out, |sink| {
+            let dropped = render::objects::grid_tables(sink, &grids, !args.no_headers, layout)
+                .map_err(Error::output)?;
+            left_out(&ctx, &dropped, layout);
+            Ok(())
+        });
+    }
+    let mut lists: Vec<(Kind, Vec<Record>, Option<String>)> = Vec::new();
+    for (kind, objects, unavailable) in gathered {
         let mut records: Vec<Record> = Vec::with_capacity(objects.len());
-        records.extend(
-            objects
-                .into_iter()
-                .filter(|o| user.is_none_or(|uid| o.owner().uid == uid))
-                .filter(|o| args.key.is_none_or(|key| o.key() == Some(key)))
-                .filter(|o| {
-                    args.filters
-                        .older_than
-                        .is_none_or(|d| d.has_passed(o.last_activity(), now))
-                })
-                .map(|o| {
-                    let mem = match (&o, &memory) {
-                        (Object::Shm(s), Some(m)) => m.get(&s.id).copied(),
-                        _ => None,
-                    };
-                    let mut record = survey.record_judged(o, &policy, now, with_evidence);
-                    record.memory = mem;
-                    record
-                })
-                .filter(|r| !args.orphans || r.verdict.is_orphan())
-                .filter(|r| by_pid.as_ref().is_none_or(|f| f.matches(r))),
-        );
+        records.extend(select.records(&mut survey, objects));
         columns::order(
             &mut records,
             args.sort.filter(|s| s.column.has(kind)),
@@ -287,10 +362,6 @@ pub fn run(ctx: Context, args: &LsArgs, out: &mut dyn Write) -> Result<Exit> {
             unavailable: unavailable.as_deref(),
         })
         .collect();
-    let cells = Cells {
-        clock: Clock::local(now),
-        exact_sizes: args.bytes,
-    };
     // With --output the whole result goes to a file at once, atomically.
     emit(args, out, |sink| {
         match output {

@@ -415,40 +415,81 @@ pub struct List<'a> {
 /// entry: 10,000 segments make a 5 MB document, and building it whole in memory costs more
 /// in page faults than the kernel spends enumerating.
 pub fn ls(out: &mut dyn Write, lists: &[List], with_memory: bool) -> Result<()> {
-    write!(out, "{{\"schema_version\":{SCHEMA_VERSION}")?;
-    // Blocks at least as large as main's buffer go straight to the descriptor, uncopied.
-    const BLOCK: usize = 64 * 1024;
-    let mut entry = Vec::with_capacity(BLOCK + 8 * 1024);
+    let mut json = LsJson::begin(out, with_memory)?;
     for list in lists {
-        let key = json_key(list.kind);
-        write!(out, ",\"{key}\":[")?;
-        for (i, record) in list.records.iter().enumerate() {
+        json.list(list.kind, list.unavailable, list.records)?;
+    }
+    json.end()
+}
+
+/// `ls --json` written list by list, entry by entry, from records held or made as it goes.
+pub struct LsJson<'o> {
+    out: &'o mut dyn Write,
+    /// A few entries at a time; blocks at least as large as main's buffer go straight to
+    /// the descriptor, uncopied.
+    entry: Vec<u8>,
+    with_memory: bool,
+}
+
+impl<'o> LsJson<'o> {
+    const BLOCK: usize = 64 * 1024;
+
+    pub fn begin(out: &'o mut dyn Write, with_memory: bool) -> Result<LsJson<'o>> {
+        write!(out, "{{\"schema_version\":{SCHEMA_VERSION}")?;
+        Ok(LsJson {
+            out,
+            entry: Vec::with_capacity(Self::BLOCK + 8 * 1024),
+            with_memory,
+        })
+    }
+
+    /// One kind's list, and if its objects could not be looked at, why.
+    pub fn list<R: std::borrow::Borrow<Record>>(
+        &mut self,
+        kind: Kind,
+        unavailable: Option<&str>,
+        records: impl IntoIterator<Item = R>,
+    ) -> Result<()> {
+        let key = json_key(kind);
+        write!(self.out, ",\"{key}\":[")?;
+        for (i, record) in records.into_iter().enumerate() {
+            let record = record.borrow();
             if i > 0 {
-                entry.push(b',');
+                self.entry.push(b',');
             }
             match &record.object {
                 Object::Shm(s) if record.detail.is_none() => {
-                    super::jsonw::segment(&mut entry, record, s, with_memory)
+                    super::jsonw::segment(&mut self.entry, record, s, self.with_memory)
                 }
-                _ => serde_json::to_writer(&mut entry, &EntryJson::new(record, with_memory))
-                    .map_err(std::io::Error::from)?,
+                _ => serde_json::to_writer(
+                    &mut self.entry,
+                    &EntryJson::new(record, self.with_memory),
+                )
+                .map_err(std::io::Error::from)?,
             }
             // Written a few entries at a time: one call per 10,000 entries would cost more.
-            if entry.len() >= BLOCK {
-                out.write_all(&entry)?;
-                entry.clear();
+            if self.entry.len() >= Self::BLOCK {
+                self.out.write_all(&self.entry)?;
+                self.entry.clear();
             }
         }
-        out.write_all(&entry)?;
-        entry.clear();
-        out.write_all(b"]")?;
-        if let Some(why) = list.unavailable {
-            write!(out, ",\"{key}_available\":false,\"{key}_unavailable\":")?;
-            serde_json::to_writer(&mut *out, why).map_err(std::io::Error::from)?;
+        self.out.write_all(&self.entry)?;
+        self.entry.clear();
+        self.out.write_all(b"]")?;
+        if let Some(why) = unavailable {
+            write!(
+                self.out,
+                ",\"{key}_available\":false,\"{key}_unavailable\":"
+            )?;
+            serde_json::to_writer(&mut *self.out, why).map_err(std::io::Error::from)?;
         }
+        Ok(())
     }
-    out.write_all(b"}\n")?;
-    Ok(())
+
+    pub fn end(self) -> Result<()> {
+        self.out.write_all(b"}\n")?;
+        Ok(())
+    }
 }
 
 /// `stat --json`: `segments` (always), the other kinds' lists when any was named, `failed`.

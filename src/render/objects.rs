@@ -39,6 +39,8 @@ pub struct Grid<'a> {
     /// printable ASCII, no backslash), found once as the cell is written. Four bytes a cell:
     /// 10,000 rows of 11 cells.
     lens: Vec<u32>,
+    /// The records [`Grid::of`] took (a table of no columns still has its rows).
+    records: usize,
 }
 
 /// The flag of a plain cell in [`Grid::lens`]; the other 31 bits are its length.
@@ -53,19 +55,30 @@ impl<'a> Grid<'a> {
             numeric,
             text: String::new(),
             lens: Vec::new(),
+            records: 0,
         }
     }
 
-    /// One kind's records in `columns`.
-    pub fn of(kind: Kind, records: &[Record], columns: &[&'a Column], cells: Cells) -> Grid<'a> {
+    /// One kind's records in `columns`, held or made as the grid takes them.
+    pub fn of<R: std::borrow::Borrow<Record>>(
+        kind: Kind,
+        records: impl IntoIterator<Item = R>,
+        columns: &[&'a Column],
+        cells: Cells,
+    ) -> Grid<'a> {
         let mut grid = Grid::new(
             Some(kind),
             columns.iter().map(|c| c.header).collect(),
             columns.iter().map(|c| c.numeric).collect(),
         );
-        grid.text.reserve(records.len() * columns.len() * 8);
-        grid.lens.reserve(records.len() * columns.len());
+        let records = records.into_iter();
+        // The most rows there can be (a filtered list's objects), up to 65,536 up front.
+        let rows = records.size_hint().1.unwrap_or(0).min(1 << 16);
+        grid.text.reserve(rows * columns.len() * 8);
+        grid.lens.reserve(rows * columns.len());
         for r in records {
+            let r = r.borrow();
+            grid.records += 1;
             for c in columns {
                 let start = grid.text.len();
                 (c.cell)(r, cells, &mut grid.text);
@@ -213,23 +226,39 @@ pub fn tables(
     cells: Cells,
     layout: Layout,
 ) -> Result<Vec<&'static str>> {
+    let grids: Vec<(Grid, &[&Column])> = lists
+        .iter()
+        .map(|(list, columns)| (Grid::of(list.kind, list.records, columns, cells), *columns))
+        .collect();
+    grid_tables(out, &grids, headers, layout)
+}
+
+/// [`tables`] of grids already made, each with its kind and columns.
+pub fn grid_tables(
+    out: &mut dyn Write,
+    grids: &[(Grid, &[&Column])],
+    headers: bool,
+    layout: Layout,
+) -> Result<Vec<&'static str>> {
+    let kind_of = |grid: &Grid| grid.kind.unwrap_or(Kind::Shm);
     let titled = headers
-        && lists.iter().any(|(list, _)| list.kind != Kind::Shm)
+        && grids.iter().any(|(grid, _)| kind_of(grid) != Kind::Shm)
         && matches!(layout, Layout::Aligned { .. });
     let mut dropped: Vec<&'static str> = Vec::new();
     let mut first = true;
     let mut raw_written = false;
-    for (list, columns) in lists {
+    for (grid, columns) in grids {
+        let kind = kind_of(grid);
         if titled {
             if !first {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", list.kind.title())?;
+            writeln!(out, "{}", kind.title())?;
         }
-        if list.records.is_empty() {
+        if grid.records == 0 && grid.lens.is_empty() {
             // Scripts reading raw or exported rows get none; people are told.
             if titled || (headers && matches!(layout, Layout::Aligned { .. })) {
-                writeln!(out, "no {}s", crate::ipc::noun(list.kind))?;
+                writeln!(out, "no {}s", crate::ipc::noun(kind))?;
             }
             first = false;
             continue;
@@ -240,8 +269,7 @@ pub fn tables(
         }
         raw_written = true;
         first = false;
-        let grid = Grid::of(list.kind, list.records, columns, cells);
-        for header in grid_lines(out, &grid, headers, layout)? {
+        for header in grid_lines(out, grid, headers, layout)? {
             if let Some(c) = columns.iter().find(|c| c.header == header) {
                 if !dropped.contains(&c.header) {
                     dropped.push(c.header);

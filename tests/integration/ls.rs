@@ -384,3 +384,69 @@ fn a_narrow_terminal_gets_the_columns_that_fit() {
         .next()
         .is_some_and(|l| l.ends_with("AGE")));
 }
+
+/// `ls` and `ls --json` in the kernel's order are written record by record as each is
+/// judged; with `--reverse` the records are held and ordered first. Both roads must give the
+/// same entries and rows, for every kind, with filters.
+#[test]
+fn streamed_and_held_listings_agree() {
+    let Some(ns) = Ns::with_mounts() else { return };
+    let _alive = ns.spawn_helper(&["many", "40", "1"]);
+    ns.run_helper(&["many", "60", "1", "manysem", "30", "manymsg", "30"]);
+    let out = ns
+        .command("sh")
+        .args([
+            "-c",
+            "for i in 1 2 3; do : > /dev/shm/o$i; head -c 32 /dev/zero > /dev/shm/sem.s$i; done",
+        ])
+        .output()
+        .expect("sh");
+    assert_success(&out, &["POSIX objects"]);
+    for extra in [
+        &[][..],
+        &["--all"],
+        &["--all", "--orphans"],
+        &["--user", "0"],
+    ] {
+        let mut args = vec!["ls", "--json"];
+        args.extend_from_slice(extra);
+        let streamed = ns.json(&args);
+        args.push("--reverse");
+        let mut held = ns.json(&args);
+        for (_, list) in held.as_object_mut().expect("doc").iter_mut() {
+            if let Some(list) = list.as_array_mut() {
+                list.reverse();
+            }
+        }
+        assert_eq!(streamed, held, "ls --json {extra:?}");
+        assert!(!streamed["segments"]
+            .as_array()
+            .expect("segments")
+            .is_empty());
+    }
+    // Tables, kind by kind, in columns that do not move with the clock.
+    for (kind, columns) in [
+        ("shm", "ID,CPID,CREATOR,LPID,ORPHAN,WHY"),
+        // No WHY: the records carry no evidence.
+        ("shm", "ID,CREATOR,LAST,ORPHAN"),
+        ("sem", "ID,NSEMS,ORPHAN,WHY"),
+        ("msg", "ID,MSGS,ORPHAN,WHY"),
+        ("pshm", "NAME,SIZE,ORPHAN,WHY"),
+        ("psem", "NAME,VALUE,ORPHAN,WHY"),
+    ] {
+        for extra in [&[][..], &["--orphans"], &["--user", "0"]] {
+            let mut args = vec!["ls", "--kind", kind, "--format", "raw", "--no-headers"];
+            args.extend_from_slice(&["--columns", columns]);
+            args.extend_from_slice(extra);
+            let streamed = ns.shmctl(&args);
+            assert_success(&streamed, &args);
+            args.push("--reverse");
+            let held = ns.shmctl(&args);
+            let (streamed, held) = (text(&streamed.stdout), text(&held.stdout));
+            let mut rows: Vec<&str> = held.lines().collect();
+            rows.reverse();
+            assert_eq!(rows, streamed.lines().collect::<Vec<_>>(), "{args:?}");
+            assert!(!rows.is_empty() || extra == ["--orphans"], "{args:?}");
+        }
+    }
+}
