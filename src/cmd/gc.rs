@@ -62,10 +62,13 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
 
     let now = sys::now_unix();
     let mut survey = Survey::default();
+    // What shows an orphan's evidence: the question, a dry run's plan, every removed line
+    // unless quiet, and JSON.
+    let evidence = ctx.json || !ctx.quiet || asks || args.dry_run;
     // --yes: the lock first, so that the plan is made on what no other run is changing. A
     // question is asked without holding the lock (a person may take a while to answer).
     let (mut session, plan) = if asks {
-        let plan = plan(&policy, &kinds, &mut survey, now)?;
+        let plan = plan(&policy, &kinds, &mut survey, now, evidence)?;
         if !plan.orphans.is_empty() && !confirmed(&plan)? {
             render::note(ctx.quiet, "nothing removed");
             return Ok(Exit::Success);
@@ -73,7 +76,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         (rm::begin(ctx, false, args.removing.wait)?, plan)
     } else {
         let session = rm::begin(ctx, args.dry_run, args.removing.wait)?;
-        (session, plan(&policy, &kinds, &mut survey, now)?)
+        (session, plan(&policy, &kinds, &mut survey, now, evidence)?)
     };
     let request = Request {
         force: false,
@@ -116,15 +119,23 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
 
 /// Every object judged once, each pid probed once. What the `--user` filter leaves out is
 /// dropped quietly; what the caller may not remove is reported as kept (`not_owner`).
-fn plan(policy: &Policy, kinds: &[Kind], survey: &mut Survey, now: i64) -> Result<Plan> {
+fn plan(
+    policy: &Policy,
+    kinds: &[Kind],
+    survey: &mut Survey,
+    now: i64,
+    evidence: bool,
+) -> Result<Plan> {
     let mut plan = Plan {
         orphans: Vec::new(),
         kept: Vec::new(),
     };
     for &kind in kinds {
-        for object in kernel::list(kind)? {
+        let objects = kernel::list(kind)?;
+        plan.orphans.reserve(objects.len());
+        for object in objects {
             let o = object.owner();
-            match survey.verdict(policy, &object, now) {
+            match survey.verdict_with(policy, &object, now, evidence) {
                 Verdict::Orphan { evidence } => plan.orphans.push((object, evidence)),
                 // Not asked for (or not this caller's, and so not considered).
                 Verdict::Kept(reason)

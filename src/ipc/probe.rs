@@ -116,6 +116,18 @@ impl Survey {
         self.judge(policy, object, now, true)
     }
 
+    /// [`Survey::verdict`]; without `evidence`, an orphan's carries none (a report that
+    /// shows no evidence needs none).
+    pub fn verdict_with(
+        &mut self,
+        policy: &Policy,
+        object: &Object,
+        now: i64,
+        evidence: bool,
+    ) -> Verdict {
+        self.judge(policy, object, now, evidence)
+    }
+
     /// What keeps `object` under `policy`, if anything (the re-check: no evidence built).
     pub fn kept_reason(&mut self, policy: &Policy, object: &Object, now: i64) -> Option<Reason> {
         match self.judge(policy, object, now, false) {
