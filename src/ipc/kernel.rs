@@ -175,7 +175,10 @@ impl Kernel for Running {
             Object::Shm(s) => shm::set_owner_mode(s.id, o.uid, o.gid, mode),
             Object::Sem(s) => sem::set_owner_mode(s.id, o.uid, o.gid, mode),
             Object::Msg(q) => msg::set_owner_mode(q.id, o.uid, o.gid, mode),
-            Object::Posix(p) => posix::set_mode(&p.path, mode).map_err(|e| io_sys("chmod", e)),
+            // Only the file it names: another under the name is left alone (gone).
+            Object::Posix(p) => {
+                posix::set_mode(&p.path, p.dev, p.ino, mode).map_err(|e| io_sys("chmod", e))
+            }
         }
     }
 

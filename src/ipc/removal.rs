@@ -212,7 +212,15 @@ fn restore(
     original: &Object,
 ) -> (String, Option<SysError>) {
     let mode = original.perms();
-    match ctl.set_mode(current, mode) {
+    // A POSIX object is the file closed, found again by its path: what has its name now may
+    // be another file (made after an unlink), which must keep its own mode. A SysV id is the
+    // same object (with its current owner, which IPC_SET keeps).
+    let target = if matches!(current, Object::Posix(_)) {
+        original
+    } else {
+        current
+    };
+    match ctl.set_mode(target, mode) {
         Ok(()) => (format!("mode restored to {mode:04o}"), None),
         Err(e) if gone(&e) => ("it is gone now".to_string(), None),
         Err(e) => (
@@ -313,6 +321,50 @@ mod tests {
                 None => Err(SysError::new("rmid", libc::EINVAL)),
             }
         }
+    }
+
+    #[test]
+    fn a_posix_object_replaced_under_its_name_is_never_touched() {
+        use crate::objects::PosixObject;
+        /// The name now stands for another file (inode + 1) after the mode change.
+        struct Replaced {
+            log: Vec<(u32, u64)>,
+        }
+        impl Kernel for Replaced {
+            fn stat(&mut self, target: &Object) -> Result<Object, SysError> {
+                let Object::Posix(p) = target else {
+                    unreachable!()
+                };
+                Ok(Object::posix(PosixObject {
+                    ino: p.ino + 1,
+                    mode: 0o600,
+                    ..(**p).clone()
+                }))
+            }
+            fn set_mode(&mut self, target: &Object, mode: u32) -> Result<(), SysError> {
+                let Object::Posix(p) = target else {
+                    unreachable!()
+                };
+                self.log.push((mode, p.ino));
+                Ok(())
+            }
+            fn remove(&mut self, _: &Object) -> Result<(), SysError> {
+                panic!("removed the file that replaced the object")
+            }
+        }
+        let planned = Object::posix(PosixObject {
+            ino: 10,
+            mode: 0o640,
+            ..super::super::fixtures::posix(1_000)
+        });
+        let mut k = Replaced { log: Vec::new() };
+        let r = remove(&mut k, planned, Request::default(), &mut |_| Ok(()));
+        assert!(
+            matches!(&r.outcome, Outcome::Kept(reason) if reason.code == "changed"),
+            "{r:?}"
+        );
+        // Closed and given back: the file planned, never the one that has its name now.
+        assert_eq!(k.log, vec![(0, 10), (0o640, 10)]);
     }
 
     fn segment() -> Segment {

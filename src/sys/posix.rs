@@ -429,18 +429,25 @@ fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// chmod of the object's permission bits. The file is opened with O_PATH|O_NOFOLLOW and the
-/// chmod goes through that descriptor, so a symlink swapped in cannot redirect it.
-pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+/// chmod of the object's permission bits, if the file at `path` is still the object (`dev`,
+/// `ino`). The file is opened with O_PATH|O_NOFOLLOW and the chmod goes through that
+/// descriptor, so a symlink swapped in cannot redirect it; another file under the name (the
+/// object was unlinked and the name made again) is not touched: ENOENT, the object is gone
+/// from its name.
+pub fn set_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<()> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
         .open(path)?;
-    if !file.metadata()?.file_type().is_file() {
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{} is not a regular file", path.display()),
         ));
+    }
+    if (meta.dev(), meta.ino()) != (dev, ino) {
+        return Err(io::Error::from_raw_os_error(libc::ENOENT));
     }
     chmod_through(&file, mode & 0o7777)
 }
@@ -655,7 +662,12 @@ mod tests {
         assert_eq!(mode(&file), 0);
         chmod_by_proc(&held, 0o640).expect("/proc");
         assert_eq!(mode(&file), 0o640);
-        set_mode(&file, 0o600).expect("set_mode");
+        let meta = std::fs::metadata(&file).expect("stat");
+        set_mode(&file, meta.dev(), meta.ino(), 0o600).expect("set_mode");
+        assert_eq!(mode(&file), 0o600);
+        // Another file under the name is not the object: untouched, and the object is gone.
+        let err = set_mode(&file, meta.dev(), meta.ino() + 1, 0).expect_err("another inode");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
         assert_eq!(mode(&file), 0o600);
         // A link in the object's place is refused, and what it points at is untouched.
         let target = dir.path().join("target");
@@ -663,7 +675,7 @@ mod tests {
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).expect("chmod");
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&target, &link).expect("symlink");
-        assert!(set_mode(&link, 0).is_err());
+        assert!(set_mode(&link, meta.dev(), meta.ino(), 0).is_err());
         assert_eq!(
             restore_mode(&link, 0, 0, 0o777).expect("restore"),
             Reopened::NotOurs
@@ -879,13 +891,17 @@ mod tests {
         );
         assert!(read_bytes(&dir.path().join("subdir"), 10).is_err());
 
-        set_mode(&beta, 0o640).expect("chmod");
+        let meta = std::fs::metadata(&beta).expect("stat");
+        set_mode(&beta, meta.dev(), meta.ino(), 0o640).expect("chmod");
         assert_eq!(
             stat_in(dir.path(), Kind::Pshm, "beta").expect("stat").mode,
             0o640
         );
         let link = dir.path().join("link");
-        assert!(set_mode(&link, 0o600).is_err(), "never through a symlink");
+        assert!(
+            set_mode(&link, meta.dev(), meta.ino(), 0o600).is_err(),
+            "never through a symlink"
+        );
         assert_eq!(
             stat_in(dir.path(), Kind::Pshm, "beta").expect("stat").mode,
             0o640

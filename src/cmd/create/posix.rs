@@ -90,8 +90,11 @@ pub fn create(ctx: Context, kind: Kind, args: &CreateArgs) -> Result<Created> {
     let object = posix::stat(kind, bare).map_err(|e| Error::io(format!("reading {name}"), e))?;
     if created && kind == Kind::Psem && object.mode != args.mode & 0o777 {
         // sem_open gives the mode less the umask; --mode means the bits given.
-        if let Err(e) = posix::set_mode(&object.path, args.mode & 0o777) {
-            posix::unlink(&object.path).ok();
+        if let Err(e) = posix::set_mode(&object.path, object.dev, object.ino, args.mode & 0o777) {
+            // Ours unless the name already stands for another file (NotFound): that one stays.
+            if e.kind() != std::io::ErrorKind::NotFound {
+                posix::unlink(&object.path).ok();
+            }
             return Err(Error::io(
                 format!("setting the mode of {name} (not created)"),
                 e,
