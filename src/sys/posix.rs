@@ -146,6 +146,10 @@ pub fn list_in(dir: &Path, kind: Kind) -> io::Result<Vec<PosixObject>> {
             continue;
         }
         let path = entry.path();
+        if let Some(opened) = opened(kind, &path) {
+            out.push(object_read(kind, bare, path, opened));
+            continue;
+        }
         // Removed between readdir and lstat: simply gone.
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(meta) => meta,
@@ -220,6 +224,9 @@ pub fn stat_path(kind: Kind, path: &Path) -> io::Result<PosixObject> {
             format!("{} is not the file of a {kind} object", path.display()),
         ));
     }
+    if let Some(opened) = opened(kind, path) {
+        return Ok(object_read(kind, bare, path.to_path_buf(), opened));
+    }
     let meta = std::fs::symlink_metadata(path)?;
     if !meta.file_type().is_file() {
         return Err(io::Error::new(
@@ -279,22 +286,64 @@ pub fn normalise_name(kind: Kind, name: &str) -> io::Result<&str> {
 }
 
 /// The object named `bare` (its file name, without `sem.` for psem), from its lstat.
+/// A semaphore's or a queue's file, opened to be read: one open and one fstat give both its
+/// facts and its contents (the lstat they would otherwise need is left out). None for the
+/// other kinds, and for what cannot be opened so (a link, a FIFO, no permission, gone):
+/// lstat then says what it is.
+fn opened(kind: Kind, path: &Path) -> Option<(File, Metadata)> {
+    matches!(kind, Kind::Psem | Kind::Pmq)
+        .then(|| open_for_reading(path).ok())
+        .flatten()
+}
+
+/// How many bytes of a kind's file say its state.
+fn state_bytes(kind: Kind) -> u64 {
+    if kind == Kind::Pmq {
+        256
+    } else {
+        32
+    }
+}
+
+/// [`object`] of a file [`opened`]: its facts from the fstat, its state from the file.
+fn object_read(
+    kind: Kind,
+    bare: &[u8],
+    path: PathBuf,
+    (file, meta): (File, Metadata),
+) -> PosixObject {
+    let bytes = read_at_most(&file, state_bytes(kind), meta.size()).ok();
+    object_with(kind, bare, path, &meta, bytes)
+}
+
 fn object(kind: Kind, bare: &[u8], path: PathBuf, meta: &Metadata) -> PosixObject {
+    // Read after the lstat: the times reported are those from before our read (reading a
+    // queue's file sets its atime and ctime).
+    let bytes = match kind {
+        Kind::Pmq | Kind::Psem => read_bytes(&path, state_bytes(kind)).ok(),
+        _ => None,
+    };
+    object_with(kind, bare, path, meta, bytes)
+}
+
+/// An object from its file's facts and, for psem and pmq, the bytes read from it (after the
+/// facts: reading a queue's file sets its atime and ctime).
+fn object_with(
+    kind: Kind,
+    bare: &[u8],
+    path: PathBuf,
+    meta: &Metadata,
+    bytes: Option<Vec<u8>>,
+) -> PosixObject {
     let mut raw_name = Vec::with_capacity(bare.len() + 1);
     raw_name.push(b'/');
     raw_name.extend_from_slice(bare);
-    // Read after the lstat: the times reported are those from before our read (reading a
-    // queue's file sets its atime and ctime).
-    let queue = match kind {
-        Kind::Pmq => read_bytes(&path, 256)
-            .ok()
-            .and_then(|b| parse_queue_state(&String::from_utf8_lossy(&b))),
+    let queue = match (kind, &bytes) {
+        (Kind::Pmq, Some(b)) => parse_queue_state(&String::from_utf8_lossy(b)),
         _ => None,
     };
-    let semaphore = match kind {
-        Kind::Psem => read_bytes(&path, 32)
-            .ok()
-            .and_then(|b| SemValue::from_sem_t(&b)),
+    let semaphore = match (kind, &bytes) {
+        (Kind::Psem, Some(b)) => SemValue::from_sem_t(b),
         _ => None,
     };
     PosixObject {
