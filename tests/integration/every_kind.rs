@@ -436,10 +436,10 @@ fn is_stopped(pid: u32) -> bool {
     state.is_none_or(|s| s.starts_with('T') || s.starts_with('Z'))
 }
 
-/// The SIGTERM test's objects: 1,500 of the kind the signal is aimed at, so that it lands
+/// The SIGTERM test's objects: 3,000 of the kind the signal is aimed at, so that it lands
 /// part way through that kind, and a few of every other kind, so that the run covers them all.
 fn populate_many(ns: &Ns, target: &str) {
-    let count = |kind: &str| if kind == target { "1500" } else { "4" };
+    let count = |kind: &str| if kind == target { "3000" } else { "4" };
     ns.run_helper(&["many", count("shm"), "1"]);
     ns.run_helper(&["manysem", count("sem")]);
     ns.run_helper(&["manymsg", count("msg")]);
@@ -479,7 +479,7 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
     // pmq has two objects: the run is through them before a look can land.
     for target in ["shm", "sem", "msg", "pshm", "psem"] {
         let mut caught = false;
-        for attempt in 0..12u64 {
+        for attempt in 0..20u64 {
             populate_many(&ns, target);
             let before = inventory(&ns);
             let total = left(&ns, target);
@@ -507,6 +507,7 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
             // Look (stopped) until the target kind is part way through.
             let deadline = Instant::now() + Duration::from_secs(30);
             let mut landed = false;
+            let mut seen = 0;
             for step in 0u64.. {
                 std::thread::sleep(Duration::from_micros(300 + (step * 7919 + attempt) % 1500));
                 if gc.try_wait().expect("try_wait").is_some() || Instant::now() > deadline {
@@ -518,6 +519,7 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                 }
                 let now = left(&ns, target);
                 if now > 0 && now < total {
+                    seen = now;
                     signal(pid, libc::SIGTERM);
                     resume(gc.id(), pid);
                     landed = true;
@@ -572,7 +574,8 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                 }
                 assert!(
                     !after.is_empty() && removed.iter().any(|(k, _)| k == target),
-                    "{target}: stopped part way: {} of {} left after, {} removed; {}",
+                    "{target}: stopped part way ({seen} of {total} not reached when the signal \
+                     was sent, attempt {attempt}): {} of {} left after, {} removed; {}",
                     after.len(),
                     before.len(),
                     removed.len(),
