@@ -374,17 +374,22 @@ impl Journal {
             }
         }
         self.append(&LineOut::Begin(entry), true)?;
+        self.opened(target, entry.clone(), true);
+        Ok(())
+    }
+
+    /// Keeps what a `begin` line written to the file says, in the order lines were written.
+    fn opened(&mut self, target: Target, entry: Entry, closed: bool) {
         self.begun += 1;
         let order = self.begun;
         self.open.insert(
             target,
             Begun {
                 order,
-                entry: entry.clone(),
-                closed: true,
+                entry,
+                closed,
             },
         );
-        Ok(())
     }
 
     /// Writes the `begin` lines of objects about to be closed, all in one write (with the
@@ -413,16 +418,7 @@ impl Journal {
         self.written = true;
         self.flush()?;
         for (target, entry) in added {
-            self.begun += 1;
-            let order = self.begun;
-            self.open.insert(
-                target,
-                Begun {
-                    order,
-                    entry,
-                    closed: false,
-                },
-            );
+            self.opened(target, entry, false);
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use crate::sys::process::ProcessTable;
 use crate::sys::users::Names;
 use crate::sys::waiters::WaiterScan;
 use crate::sys::{self, posix};
+use std::rc::Rc;
 
 #[derive(Debug, Default)]
 pub struct Survey {
@@ -58,16 +59,7 @@ impl Survey {
         now: i64,
         want_evidence: bool,
     ) -> Verdict {
-        // The owner's name only says why the caller may not remove it: looked up then.
-        let o = object.owner();
-        let owner = if policy
-            .caller
-            .may_remove(object.kind().is_posix(), o.uid, o.cuid)
-        {
-            None
-        } else {
-            self.names.user(o.uid)
-        };
+        let owner = self.refused_owner(&policy.caller, object);
         let Survey {
             processes,
             holders,
@@ -138,12 +130,19 @@ impl Survey {
 
     /// Why `caller` may not remove `object`, if it may not.
     pub fn not_permitted(&mut self, caller: &policy::Caller, object: &Object) -> Option<Reason> {
+        let owner = self.refused_owner(caller, object);
+        policy::not_permitted(caller, object, owner.as_deref())
+    }
+
+    /// The owner's name when `caller` may not remove `object` (it only says why): not
+    /// looked up for what the caller may remove.
+    fn refused_owner(&mut self, caller: &policy::Caller, object: &Object) -> Option<Rc<str>> {
         let o = object.owner();
         if caller.may_remove(object.kind().is_posix(), o.uid, o.cuid) {
-            return None;
+            None
+        } else {
+            self.names.user(o.uid)
         }
-        let owner = self.names.user(o.uid);
-        policy::not_permitted(caller, object, owner.as_deref())
     }
 
     /// The text of a removal the kernel refused (EPERM): whose object it is, who may.

@@ -484,11 +484,7 @@ fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
 /// object was unlinked and the name made again) is not touched: ENOENT, the object is gone
 /// from its name.
 pub fn set_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<()> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
-        .open(path)?;
-    let meta = file.metadata()?;
+    let (file, meta) = hold(path)?;
     if !meta.file_type().is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -499,6 +495,16 @@ pub fn set_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<()> {
         return Err(io::Error::from_raw_os_error(libc::ENOENT));
     }
     chmod_through(&file, mode & 0o7777)
+}
+
+/// The file at `path` itself (never a link's target) as an O_PATH descriptor, with its facts.
+fn hold(path: &Path) -> io::Result<(File, Metadata)> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+        .open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta))
 }
 
 /// Whether fchmodat2(2) (Linux 6.6) has been found missing: asked once per run.
@@ -564,16 +570,11 @@ pub enum Reopened {
 /// Gives the file at `path` the permission bits `mode` back if it is still the object
 /// (`dev`, `ino`) and still at mode 000; checked and changed through one O_PATH descriptor.
 pub fn restore_mode(path: &Path, dev: u64, ino: u64, mode: u32) -> io::Result<Reopened> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(file) => file,
+    let (file, meta) = match hold(path) {
+        Ok(held) => held,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reopened::NotOurs),
         Err(e) => return Err(e),
     };
-    let meta = file.metadata()?;
     if !meta.file_type().is_file()
         || (meta.dev(), meta.ino()) != (dev, ino)
         || meta.mode() & 0o777 != 0
