@@ -27,6 +27,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -71,6 +73,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -82,6 +86,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -112,6 +118,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -131,6 +139,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -156,6 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -177,6 +189,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -200,6 +214,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -216,6 +232,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -227,6 +245,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -240,6 +260,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only what was asked for: no notes, no per-item success lines')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain more: how segments were enumerated, what each step did')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -53,7 +53,7 @@ _shmctl() {
 
     case "${cmd}" in
         shmctl)
-            opts="-q -v -h -V --json --quiet --verbose --ipc-ns --help --version ls stat create attach dump rm gc schema key limits"
+            opts="-q -v -A -h -V --json --quiet --verbose --ipc-ns --all-namespaces --help --version ls stat create attach dump rm gc schema key limits"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -71,7 +71,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__attach)
-            opts="-t -q -v -h --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --help"
+            opts="-t -q -v -A -h --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,7 +105,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__create)
-            opts="-s -k -m -x -q -v -h --kind --size --nsems --value --qbytes --name --maxmsg --msgsize --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --help"
+            opts="-s -k -m -x -q -v -A -h --kind --size --nsems --value --qbytes --name --maxmsg --msgsize --key --ftok --private --mode --exclusive --from --from-archive --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,7 +187,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__dump)
-            opts="-t -q -v -h --color --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --help"
+            opts="-t -q -v -A -h --color --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,7 +245,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__gc)
-            opts="-n -y -q -v -h --dry-run --yes --kind --user --older-than --exclude-key --include-unknown --archive --drain --wait --json --quiet --verbose --ipc-ns --help"
+            opts="-n -y -q -v -A -h --dry-run --yes --kind --user --older-than --exclude-key --include-unknown --archive --drain --wait --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,7 +287,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__key)
-            opts="-q -v -h --json --quiet --verbose --ipc-ns --help"
+            opts="-q -v -A -h --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,7 +305,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__limits)
-            opts="-b -q -v -h --bytes --json --quiet --verbose --ipc-ns --help"
+            opts="-b -q -v -A -h --bytes --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,7 +323,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__ls)
-            opts="-a -r -o -b -w -q -v -h --all --kind --user --older-than --key --pid --orphans --sort --reverse --columns --view --bytes --wide --no-headers --format --output --json --quiet --verbose --ipc-ns --help"
+            opts="-a -r -o -b -w -q -v -A -h --all --kind --user --older-than --key --pid --orphans --sort --reverse --columns --view --bytes --wide --no-headers --format --output --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +385,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__rm)
-            opts="-a -f -n -q -v -h --all --kind --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --help"
+            opts="-a -f -n -q -v -A -h --all --kind --force --dry-run --archive --drain --wait --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,7 +415,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__schema)
-            opts="-t -q -v -h --type --target --check --lint --json --quiet --verbose --ipc-ns --help"
+            opts="-t -q -v -A -h --type --target --check --lint --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,7 +449,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__stat)
-            opts="-q -v -h --json --quiet --verbose --ipc-ns --help"
+            opts="-q -v -A -h --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

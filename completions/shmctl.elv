@@ -24,6 +24,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -67,6 +69,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -77,6 +81,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -106,6 +112,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -124,6 +132,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -148,6 +158,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -168,6 +180,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -190,6 +204,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -205,6 +221,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -215,6 +233,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -227,6 +247,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --quiet 'Print only what was asked for: no notes, no per-item success lines'
             cand -v 'Explain more: how segments were enumerated, what each step did'
             cand --verbose 'Explain more: how segments were enumerated, what each step did'
+            cand -A 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
+            cand --all-namespaces 'Every IPC namespace on the machine, each container''s and pod''s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl''s own'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

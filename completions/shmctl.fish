@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_shmctl_global_optspecs
-    string join \n json q/quiet v/verbose ipc-ns= h/help V/version
+    string join \n json q/quiet v/verbose ipc-ns= A/all-namespaces h/help V/version
 end
 
 function __fish_shmctl_needs_command
@@ -28,6 +28,7 @@ complete -c shmctl -n "__fish_shmctl_needs_command" -l ipc-ns -d 'Work in anothe
 complete -c shmctl -n "__fish_shmctl_needs_command" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_needs_command" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_needs_command" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_needs_command" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_needs_command" -s h -l help -d 'Print help'
 complete -c shmctl -n "__fish_shmctl_needs_command" -s V -l version -d 'Print version'
 complete -c shmctl -n "__fish_shmctl_needs_command" -f -a "ls" -d 'List shared memory segments (like `ipcs -m`), with the creator\'s liveness; --all for every IPC kind'
@@ -155,11 +156,13 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l no-headers -d 'Leav
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand stat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l kind -d 'What to create: shm (a System V segment, the default), sem (a semaphore set), msg (a message queue), pshm (POSIX shared memory), psem (a named semaphore) or pmq (a POSIX message queue)' -r -f -a "shm\t''
 sem\t''
@@ -185,6 +188,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s x -l exclusive 
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set; at most 16 MiB, exit 1 beyond)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
@@ -197,6 +201,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l force -d 'Attac
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l color -d 'Colour the hex dump: auto (on a terminal, unless NO_COLOR is set), always, never' -r -f -a "auto\t''
 always\t''
@@ -220,6 +225,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l force -d 'Attach 
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l kind -d 'With --all: these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all' -r -f -a "shm\t''
 sem\t''
@@ -238,6 +244,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l drain -d 'With --ar
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l kind -d 'Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all (default: shm)' -r -f -a "shm\t''
 sem\t''
@@ -259,6 +266,7 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l drain -d 'With --ar
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s t -l type -d 'Only this type (a struct/union tag or typedef name)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l target -d 'The ABI to lay out for (default: this machine\'s)' -r -f -a "x86_64\t''
@@ -269,15 +277,18 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l lint -d 'Report
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand key" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s b -l bytes -d 'Sizes in bytes, not 4.0 KiB (as ipcs -l --bytes)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -l json -d 'Print JSON for scripts (for ls the same as --format json)'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s q -l quiet -d 'Print only what was asked for: no notes, no per-item success lines'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
+complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'

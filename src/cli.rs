@@ -41,6 +41,11 @@ pub struct Global {
     /// mount namespace, which this does not enter
     #[arg(long, global = true, value_name = "PID|PATH")]
     pub ipc_ns: Option<String>,
+    /// Every IPC namespace on the machine, each container's and pod's (ls, stat, gc): found
+    /// through /proc and bind-mounted namespace files, named by their cgroups, entered with
+    /// setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl's own
+    #[arg(short = 'A', long, global = true, conflicts_with = "ipc_ns")]
+    pub all_namespaces: bool,
     /// `shmctl --color WHEN dump …`, as earlier versions took it: dump's own --color now
     #[arg(long, hide = true, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
@@ -109,7 +114,7 @@ pub enum View {
 }
 
 /// Which objects a listing or a clean-up considers (`ls`, `gc`).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Filters {
     /// Only these IPC kinds, comma-separated: shm, sem, msg, pshm, psem, pmq, or all
     /// (default: shm)
@@ -126,7 +131,7 @@ pub struct Filters {
 }
 
 /// How `rm` and `gc` remove: `--archive`, `--drain`, `--wait`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Removing {
     /// Before removing, save each object to DIR: a segment's or POSIX object's bytes, a
     /// queue's messages (copied, not received), a set's values; an object whose archive
@@ -237,7 +242,7 @@ fn columns_help() -> String {
     )
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LsArgs {
     /// Every kind: shm, then SysV semaphore sets and message queues, POSIX shared memory,
     /// named semaphores and message queues (one table per kind)
@@ -414,7 +419,7 @@ pub struct RmArgs {
     pub removing: Removing,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GcArgs {
     /// Show what would be removed and why, remove nothing
     #[arg(long, short = 'n', conflicts_with = "yes")]

@@ -6,7 +6,7 @@ use crate::ipc::archive::ArchiveDir;
 use crate::ipc::batch::Check;
 use crate::ipc::policy::{Owners, Policy};
 use crate::ipc::probe::Survey;
-use crate::ipc::removal::{Outcome, Removal, Request};
+use crate::ipc::removal::{Outcome, Removal, Request, Tally};
 use crate::ipc::{kernel, Kind, Object, Reason, Verdict};
 use crate::render::{self, RemovalView, Report};
 use crate::sys;
@@ -20,6 +20,11 @@ struct Plan {
 }
 
 pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
+    run_counted(ctx, args, out).map(|(exit, _)| exit)
+}
+
+/// [`run`], and what its report listed.
+pub fn run_counted(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<(Exit, Tally)> {
     let owners = match args.filters.user {
         Some(uid) => Owners::Uid(uid),
         None => caller_owners(),
@@ -71,7 +76,7 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         let plan = plan(&policy, &kinds, &mut survey, now, evidence)?;
         if !plan.orphans.is_empty() && !confirmed(&plan)? {
             render::note(ctx.quiet, "nothing removed");
-            return Ok(Exit::Success);
+            return Ok((Exit::Success, Tally::default()));
         }
         (rm::begin(ctx, false, args.removing.wait)?, plan)
     } else {
@@ -114,7 +119,15 @@ pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
         true,
         out,
     )?;
-    Ok(Exit::merge(exits))
+    let restore_failures = session
+        .restored
+        .iter()
+        .filter(|r| r.error.is_some())
+        .count();
+    Ok((
+        Exit::merge(exits),
+        Tally::of(&batch.items, restore_failures),
+    ))
 }
 
 /// Every object judged once, each pid probed once. What the `--user` filter leaves out is

@@ -29,6 +29,7 @@ mod read;
 mod rm;
 pub mod schema;
 mod stat;
+mod sweep;
 
 /// What every command may consult: output choices.
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +75,21 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit> {
              --ipc-ns {target} does not enter (to see a container's: nsenter --target PID \
              --mount --ipc shmctl …)"
         ));
+    }
+    if cli.global.all_namespaces {
+        let job = match &cli.command {
+            Command::Ls(args) => sweep::Job::Ls(args),
+            Command::Stat(args) => sweep::Job::Stat(args),
+            Command::Gc(args) => sweep::Job::Gc(args),
+            _ => {
+                return Err(Error::Usage(
+                    "--all-namespaces works with ls, stat and gc; for one namespace use \
+                     --ipc-ns PID|PATH"
+                        .to_string(),
+                ))
+            }
+        };
+        return sweep::run(ctx, job, out);
     }
     match &cli.command {
         Command::Ls(args) => ls::run(ctx, args, out),
@@ -222,7 +238,19 @@ pub fn resolve_all(
 
 /// A selector that failed to resolve, for a batch's report.
 pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
-    let code = match err {
+    Unresolved {
+        kind: selector.kind(),
+        selector: selector.to_string(),
+        error: ErrorJson {
+            code: unresolved_code(err),
+            text: err.to_string(),
+        },
+    }
+}
+
+/// The errno name an error reports in JSON (`ENOENT`, `EACCES` …).
+pub fn unresolved_code(err: &Error) -> String {
+    match err {
         Error::NotFound(_) => "ENOENT".to_string(),
         Error::Sys { err, .. } => err.code(),
         Error::Io { err, .. } => err
@@ -233,14 +261,6 @@ pub fn unresolved(selector: &Selector, err: &Error) -> Unresolved {
         Error::Denied(_) => "EACCES".to_string(),
         // …or, for a failure that is no errno's, a code that names no errno.
         Error::Failed(_) => sys::error::FAILED.to_string(),
-    };
-    Unresolved {
-        kind: selector.kind(),
-        selector: selector.to_string(),
-        error: ErrorJson {
-            code,
-            text: err.to_string(),
-        },
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::{Error, Exit, Result};
 use crate::ipc::policy::Policy;
 use crate::ipc::probe::Survey;
 use crate::ipc::{Kind, Object, Record};
-use crate::render;
+use crate::render::{self, json::Unresolved};
 use crate::sys::{self, maps, procfs};
 use crate::units::Clock;
 
@@ -13,7 +13,18 @@ use super::Context;
 
 /// Never attaches: everything comes from IPC_STAT/SHM_STAT_ANY and /proc.
 pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
-    let (mut objects, failed, exits) = super::resolve_all(ctx, &args.segments);
+    let (objects, failed, exits) = super::resolve_all(ctx, &args.segments);
+    show(ctx, objects, &failed, out)?;
+    Ok(Exit::merge(exits))
+}
+
+/// Writes what `stat` shows of `objects` (and, in JSON, the selectors that named nothing).
+pub fn show(
+    ctx: Context,
+    mut objects: Vec<Object>,
+    failed: &[Unresolved],
+    out: &mut dyn Write,
+) -> Result<()> {
     // Segments first, then the other kinds, each in the order named.
     objects.sort_by_key(|o| o.kind() != Kind::Shm);
     let segments = || objects.iter().filter(|o| o.kind() == Kind::Shm);
@@ -43,9 +54,9 @@ pub fn run(ctx: Context, args: &StatArgs, out: &mut dyn Write) -> Result<Exit> {
         })
         .collect();
     if ctx.json {
-        render::entries::stat(out, &records, &failed).map_err(Error::output)?;
+        render::entries::stat(out, &records, failed).map_err(Error::output)?;
     } else {
         render::objects::stat(out, &records, Clock::local(now)).map_err(Error::output)?;
     }
-    Ok(Exit::merge(exits))
+    Ok(())
 }

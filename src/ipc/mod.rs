@@ -17,6 +17,7 @@ pub mod journal;
 pub mod kernel;
 pub mod liveness;
 pub mod msg;
+pub mod namespaces;
 pub mod policy;
 pub mod posix;
 pub mod probe;

@@ -47,6 +47,37 @@ pub enum Outcome {
     },
 }
 
+/// What a report lists: removed (or, in a dry run, would remove), kept, failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub removed: usize,
+    pub kept: usize,
+    pub failed: usize,
+}
+
+impl Tally {
+    pub fn of(items: &[Removal], restore_failures: usize) -> Tally {
+        let mut tally = Tally {
+            failed: restore_failures,
+            ..Tally::default()
+        };
+        for item in items {
+            match item.outcome {
+                Outcome::Removed { .. } | Outcome::WouldRemove => tally.removed += 1,
+                Outcome::Kept(_) | Outcome::Gone => tally.kept += 1,
+                Outcome::Failed { .. } => tally.failed += 1,
+            }
+        }
+        tally
+    }
+
+    pub fn add(&mut self, other: Tally) {
+        self.removed += other.removed;
+        self.kept += other.kept;
+        self.failed += other.failed;
+    }
+}
+
 /// One object's line in an `rm`/`gc` report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removal {

@@ -71,14 +71,14 @@ pub(crate) fn time(unix: i64) -> (Option<Rfc3339>, Option<i64>) {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorJson {
     pub code: String,
     pub text: String,
 }
 
 /// A selector that named nothing (or could not be looked up).
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Unresolved {
     /// The kind the selector names (`shm`, `sem` …).
     #[serde(rename = "type")]

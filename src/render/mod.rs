@@ -9,6 +9,7 @@ mod golden;
 mod golden_tests;
 pub mod json;
 mod jsonw;
+pub mod namespaces;
 pub mod objects;
 pub mod prometheus;
 pub mod table;

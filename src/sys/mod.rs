@@ -13,6 +13,7 @@ pub mod maps;
 pub mod mqueue;
 #[allow(unsafe_code)]
 pub mod msg;
+pub mod nsfs;
 pub mod posix;
 pub mod process;
 pub mod procfs;

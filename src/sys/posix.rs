@@ -9,7 +9,7 @@ use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use crate::objects::{Kind, MqueueLimits, PosixObject, QueueState, SemValue, ShmFs};
 
@@ -30,12 +30,22 @@ const MQUEUE_MAGIC: i64 = 0x1980_0202;
 /// neither, so a `gc --ipc-ns PID --kind pshm` would otherwise clean this host's /dev/shm
 /// instead of the container's. (Reaching the container's through `/proc/PID/root` would
 /// follow symbolic links its root user plants back into the host's filesystem.)
-static NOWHERE: OnceLock<String> = OnceLock::new();
+static NOWHERE: Mutex<Option<String>> = Mutex::new(None);
 
-/// From now on no POSIX object is looked at, for the reason given. Set once, before
-/// anything is listed; a second call changes nothing.
+/// From now on no POSIX object is looked at, for the reason given: set before anything is
+/// listed (`--ipc-ns`), or before each namespace of a sweep that is not ours.
 pub fn look_nowhere(why: String) {
-    NOWHERE.set(why).ok();
+    *NOWHERE.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+}
+
+/// POSIX objects are looked at again (a sweep back in its own namespace).
+pub fn look_here() {
+    *NOWHERE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// Why POSIX objects are not looked at, if they are not.
+fn nowhere() -> Option<String> {
+    NOWHERE.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The directory holding objects of `kind`; None for the System V kinds.
@@ -50,8 +60,8 @@ pub fn dir_of(kind: Kind) -> Option<&'static Path> {
 /// `kind`'s directory, where this run looks for objects.
 fn posix_dir(kind: Kind) -> io::Result<&'static Path> {
     posix_kind(kind)?;
-    match NOWHERE.get() {
-        Some(why) => Err(io::Error::new(io::ErrorKind::NotFound, why.clone())),
+    match nowhere() {
+        Some(why) => Err(io::Error::new(io::ErrorKind::NotFound, why)),
         None => Ok(dir_of(kind).unwrap_or(Path::new(SHM_DIR))),
     }
 }
@@ -70,8 +80,8 @@ fn posix_kind(kind: Kind) -> io::Result<()> {
 /// directory and /dev/mqueue an mqueue filesystem (an empty directory with nothing mounted
 /// on it is not); with `--ipc-ns` they are not looked at (see [`look_nowhere`]).
 pub fn unavailable(kind: Kind) -> Option<String> {
-    if let Some(why) = NOWHERE.get() {
-        return Some(why.clone());
+    if let Some(why) = nowhere() {
+        return Some(why);
     }
     let dir = dir_of(kind)?;
     (!mounted_in(dir, kind)).then(|| match kind {
@@ -116,7 +126,7 @@ fn fs_type(path: &Path) -> io::Result<i64> {
 /// many containers has) counts as missing: its files would not be queues.
 pub fn list(kind: Kind) -> io::Result<Vec<PosixObject>> {
     posix_kind(kind)?;
-    if (kind == Kind::Pmq || NOWHERE.get().is_some()) && unavailable(kind).is_some() {
+    if (kind == Kind::Pmq || nowhere().is_some()) && unavailable(kind).is_some() {
         return Ok(Vec::new());
     }
     list_in(posix_dir(kind)?, kind)

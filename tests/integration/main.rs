@@ -1,6 +1,7 @@
 //! End-to-end tests of the built binary, each in a private IPC namespace.
 mod util;
 
+mod all_namespaces;
 mod attach;
 mod bounded_input;
 mod cli;

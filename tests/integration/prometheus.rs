@@ -3,7 +3,7 @@ use std::process::Command;
 
 use crate::util::*;
 
-const PARSE: &str = r#"
+pub const PARSE: &str = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
 samples = {}

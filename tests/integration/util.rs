@@ -391,6 +391,52 @@ impl Ns {
         spawn_helper_from(cmd, args)
     }
 
+    /// A container of sorts inside the test's namespaces: the helper in an IPC namespace of
+    /// its own (and, given a hostname, a UTS namespace with that name), as a container
+    /// runtime would start it. Returns the helper and its pid in the test's PID namespace.
+    pub fn spawn_container(&self, hostname: Option<&str>, args: &[&str]) -> (Helper, i32) {
+        self.spawn_container_with(hostname, &[], args)
+    }
+
+    /// [`Ns::spawn_container`] with `wrapper` (a command and its arguments, such as
+    /// `setpriv …`) run between the namespaces' set-up and the helper.
+    pub fn spawn_container_with(
+        &self,
+        hostname: Option<&str>,
+        wrapper: &[&str],
+        args: &[&str],
+    ) -> (Helper, i32) {
+        let mut cmd = self.command("unshare");
+        cmd.arg("--ipc");
+        if hostname.is_some() {
+            cmd.arg("--uts");
+        }
+        cmd.args(["--", "sh", "-c"]);
+        match hostname {
+            Some(name) => cmd
+                .arg(r#"hostname "$1" && shift && echo "pid=$$" && exec "$@""#)
+                .args(["sh", name]),
+            None => cmd.arg(r#"echo "pid=$$" && exec "$@""#).arg("sh"),
+        };
+        cmd.args(wrapper).arg(helper_path());
+        let helper = spawn_helper_from(cmd, args);
+        let pid = pids(&helper.lines.join("\n"))[0];
+        (helper, pid)
+    }
+
+    /// The helper in the IPC namespace of `pid` (a process of [`Ns::spawn_container`]), and
+    /// its pid in the test's PID namespace.
+    pub fn spawn_beside(&self, pid: i32, args: &[&str]) -> (Helper, i32) {
+        let mut cmd = self.command("nsenter");
+        cmd.args(["--target", &pid.to_string(), "--ipc", "--", "sh", "-c"])
+            .arg(r#"echo "pid=$$" && exec "$@""#)
+            .arg("sh")
+            .arg(helper_path());
+        let helper = spawn_helper_from(cmd, args);
+        let pid = pids(&helper.lines.join("\n"))[0];
+        (helper, pid)
+    }
+
     /// SIGKILL to a process by its pid inside the namespace (its PID namespace, if any: a
     /// [`Helper::pid`] there is nsenter's, outside); waits until it has gone or is a zombie.
     pub fn kill(&self, pid: i32) {

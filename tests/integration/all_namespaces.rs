@@ -1,0 +1,516 @@
+//! `--all-namespaces` (`-A`): every IPC namespace at once — ours, "containers" made of real
+//! processes in IPC (and UTS) namespaces of their own, and one only a bind mount holds. The
+//! test's own PID and mount namespaces keep the sweep to them: its /proc lists only the
+//! test's processes. The container runtimes' cgroup paths are fixture files bound over
+//! `/proc/PID/cgroup` in the test's mount namespace (the cgroup tree itself is the host's).
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+const DOCKER_ID: &str = "3f2a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+const POD_UID: &str = "6d1f0c2e-8a4b-4c3d-9e2f-0a1b2c3d4e5f";
+const POD_CONTAINER: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9";
+
+/// Binds a fixture over `/proc/PID/cgroup` in the test's mount namespace; false (and why,
+/// on stderr) where that is not allowed.
+fn fake_cgroup(ns: &Ns, dir: &std::path::Path, pid: i32, text: &str) -> bool {
+    let fixture = dir.join(format!("cgroup-{pid}"));
+    std::fs::write(&fixture, text).expect("fixture");
+    let out = ns
+        .command("mount")
+        .args(["-n", "--bind"])
+        .arg(&fixture)
+        .arg(format!("/proc/{pid}/cgroup"))
+        .output()
+        .expect("mount");
+    if !out.status.success() {
+        say_skipped(&format!(
+            "cannot bind a cgroup fixture over /proc/{pid}/cgroup: {}",
+            text_of(&out.stderr)
+        ));
+    }
+    out.status.success()
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    text(bytes).trim().to_string()
+}
+
+/// The keys (`0x00000011`) of a list of segments or report items.
+fn keys(list: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|s| s["key_hex"].as_str().unwrap_or("?").to_string())
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn key(hex: &str) -> String {
+    format!("0x{:08x}", u32::from_str_radix(hex, 16).expect("hex"))
+}
+
+/// What chooses one namespace's entry.
+type Pick<'a> = dyn Fn(&Value) -> bool + 'a;
+
+/// The namespace entry `pick` chooses, from a sweep's JSON.
+fn entry<'a>(doc: &'a Value, what: &str, pick: impl Fn(&Value) -> bool) -> &'a Value {
+    let all = doc["namespaces"].as_array().expect("namespaces");
+    let found: Vec<&Value> = all.iter().filter(|n| pick(n)).collect();
+    assert_eq!(found.len(), 1, "{what}: one namespace expected in {doc}");
+    found[0]
+}
+
+fn inode(pid: i32, ns: &Ns) -> u64 {
+    let out = ns
+        .command("stat")
+        .args(["-L", "-c", "%i", &format!("/proc/{pid}/ns/ipc")])
+        .output()
+        .expect("stat");
+    text_of(&out.stdout).parse().expect("inode")
+}
+
+#[test]
+fn every_namespace_is_listed_named_planned_and_cleaned() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Ours: an orphan and a segment held attached.
+    ns.run_helper(&["create", "0x11", "4096", "0600"]);
+    let _own_live = ns.spawn_helper(&["create", "0x12", "4096", "0600", "attach"]);
+    // A Docker container: its main process holds 0x21 attached; a writer beside it made
+    // 0x22, attached it, and crashed.
+    let (_web, web) = ns.spawn_container(Some("web"), &["create", "0x21", "100", "0600", "attach"]);
+    let (_writer, writer) = ns.spawn_beside(web, &["create", "0x22", "200", "0600", "attach"]);
+    ns.kill(writer);
+    // A Kubernetes pod: its main process created 0x33 (and lives); a writer made 0x31 and
+    // crashed.
+    let (_pod, pod) = ns.spawn_container(Some("web-7c9d"), &["create", "0x33", "300", "0600"]);
+    let (_pod_writer, pod_writer) = ns.spawn_beside(pod, &["create", "0x31", "300", "0600"]);
+    ns.kill(pod_writer);
+    // A bare `unshare --ipc`: no container, no hostname; its writer crashed too.
+    let (_bare, bare) = ns.spawn_container(None, &[]);
+    let (_bare_writer, bare_writer) = ns.spawn_beside(bare, &["create", "0x41", "64", "0600"]);
+    ns.kill(bare_writer);
+    // A namespace no process is in, held by a bind mount in our /run.
+    let made = ns
+        .command("sh")
+        .arg("-c")
+        .arg(format!(
+            ": > /run/ipcns && unshare --ipc=/run/ipcns {} create 0x51 64 0600",
+            helper_path().display()
+        ))
+        .output()
+        .expect("sh");
+    assert_success(&made, &["a bind-mounted IPC namespace"]);
+
+    let docker = format!("0::/system.slice/docker-{DOCKER_ID}.scope\n");
+    let kubepods = format!(
+        "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{}.slice/cri-containerd-{POD_CONTAINER}.scope\n",
+        POD_UID.replace('-', "_")
+    );
+    let labelled =
+        fake_cgroup(&ns, dir.path(), web, &docker) && fake_cgroup(&ns, dir.path(), pod, &kubepods);
+
+    let listed = ns.json(&["-A", "ls", "--json"]);
+    let all = listed["namespaces"].as_array().expect("namespaces");
+    assert_eq!(all.len(), 5, "ours, web, pod, bare, bound: {listed}");
+    assert_eq!(all[0]["current"], true, "ours first: {listed}");
+    assert_eq!(keys(&all[0]["segments"]), [key("11"), key("12")]);
+    let web_ns = entry(&listed, "web", |n| n["hostname"] == "web");
+    let pod_ns = entry(&listed, "pod", |n| n["hostname"] == "web-7c9d");
+    let bare_ns = entry(&listed, "bare", |n| n["ipc_ns"] == inode(bare, &ns));
+    let bound = entry(&listed, "bound", |n| n["pids"] == serde_json::json!([]));
+    assert_eq!(
+        web_ns["pids"],
+        serde_json::json!([web]),
+        "the crashed writer is gone"
+    );
+    assert_eq!(
+        bare_ns["hostname"],
+        Value::Null,
+        "no UTS namespace of its own"
+    );
+    assert_eq!(bound["mounts"], serde_json::json!(["/run/ipcns"]));
+    for n in all {
+        assert_eq!(n["status"], "swept", "{n}");
+    }
+    if labelled {
+        let c = &web_ns["container"];
+        assert_eq!(
+            (&c["runtime"], &c["id"], &c["pod_uid"], &c["name"]),
+            (
+                &Value::from("docker"),
+                &Value::from(DOCKER_ID),
+                &Value::Null,
+                &Value::from("web")
+            ),
+            "{web_ns}"
+        );
+        let c = &pod_ns["container"];
+        assert_eq!(
+            (&c["runtime"], &c["id"], &c["pod_uid"], &c["name"]),
+            (
+                &Value::from("containerd"),
+                &Value::from(POD_CONTAINER),
+                &Value::from(POD_UID),
+                &Value::from("web-7c9d")
+            ),
+            "{pod_ns}"
+        );
+    }
+    // Each namespace's own segments, judged in our PID namespace: the live holder alive,
+    // the crashed writers dead.
+    let segment = |n: &Value, hex: &str| -> Value {
+        n["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .find(|s| s["key_hex"] == key(hex))
+            .unwrap_or_else(|| panic!("no {hex} in {n}"))
+            .clone()
+    };
+    assert_eq!(keys(&web_ns["segments"]), [key("21"), key("22")]);
+    assert_eq!(segment(web_ns, "21")["creator_state"], "alive");
+    assert_eq!(segment(web_ns, "22")["creator_state"], "dead");
+    assert_eq!(segment(web_ns, "22")["orphan"], true);
+    assert_eq!(segment(pod_ns, "33")["creator_state"], "alive");
+    assert_eq!(segment(pod_ns, "31")["orphan"], true);
+    assert_eq!(keys(&bare_ns["segments"]), [key("41")]);
+    assert_eq!(keys(&bound["segments"]), [key("51")]);
+
+    // The table: one header line per namespace, then its table.
+    let table = ns.shmctl(&["-A", "ls"]);
+    assert_success(&table, &["ls -A"]);
+    let table = text(&table.stdout);
+    assert_eq!(table.matches("IPC namespace ").count(), 5, "{table}");
+    assert!(table.contains("bound at /run/ipcns"), "{table}");
+    if labelled {
+        assert!(table.contains("docker 3f2a1b2c4d5e (web)"), "{table}");
+        assert!(
+            table.contains(&format!("pod {POD_UID} containerd 9a8b7c6d5e4f (web-7c9d)")),
+            "{table}"
+        );
+    }
+
+    // What gc would remove: exactly each namespace's orphans.
+    let plan = ns.json(&["-A", "gc", "--dry-run", "--json"]);
+    let removed =
+        |doc: &Value, pick: &dyn Fn(&Value) -> bool| keys(&entry(doc, "gc", pick)["removed"]);
+    let expected: [(&str, &Pick<'_>, Vec<String>); 5] = [
+        ("ours", &|n| n["current"] == true, vec![key("11")]),
+        ("web", &|n| n["hostname"] == "web", vec![key("22")]),
+        ("pod", &|n| n["hostname"] == "web-7c9d", vec![key("31")]),
+        (
+            "bare",
+            &|n| n["ipc_ns"] == bare_ns["ipc_ns"],
+            vec![key("41")],
+        ),
+        (
+            "bound",
+            &|n| n["ipc_ns"] == bound["ipc_ns"],
+            vec![key("51")],
+        ),
+    ];
+    for (what, pick, keys) in &expected {
+        assert_eq!(&removed(&plan, pick), keys, "dry run, {what}: {plan}");
+    }
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["total"]["removed"], 5, "{plan}");
+
+    let out = ns.shmctl(&["-A", "gc", "--yes", "--json"]);
+    assert_success(&out, &["gc -A --yes"]);
+    let report = doc(&out);
+    for (what, pick, keys) in &expected {
+        assert_eq!(&removed(&report, pick), keys, "removed, {what}: {report}");
+    }
+    assert_eq!(
+        (
+            report["dry_run"].as_bool(),
+            report["total"]["removed"].as_u64()
+        ),
+        (Some(false), Some(5)),
+        "{report}"
+    );
+    // Nothing else went.
+    let after = ns.json(&["-A", "ls", "--json"]);
+    let left = |pick: &dyn Fn(&Value) -> bool| keys(&entry(&after, "after", pick)["segments"]);
+    assert_eq!(left(&|n| n["current"] == true), [key("12")]);
+    assert_eq!(left(&|n| n["hostname"] == "web"), [key("21")]);
+    assert_eq!(left(&|n| n["hostname"] == "web-7c9d"), [key("33")]);
+    assert!(left(&|n| n["ipc_ns"] == bare_ns["ipc_ns"]).is_empty());
+    assert!(left(&|n| n["ipc_ns"] == bound["ipc_ns"]).is_empty());
+}
+
+#[test]
+fn metrics_carry_each_namespaces_labels_and_parse() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    let has_parser = Command::new("python3")
+        .args(["-c", "import prometheus_client"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_parser {
+        return without_tool("python3's prometheus_client is not installed");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    ns.run_helper(&["create", "0x11", "4096", "0600"]);
+    let (_pod, pod) = ns.spawn_container(Some("web-7c9d"), &["create", "0x33", "300", "0600"]);
+    let (_writer, writer) = ns.spawn_beside(pod, &["create", "0x31", "300", "0600"]);
+    ns.kill(writer);
+    let (_other, other) = ns.spawn_container(Some("db"), &["create", "0x44", "64", "0600"]);
+    let kubepods = format!("0::/kubepods/besteffort/pod{POD_UID}/{POD_CONTAINER}\n");
+    let labelled = fake_cgroup(&ns, dir.path(), pod, &kubepods);
+    let file = dir.path().join("shmctl.prom");
+    let out = ns.shmctl(&[
+        "-A",
+        "ls",
+        "--format",
+        "prometheus",
+        "--output",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_success(&out, &["ls -A --format prometheus --output"]);
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "with --output nothing goes to stdout"
+    );
+    let parsed = Command::new("python3")
+        .args(["-c", crate::prometheus::PARSE])
+        .arg(&file)
+        .output()
+        .expect("python3");
+    assert_success(&parsed, &["prometheus_client parse"]);
+    let samples: Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let exposition = std::fs::read_to_string(&file).expect("read");
+    let get = |key: &str| {
+        samples[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {exposition}"))
+    };
+    let ours = inode(1, &ns);
+    let pod_ns = inode(pod, &ns);
+    let db_ns = inode(other, &ns);
+    assert_eq!(
+        get(&format!("shmctl_orphan_segments|ipc_ns={ours}|owner=root")),
+        1.0
+    );
+    if labelled {
+        assert_eq!(
+            get(&format!(
+                "shmctl_orphan_segments|container={POD_CONTAINER}|ipc_ns={pod_ns}|name=web-7c9d|owner=root|pod_uid={POD_UID}"
+            )),
+            1.0
+        );
+        assert_eq!(
+            get(&format!(
+                "shmctl_segments|container={POD_CONTAINER}|ipc_ns={pod_ns}|name=web-7c9d|owner=root|pod_uid={POD_UID}"
+            )),
+            2.0
+        );
+    }
+    // db's creator lives: a segment, no orphan.
+    let db_segments: Vec<(&String, &Value)> = samples
+        .as_object()
+        .expect("samples")
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("shmctl_segments|") && k.contains(&format!("ipc_ns={db_ns}|"))
+        })
+        .collect();
+    assert_eq!(db_segments.len(), 1, "{exposition}");
+    assert_eq!(db_segments[0].1, 1.0);
+    assert_eq!(get("shmctl_ipc_namespaces|status=swept"), 3.0);
+    assert_eq!(
+        exposition.matches("# TYPE shmctl_segments gauge").count(),
+        1,
+        "one family, every namespace's samples: {exposition}"
+    );
+}
+
+/// A namespace found at the start of a sweep whose last process exits before the sweep
+/// reaches it is reported gone, not failed: the sweep is held up in the namespace before it
+/// (its removal lock is taken) while the test kills the later one's only process.
+#[test]
+fn a_namespace_that_empties_mid_sweep_is_reported_gone() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    if root_only(&ns, "holds root's removal lock in /run/shmctl") {
+        return;
+    }
+    let (_a, a) = ns.spawn_container(Some("first"), &[]);
+    let (b_helper, b) = ns.spawn_container(Some("second"), &["create", "0x61", "64", "0600"]);
+    // The sweep takes namespaces in inode order after ours: hold up the earlier one.
+    let (first, second) = {
+        let (ia, ib) = (inode(a, &ns), inode(b, &ns));
+        if ia < ib {
+            ((a, ia), (b, ib))
+        } else {
+            ((b, ib), (a, ia))
+        }
+    };
+    // Its lock file, made by a run there; then held by flock(1) until the test lets go.
+    let out = ns.shmctl(&["--ipc-ns", &first.0.to_string(), "gc", "--yes", "-q"]);
+    assert_success(&out, &["gc in the first namespace"]);
+    let lock = format!("/run/shmctl/ipc-{}.lock", first.1);
+    let mut holder = ns
+        .command("flock")
+        .args([&lock, "-c", "echo locked; exec sleep 600"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("flock");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert_eq!(line.trim(), "locked");
+
+    let mut sweep = ns
+        .command(shmctl_bin())
+        .args(["-A", "gc", "--yes", "--json", "--wait", "60s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("shmctl");
+    // It says when it waits for the lock: then the later namespace loses its process.
+    let mut err = BufReader::new(sweep.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).expect("stderr") > 0,
+            "no waiting note"
+        );
+        if line.contains("waiting up to") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sweep never waited");
+    }
+    let victim = if second.0 == b { b } else { a };
+    ns.kill(victim);
+    drop(b_helper);
+    holder.kill().ok();
+    holder.wait().ok();
+    // flock's sleep is its child: it holds the lock until it is gone too.
+    ns.command("pkill").args(["-f", "sleep 600"]).status().ok();
+    let out = sweep.wait_with_output().expect("wait");
+    assert_success(&out, &["gc -A with a namespace gone mid-sweep"]);
+    let report = doc(&out);
+    let gone = entry(&report, "gone", |n| n["ipc_ns"] == second.1);
+    assert_eq!(gone["status"], "gone", "{report}");
+    assert!(gone.get("removed").is_none(), "{gone}");
+    let held = entry(&report, "held", |n| n["ipc_ns"] == first.1);
+    assert_eq!(held["status"], "swept", "{report}");
+}
+
+/// Without CAP_SYS_ADMIN no other namespace can be entered: each is skipped with the
+/// reason, ours is still listed, and the exit is 0 (one namespace was read).
+#[test]
+fn namespaces_that_cannot_be_entered_are_skipped_with_the_reason() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    if root_only(&ns, "drops a capability with setpriv") {
+        return;
+    }
+    ns.run_helper(&["create", "0x11", "64", "0600"]);
+    // Its process has no more capabilities than the sweep (else reading its namespace
+    // would take CAP_SYS_PTRACE, and it would not be found at all).
+    let (_c, _) = ns.spawn_container_with(
+        Some("c"),
+        &["setpriv", "--bounding-set", "-sys_admin", "--"],
+        &["create", "0x21", "64", "0600"],
+    );
+    let out = ns
+        .command("setpriv")
+        .args([
+            "--bounding-set",
+            "-sys_admin",
+            "--",
+            shmctl_bin(),
+            "-A",
+            "ls",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("setpriv");
+    assert_success(&out, &["ls -A without CAP_SYS_ADMIN"]);
+    let listed = doc(&out);
+    let all = listed["namespaces"].as_array().expect("namespaces");
+    assert_eq!(all.len(), 2, "{listed}");
+    assert_eq!(keys(&all[0]["segments"]), [key("11")]);
+    assert_eq!(all[1]["status"], "skipped", "{listed}");
+    assert!(
+        all[1]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CAP_SYS_ADMIN"),
+        "{listed}"
+    );
+    assert!(all[1].get("segments").is_none(), "{listed}");
+    // In a table, on stderr: which namespace, and why.
+    let out = ns
+        .command("setpriv")
+        .args([
+            "--bounding-set",
+            "-sys_admin",
+            "--",
+            shmctl_bin(),
+            "-A",
+            "ls",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("setpriv");
+    assert_success(&out, &["ls -A table without CAP_SYS_ADMIN"]);
+    assert!(
+        text(&out.stderr).contains("skipped: entering it needs CAP_SYS_ADMIN"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn only_ls_stat_and_gc_sweep() {
+    for args in [
+        &["-A", "rm", "0"][..],
+        &["-A", "dump", "0"],
+        &["-A", "--ipc-ns", "1", "ls"],
+    ] {
+        let out = Command::new(shmctl_bin()).args(args).output().expect("run");
+        assert_exit(&out, 2, args);
+    }
+}
+
+#[test]
+fn stat_finds_an_object_in_whichever_namespace_has_it() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    let (_c, c) = ns.spawn_container(Some("c"), &["create", "0x77", "64", "0600"]);
+    let out = ns.shmctl(&["-A", "stat", "key:0x77", "--json"]);
+    assert_success(&out, &["stat -A key:0x77"]);
+    let found = doc(&out);
+    let there = entry(&found, "c", |n| n["ipc_ns"] == inode(c, &ns));
+    assert_eq!(keys(&there["segments"]), [key("77")]);
+    assert_eq!(found["failed"], serde_json::json!([]));
+    let out = ns.shmctl(&["-A", "stat", "key:0x78"]);
+    assert_exit(&out, 3, &["stat -A of a key no namespace has"]);
+    assert!(
+        text(&out.stderr).contains("in none of the 2 IPC namespaces swept"),
+        "{}",
+        text(&out.stderr)
+    );
+}
