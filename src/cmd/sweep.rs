@@ -177,6 +177,8 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                 }
                 match result {
                     Ok(exit) => Swept::Ran(exit),
+                    // Stopped before it began (waiting for the lock) by a signal.
+                    Err(_) if interrupts.pending().is_some() => Swept::NotReached,
                     // A mistake on the command line is the same in every namespace: the
                     // first (ours) reports it, and the sweep stops there.
                     Err(e @ Error::Usage(_)) if i == 0 => return Err(e),

@@ -49,6 +49,9 @@ pub enum LockError {
     },
     #[error("{what}: {err}")]
     Io { what: String, err: io::Error },
+    /// A signal caught by an enclosing run (an `--all-namespaces` sweep) ended the wait.
+    #[error("interrupted by signal {0} while waiting for the removal lock")]
+    Interrupted(i32),
 }
 
 fn holder_text(holder: Option<i32>) -> String {
@@ -283,6 +286,10 @@ impl RunLock {
             if tries == 0 {
                 on_wait(holder_of(&file));
             }
+            // Signals are caught here only inside a sweep, which must not sit out `--wait`.
+            if let Some(signal) = Interrupts::caught_any() {
+                return Err(LockError::Interrupted(signal));
+            }
             let waited = started.elapsed();
             if waited >= wait {
                 return Err(LockError::Busy {
@@ -340,6 +347,11 @@ pub struct Interrupts {
     ids: Vec<signal_hook::SigId>,
 }
 
+/// The last signal any [`Interrupts`] of this process caught, for the waits that happen
+/// while one is in force but cannot see it (a lock taken inside a sweep).
+static ANY: std::sync::LazyLock<Arc<AtomicUsize>> =
+    std::sync::LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
 const CAUGHT: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
 impl Interrupts {
@@ -347,13 +359,23 @@ impl Interrupts {
         let caught = Arc::new(AtomicUsize::new(0));
         let mut ids = Vec::with_capacity(CAUGHT.len());
         for signal in CAUGHT {
-            ids.push(signal_hook::flag::register_usize(
-                signal,
-                Arc::clone(&caught),
-                signal as usize,
-            )?);
+            for flag in [&caught, &*ANY] {
+                ids.push(signal_hook::flag::register_usize(
+                    signal,
+                    Arc::clone(flag),
+                    signal as usize,
+                )?);
+            }
         }
         Ok(Interrupts { caught, ids })
+    }
+
+    /// The signal some [`Interrupts`] of this process caught, if one did.
+    pub fn caught_any() -> Option<i32> {
+        match ANY.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal as i32),
+        }
     }
 
     /// The signal that arrived, if one did.

@@ -337,9 +337,83 @@ fn metrics_carry_each_namespaces_labels_and_parse() {
     );
 }
 
+/// `gc -A --yes --json` held up in a container's namespace: its removal lock is held by
+/// flock(1) while the sweep waits for it (the sweep has said so on stderr).
+struct HeldSweep {
+    /// (pid, namespace inode) of the namespace the sweep waits in, and of the one after it.
+    first: (i32, u64),
+    second: (i32, u64),
+    sweep: std::process::Child,
+    _containers: [Helper; 2],
+}
+
+impl HeldSweep {
+    fn start(ns: &Ns) -> HeldSweep {
+        let (a_helper, a) = ns.spawn_container(Some("first"), &[]);
+        let (b_helper, b) = ns.spawn_container(Some("second"), &["create", "0x61", "64", "0600"]);
+        // The sweep takes namespaces in inode order after ours: hold up the earlier one.
+        let (ia, ib) = (inode(a, ns), inode(b, ns));
+        let (first, second) = if ia < ib {
+            ((a, ia), (b, ib))
+        } else {
+            ((b, ib), (a, ia))
+        };
+        // Its lock file, made by a run there; then held by flock(1) until the test lets go.
+        let out = ns.shmctl(&["--ipc-ns", &first.0.to_string(), "gc", "--yes", "-q"]);
+        assert_success(&out, &["gc in the first namespace"]);
+        let lock = format!("/run/shmctl/ipc-{}.lock", first.1);
+        let mut holder = ns
+            .command("flock")
+            .args([&lock, "-c", "echo locked; exec sleep 600"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock");
+        let mut line = String::new();
+        BufReader::new(holder.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        assert_eq!(line.trim(), "locked");
+        let mut sweep = ns
+            .command(shmctl_bin())
+            .args(["-A", "gc", "--yes", "--json", "--wait", "60s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("shmctl");
+        let mut err = BufReader::new(sweep.stderr.take().expect("stderr"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut line = String::new();
+            assert!(
+                err.read_line(&mut line).expect("stderr") > 0,
+                "no waiting note"
+            );
+            if line.contains("waiting up to") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the sweep never waited");
+        }
+        // The rest of stderr is not read: notes are few, a pipe holds them.
+        std::mem::forget(err);
+        drop(holder);
+        HeldSweep {
+            first,
+            second,
+            sweep,
+            _containers: [a_helper, b_helper],
+        }
+    }
+
+    /// Lets go of the lock (flock's shell and its sleep).
+    fn release(ns: &Ns) {
+        ns.command("pkill").args(["-f", "sleep 600"]).status().ok();
+        ns.command("pkill").args(["-x", "flock"]).status().ok();
+    }
+}
+
 /// A namespace found at the start of a sweep whose last process exits before the sweep
-/// reaches it is reported gone, not failed: the sweep is held up in the namespace before it
-/// (its removal lock is taken) while the test kills the later one's only process.
+/// reaches it is reported gone, not failed.
 #[test]
 fn a_namespace_that_empties_mid_sweep_is_reported_gone() {
     let Some(ns) = Ns::with_mounts_and_pids() else {
@@ -348,70 +422,70 @@ fn a_namespace_that_empties_mid_sweep_is_reported_gone() {
     if root_only(&ns, "holds root's removal lock in /run/shmctl") {
         return;
     }
-    let (_a, a) = ns.spawn_container(Some("first"), &[]);
-    let (b_helper, b) = ns.spawn_container(Some("second"), &["create", "0x61", "64", "0600"]);
-    // The sweep takes namespaces in inode order after ours: hold up the earlier one.
-    let (first, second) = {
-        let (ia, ib) = (inode(a, &ns), inode(b, &ns));
-        if ia < ib {
-            ((a, ia), (b, ib))
-        } else {
-            ((b, ib), (a, ia))
-        }
-    };
-    // Its lock file, made by a run there; then held by flock(1) until the test lets go.
-    let out = ns.shmctl(&["--ipc-ns", &first.0.to_string(), "gc", "--yes", "-q"]);
-    assert_success(&out, &["gc in the first namespace"]);
-    let lock = format!("/run/shmctl/ipc-{}.lock", first.1);
-    let mut holder = ns
-        .command("flock")
-        .args([&lock, "-c", "echo locked; exec sleep 600"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("flock");
-    let mut line = String::new();
-    BufReader::new(holder.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
-    assert_eq!(line.trim(), "locked");
-
-    let mut sweep = ns
-        .command(shmctl_bin())
-        .args(["-A", "gc", "--yes", "--json", "--wait", "60s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("shmctl");
-    // It says when it waits for the lock: then the later namespace loses its process.
-    let mut err = BufReader::new(sweep.stderr.take().expect("stderr"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).expect("stderr") > 0,
-            "no waiting note"
-        );
-        if line.contains("waiting up to") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the sweep never waited");
-    }
-    let victim = if second.0 == b { b } else { a };
-    ns.kill(victim);
-    drop(b_helper);
-    holder.kill().ok();
-    holder.wait().ok();
-    // flock's sleep is its child: it holds the lock until it is gone too.
-    ns.command("pkill").args(["-f", "sleep 600"]).status().ok();
-    let out = sweep.wait_with_output().expect("wait");
+    let held = HeldSweep::start(&ns);
+    ns.kill(held.second.0);
+    HeldSweep::release(&ns);
+    let out = held.sweep.wait_with_output().expect("wait");
     assert_success(&out, &["gc -A with a namespace gone mid-sweep"]);
     let report = doc(&out);
-    let gone = entry(&report, "gone", |n| n["ipc_ns"] == second.1);
+    let gone = entry(&report, "gone", |n| n["ipc_ns"] == held.second.1);
     assert_eq!(gone["status"], "gone", "{report}");
     assert!(gone.get("removed").is_none(), "{gone}");
-    let held = entry(&report, "held", |n| n["ipc_ns"] == first.1);
-    assert_eq!(held["status"], "swept", "{report}");
+    let first = entry(&report, "held", |n| n["ipc_ns"] == held.first.1);
+    assert_eq!(first["status"], "swept", "{report}");
+}
+
+/// A SIGTERM while the sweep waits for a namespace's lock ends the wait at once (not after
+/// `--wait`): the report of what was swept is written, the rest is `not_reached`, and the
+/// process ends by the signal.
+#[test]
+fn a_sigterm_mid_sweep_still_writes_the_report() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    if root_only(&ns, "holds root's removal lock in /run/shmctl") {
+        return;
+    }
+    let held = HeldSweep::start(&ns);
+    let started = Instant::now();
+    let shmctl = child_of(held.sweep.id());
+    // SAFETY: kill(2) of the test's own grandchild; no memory is involved.
+    unsafe { libc::kill(shmctl as i32, libc::SIGTERM) };
+    let out = held.sweep.wait_with_output().expect("wait");
+    HeldSweep::release(&ns);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the lock wait outlasted the signal"
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.signal() == Some(libc::SIGTERM)
+            || out.status.code() == Some(128 + libc::SIGTERM),
+        "{:?} {}",
+        out.status,
+        text(&out.stderr)
+    );
+    let report = doc(&out);
+    assert_eq!(report["namespaces"][0]["status"], "swept", "{report}");
+    for ino in [held.first.1, held.second.1] {
+        let n = entry(&report, "interrupted", |n| n["ipc_ns"] == ino);
+        assert_eq!(n["status"], "not_reached", "{report}");
+    }
+}
+
+/// The pid of the first child of `launcher` (nsenter's shmctl).
+fn child_of(launcher: u32) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let children =
+            std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
+                .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().expect("pid");
+        }
+        assert!(Instant::now() < deadline, "{launcher} started nothing");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Without CAP_SYS_ADMIN no other namespace can be entered: each is skipped with the
