@@ -227,7 +227,8 @@ fn systemd_units_are_hardened_but_see_the_host() {
     };
     assert_eq!(
         get("ExecStart"),
-        ["/usr/bin/shmctl gc --yes --older-than 1h --json"]
+        ["/usr/bin/shmctl -A gc --yes --older-than 1h --json"],
+        "every container's IPC namespace and the host's"
     );
     for (k, v) in [
         ("Type", "oneshot"),
@@ -528,9 +529,10 @@ fn kubernetes_daemonset() {
         .find(|c| c["name"] == "shmctl")
         .expect("a container named shmctl");
     let cmd = main["command"].as_str().expect("command");
-    assert!(cmd.contains("shmctl gc --yes"), "main command: {cmd}");
+    // Every pod's IPC namespace, cleaned and measured.
+    assert!(cmd.contains("shmctl -A gc --yes"), "main command: {cmd}");
     assert!(
-        cmd.contains("--format prometheus --output /textfile/"),
+        cmd.contains("shmctl -A ls --format prometheus --output /textfile/"),
         "main command: {cmd}"
     );
     assert!(
