@@ -260,13 +260,14 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
     }
     match output {
         Output::Text => {
-            if let Job::Gc(_) = job {
+            if let Job::Gc(args) = job {
                 let swept = parts
                     .iter()
                     .filter(|p| matches!(p.state, Swept::Ran(_)))
                     .count();
                 let sink: &mut dyn Write = if direct { &mut *out } else { &mut collected };
-                render::namespaces::gc_total(sink, ctx.quiet, tally, swept, parts.len())
+                let counts = (swept, parts.len());
+                render::namespaces::gc_total(sink, ctx.quiet, args.dry_run, tally, counts)
                     .map_err(Error::output)?;
             }
         }

@@ -159,17 +159,22 @@ fn inner_keys(document: &[u8]) -> &[u8] {
 pub fn gc_total(
     out: &mut dyn Write,
     quiet: bool,
+    dry_run: bool,
     tally: crate::ipc::removal::Tally,
-    swept: usize,
-    found: usize,
+    (swept, found): (usize, usize),
 ) -> Result<()> {
     if quiet {
         return Ok(());
     }
+    let removed = if dry_run {
+        format!("would remove {}", tally.removed)
+    } else {
+        format!("{} removed", tally.removed)
+    };
     writeln!(
         out,
-        "total: {} removed, {} kept, {} failed in {swept} of {found} IPC namespace(s)",
-        tally.removed, tally.kept, tally.failed
+        "total: {removed}, {} kept, {} failed in {swept} of {found} IPC namespace(s)",
+        tally.kept, tally.failed
     )
 }
 
