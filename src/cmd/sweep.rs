@@ -31,6 +31,18 @@ enum Output {
     Prometheus,
 }
 
+/// How a text output says which namespace each line is in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// A header line above each namespace's output (and, unless --no-headers, a blank line
+    /// after it).
+    Grouped { headers: bool },
+    /// `--format raw`: an `IPC_NS` column.
+    Raw { headers: bool },
+    /// `--format export`: an `IPC_NS="…"` pair on every line.
+    Export,
+}
+
 /// What became of one namespace, and what the command wrote there.
 struct Part {
     ns: Namespace,
@@ -114,6 +126,11 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
             })
         );
     let headers = !matches!(job, Job::Ls(args) if args.no_headers);
+    let lines = match job {
+        Job::Ls(args) if args.format == Some(Format::Raw) => Lines::Raw { headers },
+        Job::Ls(args) if args.format == Some(Format::Export) => Lines::Export,
+        _ => Lines::Grouped { headers },
+    };
     for (i, ns) in found.namespaces.into_iter().enumerate() {
         if interrupts.pending().is_some() {
             parts.push(Part {
@@ -213,7 +230,7 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                 && part.output.is_empty();
             if !silent {
                 let sink: &mut dyn Write = if direct { &mut *out } else { &mut collected };
-                write_text(sink, &part, headers).map_err(Error::output)?;
+                write_text(sink, &part, lines).map_err(Error::output)?;
                 if direct {
                     out.flush().map_err(Error::output)?;
                 }
@@ -355,14 +372,22 @@ fn enter(ns: &Namespace) -> std::result::Result<(), Swept> {
     Ok(())
 }
 
-/// A namespace's header line and what the command wrote there, then a blank line.
-fn write_text(out: &mut dyn Write, part: &Part, headers: bool) -> std::io::Result<()> {
-    if headers {
-        render::namespaces::header(out, &part.ns, part.state())?;
+/// What the command wrote in a namespace, said to be that namespace's.
+fn write_text(out: &mut dyn Write, part: &Part, lines: Lines) -> std::io::Result<()> {
+    match lines {
+        Lines::Grouped { headers } => {
+            if headers {
+                render::namespaces::header(out, &part.ns, part.state())?;
+            }
+            out.write_all(&part.output)?;
+            if headers && !part.output.is_empty() && !part.output.ends_with(b"\n\n") {
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Lines::Raw { headers } => {
+            render::namespaces::raw_rows(out, part.ns.ino, &part.output, headers)
+        }
+        Lines::Export => render::namespaces::export_rows(out, part.ns.ino, &part.output),
     }
-    out.write_all(&part.output)?;
-    if headers && !part.output.is_empty() && !part.output.ends_with(b"\n\n") {
-        writeln!(out)?;
-    }
-    Ok(())
 }

@@ -72,6 +72,40 @@ pub fn header(out: &mut dyn Write, ns: &Namespace, state: State) -> Result<()> {
     }
 }
 
+/// `ls --format raw` of one namespace, for a sweep: an `IPC_NS` column first (named on
+/// each table's header row, the first of a block, unless there are none), so that every
+/// row says where it is; no header line of its own, which would break the format.
+pub fn raw_rows(out: &mut dyn Write, ino: u64, text: &[u8], headers: bool) -> Result<()> {
+    let mut first = true;
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line == b"\n" {
+            out.write_all(line)?;
+            first = true;
+            continue;
+        }
+        if first && headers {
+            out.write_all(b"IPC_NS ")?;
+        } else {
+            write!(out, "{ino} ")?;
+        }
+        first = false;
+        out.write_all(line)?;
+    }
+    Ok(())
+}
+
+/// `ls --format export` of one namespace, for a sweep: `IPC_NS="INODE"` first on every
+/// line, and nothing else added (each line stays safe for the shell's `eval`).
+pub fn export_rows(out: &mut dyn Write, ino: u64, text: &[u8]) -> Result<()> {
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line != b"\n" {
+            write!(out, "IPC_NS=\"{ino}\" ")?;
+        }
+        out.write_all(line)?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct ContainerJson<'a> {
     runtime: Option<&'a str>,
@@ -132,12 +166,22 @@ pub fn json_entry(out: &mut Vec<u8>, ns: &Namespace, state: State, document: &[u
     };
     let start = out.len();
     serde_json::to_writer(&mut *out, &entry)?;
-    let rest = inner_keys(document);
-    if !rest.is_empty() {
+    let doc = document.trim_ascii();
+    if !doc.is_empty() {
         // `{…}` becomes `{…,` + the document's keys + `}`.
         out.truncate(out.len() - 1);
-        out.push(b',');
-        out.extend_from_slice(rest);
+        match inner_keys(doc) {
+            Some([]) => {}
+            Some(keys) => {
+                out.push(b',');
+                out.extend_from_slice(keys);
+            }
+            // Not one of ours (it cannot happen): kept whole rather than lost.
+            None => {
+                out.extend_from_slice(b",\"result\":");
+                out.extend_from_slice(doc);
+            }
+        }
         out.push(b'}');
     }
     debug_assert!(out[start..].ends_with(b"}"));
@@ -146,13 +190,10 @@ pub fn json_entry(out: &mut Vec<u8>, ns: &Namespace, state: State, document: &[u
 
 /// The keys of one of shmctl's own JSON documents, without its braces and schema version:
 /// `{"schema_version":1,"segments":[…]}` gives `"segments":[…]`.
-fn inner_keys(document: &[u8]) -> &[u8] {
+fn inner_keys(document: &[u8]) -> Option<&[u8]> {
     const HEAD: &[u8] = b"{\"schema_version\":1";
-    let doc = document.trim_ascii();
-    match doc.strip_prefix(HEAD).and_then(|d| d.strip_suffix(b"}")) {
-        Some(rest) => rest.strip_prefix(b",").unwrap_or(rest),
-        None => b"",
-    }
+    let rest = document.strip_prefix(HEAD)?.strip_suffix(b"}")?;
+    Some(rest.strip_prefix(b",").unwrap_or(rest))
 }
 
 /// What a gc sweep did in every namespace together (after each namespace's own report).
@@ -353,6 +394,31 @@ mod tests {
             container,
             hostname: None,
         }
+    }
+
+    #[test]
+    fn raw_and_export_rows_say_their_namespace_and_nothing_else() {
+        let raw = b"KEY ID\n0x1 0\n0x2 1\n\nKEY NSEMS\n0x3 2\n";
+        let mut out = Vec::new();
+        raw_rows(&mut out, 9, raw, true).expect("write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "IPC_NS KEY ID\n9 0x1 0\n9 0x2 1\n\nIPC_NS KEY NSEMS\n9 0x3 2\n"
+        );
+        let mut out = Vec::new();
+        raw_rows(&mut out, 9, b"0x1 0\n", false).expect("write");
+        assert_eq!(String::from_utf8_lossy(&out), "9 0x1 0\n");
+        let mut out = Vec::new();
+        export_rows(
+            &mut out,
+            9,
+            b"KIND=\"shm\" ID=\"0\"\nKIND=\"sem\" ID=\"1\"\n",
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "IPC_NS=\"9\" KIND=\"shm\" ID=\"0\"\nIPC_NS=\"9\" KIND=\"sem\" ID=\"1\"\n"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
  *   chmod MODE             IPC_SET mode
  *   rmid                   IPC_RMID current
  *   lock                   SHM_LOCK current (needs CAP_IPC_LOCK)
+ *   sethostname NAME       sethostname(2) of its UTS namespace, any bytes (hostname(1) refuses
+ *                          what a container's root may still set)
  *   setuid UID GID         drops to UID/GID (setgroups, setgid, setuid), staying dumpable as a
  *                          process started as UID would be (its /proc files are UID's)
  *   many N SIZE            creates N IPC_PRIVATE segments of SIZE bytes; prints "created=N"
@@ -317,6 +319,9 @@ static int run_ops(int start) {
             if (shmctl(id, IPC_RMID, NULL) < 0) die("IPC_RMID");
         } else if (!strcmp(op, "lock")) {
             if (shmctl(id, SHM_LOCK, NULL) < 0) die("SHM_LOCK");
+        } else if (!strcmp(op, "sethostname")) {
+            const char *name = ARG();
+            if (sethostname(name, strlen(name)) < 0) die("sethostname");
         } else if (!strcmp(op, "setuid")) {
             uid_t uid = (uid_t)num(ARG());
             gid_t gid = (gid_t)num(ARG());

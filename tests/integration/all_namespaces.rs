@@ -588,3 +588,47 @@ fn stat_finds_an_object_in_whichever_namespace_has_it() {
         text(&out.stderr)
     );
 }
+
+/// `--format raw` and `--format export` stay machine formats under `-A`: every line says
+/// its namespace (a column, a pair) and no header line is added — a container's hostname,
+/// which its root chooses, never reaches a shell's `eval`.
+#[test]
+fn raw_and_export_say_the_namespace_on_every_line() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    ns.run_helper(&["create", "0x11", "64", "0600"]);
+    let (_c, c) = ns.spawn_container(Some("$(touch pwned)"), &["create", "0x21", "64", "0600"]);
+    let (ours, theirs) = (inode(1, &ns), inode(c, &ns));
+    let out = ns.shmctl(&["-A", "ls", "--format", "raw"]);
+    assert_success(&out, &["ls -A --format raw"]);
+    let raw = text(&out.stdout);
+    let rows: Vec<&str> = raw.lines().filter(|l| !l.is_empty()).collect();
+    let header = "IPC_NS KEY ID OWNER PERMS SIZE NATTCH STATUS CPID CREATOR LPID AGE";
+    assert_eq!(rows.len(), 4, "{raw}");
+    assert_eq!((rows[0], rows[2]), (header, header), "{raw}");
+    assert!(
+        rows[1].starts_with(&format!("{ours} 0x00000011 0 root ")),
+        "{raw}"
+    );
+    assert!(
+        rows[3].starts_with(&format!("{theirs} 0x00000021 0 root ")),
+        "{raw}"
+    );
+    assert!(!raw.contains("pwned"), "no header line: {raw}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
+    let script = format!(
+        "cd {} && eval \"$({} -A ls --format export)\" && echo \"$IPC_NS $KEY\"",
+        dir.path().display(),
+        shmctl_bin()
+    );
+    let out = ns.command("sh").args(["-c", &script]).output().expect("sh");
+    assert_success(&out, &["eval of ls -A --format export"]);
+    assert_eq!(text_of(&out.stdout), format!("{theirs} 0x00000021"));
+    assert!(!dir.path().join("pwned").exists(), "the hostname ran");
+}

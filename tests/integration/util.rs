@@ -414,8 +414,10 @@ impl Ns {
         cmd.args(["--", "sh", "-c"]);
         match hostname {
             Some(name) => cmd
-                .arg(r#"hostname "$1" && shift && echo "pid=$$" && exec "$@""#)
-                .args(["sh", name]),
+                .arg(r#""$1" sethostname "$2" && shift 2 && echo "pid=$$" && exec "$@""#)
+                .arg("sh")
+                .arg(helper_path())
+                .arg(name),
             None => cmd.arg(r#"echo "pid=$$" && exec "$@""#).arg("sh"),
         };
         cmd.args(wrapper).arg(helper_path());
