@@ -20,11 +20,19 @@ struct Plan {
 }
 
 pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
-    run_counted(ctx, args, out).map(|(exit, _)| exit)
+    let mut archive =
+        |args: &GcArgs| ArchiveDir::for_run(args.removing.archive.as_deref(), args.dry_run);
+    run_with(ctx, args, &mut archive, out).map(|(exit, _)| exit)
 }
 
-/// [`run`], and what its report listed.
-pub fn run_counted(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<(Exit, Tally)> {
+/// [`run`] with `archive` choosing the archive directory (asked once, after the command
+/// line's checks, before anything is locked), and what its report listed.
+pub fn run_with(
+    ctx: Context,
+    args: &GcArgs,
+    archive: &mut dyn FnMut(&GcArgs) -> Result<Option<ArchiveDir>>,
+    out: &mut dyn Write,
+) -> Result<(Exit, Tally)> {
     let owners = match args.filters.user {
         Some(uid) => Owners::Uid(uid),
         None => caller_owners(),
@@ -63,7 +71,7 @@ pub fn run_counted(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<(
         ));
     }
     // Everything that can be checked is checked before anything changes.
-    let archive_dir = ArchiveDir::for_run(args.removing.archive.as_deref(), args.dry_run)?;
+    let archive_dir = archive(args)?;
 
     let now = sys::now_unix();
     let mut survey = Survey::default();

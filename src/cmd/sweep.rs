@@ -10,6 +10,7 @@ use std::io::Write;
 
 use crate::cli::{Format, GcArgs, LsArgs, StatArgs};
 use crate::error::{Error, Exit, Result};
+use crate::ipc::archive::ArchiveDir;
 use crate::ipc::namespaces::{self, Namespace};
 use crate::render::{self, json::ErrorJson, json::Unresolved, namespaces::State};
 use crate::sys::{self, lock::Interrupts, nsfs};
@@ -115,6 +116,8 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
     let mut first_failure: Vec<Option<(Exit, Unresolved)>> =
         selectors.iter().map(|_| None).collect();
     let mut tally = crate::ipc::removal::Tally::default();
+    let mut archive_top: Option<ArchiveDir> = None;
+    let mut archive_refused = false;
     let mut collected: Vec<u8> = Vec::new();
     let mut parts: Vec<Part> = Vec::new();
     let direct = output == Output::Text
@@ -153,12 +156,28 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                         ls::run(ctx, &args, &mut buffer)
                     }
                     Job::Gc(args) => {
-                        let mut args = args.clone();
-                        // Each namespace's records apart: ids repeat between namespaces.
-                        if let Some(dir) = &args.removing.archive {
-                            args.removing.archive = Some(dir.join(format!("ipc-{}", ns.ino)));
-                        }
-                        gc::run_counted(ctx, &args, &mut buffer).map(|(exit, counted)| {
+                        // Each namespace's records apart (ids repeat between namespaces), in
+                        // DIR/ipc-INODE: DIR checked once, the rest made through it.
+                        let mut archive = |args: &GcArgs| -> Result<Option<ArchiveDir>> {
+                            let Some(dir) = &args.removing.archive else {
+                                return Ok(None);
+                            };
+                            if args.dry_run {
+                                return ArchiveDir::check(dir)
+                                    .map(|()| None)
+                                    .inspect_err(|_| archive_refused = true);
+                            }
+                            if archive_top.is_none() {
+                                let top = ArchiveDir::prepare(dir)
+                                    .inspect_err(|_| archive_refused = true)?;
+                                archive_top = Some(top);
+                            }
+                            archive_top
+                                .as_ref()
+                                .map(|top| top.subdir(&format!("ipc-{}", ns.ino)))
+                                .transpose()
+                        };
+                        gc::run_with(ctx, args, &mut archive, &mut buffer).map(|(exit, counted)| {
                             tally.add(counted);
                             exit
                         })
@@ -199,6 +218,8 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                     // A mistake on the command line is the same in every namespace: the
                     // first (ours) reports it, and the sweep stops there.
                     Err(e @ Error::Usage(_)) if i == 0 => return Err(e),
+                    // So is an --archive DIR that cannot be used: no namespace could use it.
+                    Err(e) if archive_refused => return Err(e),
                     Err(e) => {
                         let json = ErrorJson {
                             code: super::unresolved_code(&e),

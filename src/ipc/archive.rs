@@ -110,6 +110,55 @@ impl ArchiveDir {
         Ok(archive)
     }
 
+    /// The directory `name` inside this one (made 0700 if missing), as [`ArchiveDir::prepare`]
+    /// checks a directory, reached through this one's descriptor and never through a
+    /// symbolic link: a sweep's per-namespace directory (`ipc-INODE`) is shmctl's choice of
+    /// name, not the caller's.
+    pub fn subdir(&self, name: &str) -> Result<ArchiveDir> {
+        let path = self.path.join(name);
+        let shown = path.display();
+        let inside = self.inside().join(name);
+        match std::fs::DirBuilder::new().mode(0o700).create(&inside) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(refusal(
+                    format!("cannot create the archive directory {shown}: {e}"),
+                    &e,
+                ))
+            }
+        }
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&inside)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP | libc::ENOTDIR) => Error::Denied(format!(
+                    "refusing the archive directory {shown}: it is not a directory (a symbolic \
+                     link or a file)"
+                )),
+                _ => refusal(
+                    format!("cannot open the archive directory {shown}: {e}"),
+                    &e,
+                ),
+            })?;
+        let meta = dir
+            .metadata()
+            .map_err(|e| Error::io(format!("reading {shown}"), e))?;
+        check_trusted("the archive directory", &path, &meta)?;
+        let archive = ArchiveDir { path, dir };
+        tempfile::tempfile_in(archive.inside()).map_err(|e| {
+            refusal(
+                format!(
+                    "cannot write in the archive directory {}: {e}",
+                    archive.path.display()
+                ),
+                &e,
+            )
+        })?;
+        Ok(archive)
+    }
+
     /// `--archive DIR` for a run: prepared (a real run), or only checked (a dry run, which
     /// writes nothing and keeps no archive).
     pub fn for_run(path: Option<&Path>, dry_run: bool) -> Result<Option<ArchiveDir>> {

@@ -632,3 +632,97 @@ fn raw_and_export_say_the_namespace_on_every_line() {
     assert_eq!(text_of(&out.stdout), format!("{theirs} 0x00000021"));
     assert!(!dir.path().join("pwned").exists(), "the hostname ran");
 }
+
+/// `gc -A --archive DIR` keeps each namespace's records apart in `DIR/ipc-INODE` (ids repeat
+/// between namespaces), made through DIR's descriptor: DIR itself is checked once like any
+/// archive directory, and a symbolic link planted as `ipc-INODE` is refused, never followed.
+#[test]
+fn archives_go_to_one_directory_per_namespace_and_never_through_a_link() {
+    let Some(ns) = Ns::with_mounts_and_pids() else {
+        return;
+    };
+    ns.run_helper(&["create", "0x11", "64", "0600"]);
+    let (_c, c) = ns.spawn_container(Some("c"), &[]);
+    let (_w, w) = ns.spawn_beside(c, &["create", "0x21", "64", "0600"]);
+    ns.kill(w);
+    let (ours, theirs) = (inode(1, &ns), inode(c, &ns));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("archive");
+    let out = ns.shmctl(&[
+        "-A",
+        "gc",
+        "--yes",
+        "--json",
+        "--archive",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_success(&out, &["gc -A --archive"]);
+    for (ino, key) in [(ours, "0x00000011"), (theirs, "0x00000021")] {
+        let sub = dir.join(format!("ipc-{ino}"));
+        let names: Vec<String> = std::fs::read_dir(&sub)
+            .unwrap_or_else(|e| panic!("{}: {e}", sub.display()))
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(&format!("shm-0-{key}-")) && n.ends_with(".json")),
+            "{names:?}"
+        );
+    }
+    // A link where the namespace's directory is expected: refused (exit 4), nothing written
+    // where it points; the other namespace is still swept.
+    ns.run_helper(&["create", "0x12", "64", "0600"]);
+    let (_w, w) = ns.spawn_beside(c, &["create", "0x22", "64", "0600"]);
+    ns.kill(w);
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    let planted = dir.join(format!("ipc-{ours}"));
+    std::fs::rename(&planted, tmp.path().join("moved")).expect("move");
+    std::os::unix::fs::symlink(&elsewhere, &planted).expect("symlink");
+    let out = ns.shmctl(&[
+        "-A",
+        "gc",
+        "--yes",
+        "--json",
+        "--archive",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_exit(&out, 4, &["gc -A --archive with a planted link"]);
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).expect("read").count(),
+        0,
+        "something was written through the link"
+    );
+    let report = doc(&out);
+    let refused = entry(&report, "ours", |n| n["ipc_ns"] == ours);
+    assert_eq!(refused["status"], "failed", "{report}");
+    assert!(
+        refused["error"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("symbolic link"),
+        "{report}"
+    );
+    let swept = entry(&report, "theirs", |n| n["ipc_ns"] == theirs);
+    assert_eq!(keys(&swept["removed"]), [key("22")], "{report}");
+    // A DIR others may write is refused before any namespace is entered.
+    let open = tmp.path().join("open");
+    std::fs::create_dir(&open).expect("mkdir");
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
+    let out = ns.shmctl(&[
+        "-A",
+        "gc",
+        "--yes",
+        "--archive",
+        open.to_str().expect("utf-8"),
+    ]);
+    assert_exit(&out, 4, &["gc -A --archive DIR others may write"]);
+    assert!(
+        text(&out.stderr).contains("lets others write"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "", "no namespace was swept");
+}
