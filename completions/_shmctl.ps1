@@ -126,6 +126,8 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
         }
         'shmctl;attach' {
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The C header declaring the segment''s type (for --set; at most 16 MiB, exit 1 beyond)')
+            [CompletionResult]::new('--debug-info', '--debug-info', [CompletionResultType]::ParameterName, 'Decode with a program''s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary''s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network')
+            [CompletionResult]::new('--debug-root', '--debug-root', [CompletionResultType]::ParameterName, 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The segment''s type (for --set)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits')
@@ -151,8 +153,10 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'At most this many bytes (hex and raw)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'hex (the default), raw, or with --schema table (the default) or json')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema)')
+            [CompletionResult]::new('--debug-info', '--debug-info', [CompletionResultType]::ParameterName, 'Decode with a program''s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary''s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network')
+            [CompletionResult]::new('--debug-root', '--debug-root', [CompletionResultType]::ParameterName, 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema or --debug-info)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The type to decode the segment as (with --schema or --debug-info)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Decode N consecutive records (an array of the type)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM')
@@ -221,6 +225,9 @@ Register-ArgumentCompleter -Native -CommandName 'shmctl' -ScriptBlock {
             break
         }
         'shmctl;schema' {
+            [CompletionResult]::new('--debug-info', '--debug-info', [CompletionResultType]::ParameterName, 'Lay out the types of a program''s DWARF instead of a header''s: FILE (an executable, shared library or .debug file; a stripped one''s debug file is found by build-id or .gnu_debuglink under --debug-root), or PID (its /proc/PID/exe)')
+            [CompletionResult]::new('--debug-root', '--debug-root', [CompletionResultType]::ParameterName, 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)')
+            [CompletionResult]::new('--compare-debug-info', '--compare-debug-info', [CompletionResultType]::ParameterName, 'Lay the --type out from the header and from FILE''s DWARF and report every difference (a member missing, moved, resized, retyped, a bitfield moved, the size): exit 1 on any')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only this type (a struct/union tag or typedef name)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only this type (a struct/union tag or typedef name)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'The ABI to lay out for (default: this machine''s)')

@@ -71,13 +71,21 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__attach)
-            opts="-t -q -v -A -h --hold --exec --rw --schema --type --set --force --json --quiet --verbose --ipc-ns --all-namespaces --help"
+            opts="-t -q -v -A -h --hold --exec --rw --schema --debug-info --debug-root --type --set --force --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -187,7 +195,7 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__dump)
-            opts="-t -q -v -A -h --color --offset --length --format --no-squeeze --schema --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --all-namespaces --help"
+            opts="-t -q -v -A -h --color --offset --length --format --no-squeeze --schema --debug-info --debug-root --type --count --partial --expect --hex --force --follow --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,6 +218,14 @@ _shmctl() {
                     return 0
                     ;;
                 --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,12 +431,24 @@ _shmctl() {
             return 0
             ;;
         shmctl__subcmd__schema)
-            opts="-t -q -v -A -h --type --target --check --lint --json --quiet --verbose --ipc-ns --all-namespaces --help"
+            opts="-t -q -v -A -h --debug-info --debug-root --compare-debug-info --type --target --check --lint --json --quiet --verbose --ipc-ns --all-namespaces --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --debug-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --debug-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compare-debug-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -119,6 +119,8 @@ set edit:completion:arg-completer[shmctl] = {|@words|
         }
         &'shmctl;attach'= {
             cand --schema 'The C header declaring the segment''s type (for --set; at most 16 MiB, exit 1 beyond)'
+            cand --debug-info 'Decode with a program''s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary''s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network'
+            cand --debug-root 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)'
             cand -t 'The segment''s type (for --set)'
             cand --type 'The segment''s type (for --set)'
             cand --set 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits'
@@ -143,8 +145,10 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --length 'At most this many bytes (hex and raw)'
             cand --format 'hex (the default), raw, or with --schema table (the default) or json'
             cand --schema 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)'
-            cand -t 'The type to decode the segment as (with --schema)'
-            cand --type 'The type to decode the segment as (with --schema)'
+            cand --debug-info 'Decode with a program''s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary''s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network'
+            cand --debug-root 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)'
+            cand -t 'The type to decode the segment as (with --schema or --debug-info)'
+            cand --type 'The type to decode the segment as (with --schema or --debug-info)'
             cand --count 'Decode N consecutive records (an array of the type)'
             cand --expect 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)'
             cand --follow 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM'
@@ -210,6 +214,9 @@ set edit:completion:arg-completer[shmctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'shmctl;schema'= {
+            cand --debug-info 'Lay out the types of a program''s DWARF instead of a header''s: FILE (an executable, shared library or .debug file; a stripped one''s debug file is found by build-id or .gnu_debuglink under --debug-root), or PID (its /proc/PID/exe)'
+            cand --debug-root 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)'
+            cand --compare-debug-info 'Lay the --type out from the header and from FILE''s DWARF and report every difference (a member missing, moved, resized, retyped, a bitfield moved, the size): exit 1 on any'
             cand -t 'Only this type (a struct/union tag or typedef name)'
             cand --type 'Only this type (a struct/union tag or typedef name)'
             cand --target 'The ABI to lay out for (default: this machine''s)'

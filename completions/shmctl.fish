@@ -191,6 +191,8 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s v -l verbose -d
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l schema -d 'The C header declaring the segment\'s type (for --set; at most 16 MiB, exit 1 beyond)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l debug-info -d 'Decode with a program\'s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary\'s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l debug-root -d 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -s t -l type -d 'The segment\'s type (for --set)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l set -d 'Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with their NUL, true/false, enum names. Nothing is written unless every value fits' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand attach" -l ipc-ns -d 'Work in another IPC namespace (a container\'s): a pid, or a namespace file like /proc/PID/ns/ipc (needs CAP_SYS_ADMIN). System V objects only: POSIX ones live in a mount namespace, which this does not enter' -r
@@ -213,7 +215,9 @@ raw\t'the bytes themselves, for `> file`'
 table\t'decoded fields (with --schema): Offset | Field | Type | Size | Value'
 json\t''"
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l schema -d 'Decode with the struct declarations of this C header (at most 16 MiB: a larger one is refused, exit 1)' -r -F
-complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l debug-info -d 'Decode with a program\'s own DWARF instead of a header: FILE (its executable, shared library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that has the segment attached, else its live creator); a stripped binary\'s debug file is found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l debug-root -d 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -s t -l type -d 'The type to decode the segment as (with --schema or --debug-info)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l count -d 'Decode N consecutive records (an array of the type)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l expect -d 'Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand dump" -l follow -d 'Keep watching: every INTERVAL (500ms, 2s; 10ms to 36525d) print only what changed (hex lines, or fields with --schema), until SIGINT/SIGTERM' -r
@@ -268,6 +272,9 @@ complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s q -l quiet -d 'Prin
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s v -l verbose -d 'Explain more: how segments were enumerated, what each step did'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s A -l all-namespaces -d 'Every IPC namespace on the machine, each container\'s and pod\'s (ls, stat, gc): found through /proc and bind-mounted namespace files, named by their cgroups, entered with setns (needs CAP_SYS_ADMIN and CAP_SYS_PTRACE). POSIX objects only in shmctl\'s own'
 complete -c shmctl -n "__fish_shmctl_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l debug-info -d 'Lay out the types of a program\'s DWARF instead of a header\'s: FILE (an executable, shared library or .debug file; a stripped one\'s debug file is found by build-id or .gnu_debuglink under --debug-root), or PID (its /proc/PID/exe)' -r
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l debug-root -d 'Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)' -r -F
+complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l compare-debug-info -d 'Lay the --type out from the header and from FILE\'s DWARF and report every difference (a member missing, moved, resized, retyped, a bitfield moved, the size): exit 1 on any' -r -F
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -s t -l type -d 'Only this type (a struct/union tag or typedef name)' -r
 complete -c shmctl -n "__fish_shmctl_using_subcommand schema" -l target -d 'The ABI to lay out for (default: this machine\'s)' -r -f -a "x86_64\t''
 aarch64\t''"

@@ -453,6 +453,7 @@ pub enum DumpFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("decoder").args(["schema", "debug_info"])))]
 pub struct DumpArgs {
     /// The segment: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
     #[arg(value_name = "SEG", value_parser = select::parse)]
@@ -476,17 +477,19 @@ pub struct DumpArgs {
     /// is refused, exit 1)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
-    /// The type to decode the segment as (with --schema)
-    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "schema")]
+    #[command(flatten)]
+    pub debug: DebugInfoArgs,
+    /// The type to decode the segment as (with --schema or --debug-info)
+    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "decoder")]
     pub type_name: Option<String>,
     /// Decode N consecutive records (an array of the type)
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "schema")]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "decoder")]
     pub count: u64,
     /// Decode what fits when the type is larger than the segment (never reading past it)
-    #[arg(long, requires = "schema")]
+    #[arg(long, requires = "decoder")]
     pub partial: bool,
     /// Fail (exit 1) unless FIELD has VALUE, e.g. version=3 (repeatable)
-    #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
+    #[arg(long, value_name = "FIELD=VALUE", requires = "decoder")]
     pub expect: Vec<String>,
     /// Integers in hex
     #[arg(long)]
@@ -501,6 +504,7 @@ pub struct DumpArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("decoder").args(["schema", "debug_info"])))]
 pub struct AttachArgs {
     /// The segment: 42 (id), 0x5a00c062 or key:N (key), ftok:PATH:PROJ
     #[arg(value_name = "SEG", value_parser = select::parse)]
@@ -520,12 +524,14 @@ pub struct AttachArgs {
     /// The C header declaring the segment's type (for --set; at most 16 MiB, exit 1 beyond)
     #[arg(long, value_name = "FILE", requires = "type_name")]
     pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub debug: DebugInfoArgs,
     /// The segment's type (for --set)
-    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "schema")]
+    #[arg(long = "type", short = 't', value_name = "TYPE", requires = "decoder")]
     pub type_name: Option<String>,
     /// Write FIELD=VALUE (repeatable; implies --rw): integers in range, strings that fit with
     /// their NUL, true/false, enum names. Nothing is written unless every value fits.
-    #[arg(long, value_name = "FIELD=VALUE", requires = "schema")]
+    #[arg(long, value_name = "FIELD=VALUE", requires = "decoder")]
     pub set: Vec<String>,
     /// Attach even where kernel.shm_rmid_forced=1 would destroy an unattached segment at the
     /// detach
@@ -541,11 +547,48 @@ pub enum TargetArg {
     Aarch64,
 }
 
+/// `--debug-info` and where separate debug files are looked for.
+#[derive(Debug, Clone, Args)]
+pub struct DebugInfoArgs {
+    /// Decode with a program's own DWARF instead of a header: FILE (its executable, shared
+    /// library or separate .debug file), PID (its /proc/PID/exe), or auto (a process that
+    /// has the segment attached, else its live creator); a stripped binary's debug file is
+    /// found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network
+    #[arg(long, value_name = "FILE|PID|auto", requires = "type_name")]
+    pub debug_info: Option<String>,
+    /// Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SHMCTL_DEBUG_ROOT",
+        default_value = crate::debuginfo::find::DEFAULT_ROOT
+    )]
+    pub debug_root: PathBuf,
+}
+
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// A C header with the struct declarations (system #includes are skipped; at most 16 MiB:
     /// a larger one is refused, exit 1)
-    pub file: PathBuf,
+    #[arg(required_unless_present = "debug_info", conflicts_with = "debug_info")]
+    pub file: Option<PathBuf>,
+    /// Lay out the types of a program's DWARF instead of a header's: FILE (an executable,
+    /// shared library or .debug file; a stripped one's debug file is found by build-id or
+    /// .gnu_debuglink under --debug-root), or PID (its /proc/PID/exe)
+    #[arg(long, value_name = "FILE|PID", conflicts_with_all = ["target", "compare_debug_info"])]
+    pub debug_info: Option<String>,
+    /// Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SHMCTL_DEBUG_ROOT",
+        default_value = crate::debuginfo::find::DEFAULT_ROOT
+    )]
+    pub debug_root: PathBuf,
+    /// Lay the --type out from the header and from FILE's DWARF and report every difference
+    /// (a member missing, moved, resized, retyped, a bitfield moved, the size): exit 1 on any
+    #[arg(long, value_name = "FILE", requires = "type_name", conflicts_with_all = ["check", "lint"])]
+    pub compare_debug_info: Option<PathBuf>,
     /// Only this type (a struct/union tag or typedef name)
     #[arg(long = "type", short = 't', value_name = "TYPE")]
     pub type_name: Option<String>,

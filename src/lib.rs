@@ -14,6 +14,7 @@
 
 pub mod cli;
 mod cmd;
+pub mod debuginfo;
 pub mod decode;
 pub mod encode;
 pub mod error;

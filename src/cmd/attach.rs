@@ -11,7 +11,8 @@ use crate::render;
 use crate::sys::shm::{self, Access, Attachment};
 use crate::sys::{self, lock::Interrupts};
 
-use super::{Context, Header};
+use super::types::Types;
+use super::Context;
 
 pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit> {
     let segment = super::segment(&args.segment)?;
@@ -21,8 +22,15 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
         (false, true) => "hold it",
     };
     super::read::refuse_destroying_attach(&segment, args.force, purpose)?;
-    let writes = match &args.schema {
-        Some(header) => planned_writes(args, header, segment.size)?,
+    let types = Types::load(
+        ctx,
+        args.schema.as_deref(),
+        args.debug.debug_info.as_deref(),
+        &args.debug.debug_root,
+        Some(&segment),
+    )?;
+    let writes = match &types {
+        Some(types) => planned_writes(args, types, segment.size)?,
         None => Vec::new(),
     };
     let access = if args.rw || !writes.is_empty() {
@@ -89,13 +97,12 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
 /// nothing changes.
 fn planned_writes(
     args: &AttachArgs,
-    header: &std::path::Path,
+    types: &Types,
     segment_size: u64,
 ) -> Result<Vec<(String, encode::Write)>> {
-    let header = Header::read(header)?;
     let type_name = args.type_name.as_deref().unwrap_or_default();
-    let (layouts, id) = header.find(type_name)?;
-    let program = &header.program;
+    let (layouts, id) = types.find(type_name)?;
+    let program = types.program();
     let fields = layouts.fields(id);
     let mut writes = Vec::new();
     for set in &args.set {

@@ -10,7 +10,8 @@ use crate::render;
 use crate::schema;
 
 use super::read::SegmentReader;
-use super::{Context, Header};
+use super::types::Types;
+use super::Context;
 
 const CHUNK: usize = 64 * 1024;
 
@@ -36,7 +37,13 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     // The header, the type, its layout and --count/--expect first: a bad one fails before
     // anything attaches (and moves lpid/atime).
-    let header = args.schema.as_deref().map(Header::read).transpose()?;
+    let header = Types::load(
+        ctx,
+        args.schema.as_deref(),
+        args.debug.debug_info.as_deref(),
+        &args.debug.debug_root,
+        Some(&segment),
+    )?;
     let decoding = header
         .as_ref()
         .map(|h| Decoding::new(args, h, segment.size))
@@ -84,7 +91,7 @@ struct Decoding<'p> {
 }
 
 impl<'p> Decoding<'p> {
-    fn new(args: &DumpArgs, header: &'p Header, segment_size: u64) -> Result<Decoding<'p>> {
+    fn new(args: &DumpArgs, header: &'p Types, segment_size: u64) -> Result<Decoding<'p>> {
         let type_name = args.type_name.clone().unwrap_or_default();
         let (layouts, id) = header.find(&type_name)?;
         let size = layouts.record_layout(id).map(|l| l.size).ok_or_else(|| {
@@ -102,7 +109,7 @@ impl<'p> Decoding<'p> {
             )));
         }
         let fields = layouts.fields(id);
-        let expectations = parse_expectations(&args.expect, &fields, &header.program, &layouts)?;
+        let expectations = parse_expectations(&args.expect, &fields, header.program(), &layouts)?;
         Ok(Decoding {
             type_name,
             layouts,
@@ -177,12 +184,12 @@ fn bytes(
 fn decoded(
     args: &DumpArgs,
     reader: &SegmentReader,
-    header: &Header,
+    header: &Types,
     d: &Decoding,
     format: DumpFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let program = &header.program;
+    let program = header.program();
     let available = reader.size().saturating_sub(args.offset);
     let thread_alive = |tid: i32| std::path::Path::new(&format!("/proc/{tid}")).exists();
     let decoder = Decoder {

@@ -30,6 +30,7 @@ mod rm;
 pub mod schema;
 mod stat;
 mod sweep;
+mod types;
 
 /// What every command may consult: output choices.
 #[derive(Debug, Clone, Copy)]
@@ -156,15 +157,6 @@ impl Header {
             &self.program,
             target,
         )?)
-    }
-
-    /// This machine's layouts and the id of `type_name` (`--type`).
-    pub fn find(&self, type_name: &str) -> Result<(crate::schema::Layouts<'_>, usize)> {
-        let layouts = self.layouts(crate::schema::Target::default())?;
-        let id = crate::schema::find_record(&self.program, type_name).ok_or_else(|| {
-            Error::NotFound(format!("no struct or union `{type_name}` in {}", self.file))
-        })?;
-        Ok((layouts, id))
     }
 }
 

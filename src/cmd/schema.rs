@@ -5,17 +5,34 @@ use crate::error::{Error, Exit, Result};
 use crate::render;
 use crate::schema::{self, lint, SizeCheck, Target, TypeView};
 
+use super::types::Types;
 use super::{Context, Header};
 
 pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit> {
-    let header = Header::read(&args.file)?;
-    let (file, program) = (&header.file, &header.program);
-    let target = match args.target {
-        Some(TargetArg::X86_64) => Target::X86_64,
-        Some(TargetArg::Aarch64) => Target::Aarch64,
-        None => Target::default(),
+    if let (Some(dwarf), Some(header)) = (&args.compare_debug_info, &args.file) {
+        return compare(ctx, args, header, dwarf, out);
+    }
+    // `--debug-info auto` finds the program through the segment --check names.
+    let segment = match (&args.check, args.debug_info.as_deref()) {
+        (Some(selector), Some("auto")) => Some(super::segment(selector)?),
+        _ => None,
     };
-    let layouts = header.layouts(target)?;
+    let types = Types::load(
+        ctx,
+        args.file.as_deref(),
+        args.debug_info.as_deref(),
+        &args.debug_root,
+        segment.as_ref(),
+    )?
+    .ok_or_else(|| Error::Usage("name a header, or --debug-info FILE".into()))?;
+    let (file, program) = (types.file(), types.program());
+    let target = match (&types, args.target) {
+        (Types::Dwarf { info, .. }, _) => info.target,
+        (_, Some(TargetArg::X86_64)) => Target::X86_64,
+        (_, Some(TargetArg::Aarch64)) => Target::Aarch64,
+        (_, None) => Target::default(),
+    };
+    let layouts = types.layouts(target)?;
     let named = schema::named_records(program);
     let chosen: Vec<(String, usize)> = match &args.type_name {
         Some(name) => match schema::find_record(program, name) {
@@ -101,4 +118,53 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
         render::table::schema(out, program, &views).map_err(Error::output)?;
     }
     Ok(Exit::Success)
+}
+
+/// `schema HEADER --type T --compare-debug-info FILE`: the type as the header lays it out
+/// (for FILE's target) against the compiler's layout in FILE's DWARF.
+fn compare(
+    ctx: Context,
+    args: &SchemaArgs,
+    header: &std::path::Path,
+    dwarf: &std::path::Path,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let type_name = args.type_name.as_deref().unwrap_or_default();
+    let header = Header::read(header)?;
+    let (info, used, how) =
+        crate::debuginfo::load(dwarf, &args.debug_root).map_err(Error::Failed)?;
+    if how != crate::debuginfo::find::Found::Itself {
+        render::note(
+            ctx.quiet,
+            &format!("types from {} ({})", used.display(), how.how()),
+        );
+    }
+    let ours = header.layouts(info.target)?;
+    let a = schema::find_record(&header.program, type_name).ok_or_else(|| {
+        Error::NotFound(super::types::not_found(
+            &header.program,
+            type_name,
+            &header.file,
+        ))
+    })?;
+    let theirs = info
+        .layouts()
+        .map_err(|e| Error::Failed(format!("{}: {}", used.display(), e.message)))?;
+    let shown = used.display().to_string();
+    let b = schema::find_record(&info.program, type_name).ok_or_else(|| {
+        Error::NotFound(super::types::not_found(&info.program, type_name, &shown))
+    })?;
+    let differences = schema::compare::compare(&ours, a, &theirs, b);
+    let names = (header.file.as_str(), shown.as_str());
+    if ctx.json {
+        render::json::schema_compare(out, type_name, names, &differences).map_err(Error::output)?;
+    } else {
+        render::table::schema_compare(out, type_name, names, &differences)
+            .map_err(Error::output)?;
+    }
+    Ok(if differences.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }

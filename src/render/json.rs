@@ -687,3 +687,47 @@ impl DumpStream {
         Ok(())
     }
 }
+
+/// `schema --compare-debug-info --json`.
+pub fn schema_compare(
+    out: &mut dyn Write,
+    type_name: &str,
+    (header, debug_info): (&str, &str),
+    differences: &[crate::schema::compare::Difference],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Diff<'a> {
+        field: Option<&'a str>,
+        what: &'a str,
+        header: Option<&'a str>,
+        debug_info: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        #[serde(rename = "type")]
+        type_name: &'a str,
+        header: &'a str,
+        debug_info: &'a str,
+        same: bool,
+        differences: Vec<Diff<'a>>,
+    }
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        type_name,
+        header,
+        debug_info,
+        same: differences.is_empty(),
+        differences: differences
+            .iter()
+            .map(|d| Diff {
+                field: d.field.as_deref(),
+                what: d.what,
+                header: d.header.as_deref(),
+                debug_info: d.debug_info.as_deref(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer(&mut *out, &doc)?;
+    writeln!(out)
+}

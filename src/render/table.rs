@@ -487,6 +487,50 @@ pub fn decoded(
     Ok(())
 }
 
+/// `schema --compare-debug-info`: one line per difference, or that there is none.
+pub fn schema_compare(
+    out: &mut dyn Write,
+    type_name: &str,
+    (header, debug_info): (&str, &str),
+    differences: &[crate::schema::compare::Difference],
+) -> Result<()> {
+    if differences.is_empty() {
+        writeln!(
+            out,
+            "{type_name}: {header} and {debug_info} lay it out the same"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{type_name}: {} difference(s) between {header} (header) and {debug_info} (debug info)",
+        differences.len()
+    )?;
+    for d in differences {
+        let field = d
+            .field
+            .as_deref()
+            .map_or_else(|| "the type".to_string(), |f| format!("field {f}"));
+        let line = match d.what {
+            "missing" => format!(
+                "{field}: only in the header ({})",
+                d.header.as_deref().unwrap_or("")
+            ),
+            "extra" => format!(
+                "{field}: only in the debug info ({})",
+                d.debug_info.as_deref().unwrap_or("")
+            ),
+            what => format!(
+                "{field}: {what} {} in the header, {} in the debug info",
+                d.header.as_deref().unwrap_or("-"),
+                d.debug_info.as_deref().unwrap_or("-")
+            ),
+        };
+        writeln!(out, "  {}", super::escape(&line))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

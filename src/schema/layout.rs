@@ -1,7 +1,7 @@
 //! Sizes, alignments, offsets and bit positions as gcc computes them for x86-64 SysV and
 //! AArch64 LP64 (KERNEL-NOTES.md §7: the algorithm that matched gcc on 10,500 random
 //! structs per target). Pure.
-use super::types::{Kind, Program, Sync, Ty};
+use super::types::{EnumDef, Kind, Program, Sync, Ty};
 use super::{too_deep, Target, MAX_DEPTH};
 
 /// Where each member of a record lies.
@@ -78,6 +78,70 @@ impl<'p> Layouts<'p> {
         Ok(layouts)
     }
 
+    /// Layouts given whole — read from a compiler's debug information, where each record's
+    /// size and member positions are what the compiler chose — rather than computed. Each
+    /// record's height is still bounded by [`MAX_DEPTH`], and a record that contains itself
+    /// by value (which no compiler writes) is refused.
+    pub fn precomputed(
+        program: &'p Program,
+        target: Target,
+        records: Vec<Option<RecordLayout>>,
+    ) -> Result<Layouts<'p>, LayoutError> {
+        let n = program.records.len();
+        let mut layouts = Layouts {
+            program,
+            target,
+            records,
+            heights: vec![0; n],
+            in_progress: vec![false; n],
+        };
+        layouts.records.resize(n, None);
+        for id in 0..n {
+            layouts.height(id, 0)?;
+        }
+        Ok(layouts)
+    }
+
+    /// How many records deep `id` is by value (see `heights`).
+    fn height(&mut self, id: usize, depth: u32) -> Result<u32, LayoutError> {
+        if self.heights[id] > 0 {
+            return Ok(self.heights[id]);
+        }
+        let error = |message: String| LayoutError {
+            line: 0,
+            col: 0,
+            message,
+        };
+        if self.in_progress[id] || depth >= MAX_DEPTH {
+            return Err(error(format!(
+                "`{}`: {}",
+                self.program.records[id].display_name(),
+                if self.in_progress[id] {
+                    "a struct cannot contain itself".to_string()
+                } else {
+                    too_deep()
+                }
+            )));
+        }
+        self.in_progress[id] = true;
+        let mut height = 1;
+        for member in &self.program.records[id].members {
+            let mut ty = &member.ty;
+            while let Ty::Array { of: inner, .. } | Ty::Named { ty: inner, .. } = ty {
+                ty = inner;
+            }
+            if let Ty::Record(inner) = ty {
+                height = height.max(self.height(*inner, depth + 1)? + 1);
+            }
+        }
+        self.in_progress[id] = false;
+        if height > MAX_DEPTH {
+            return Err(error(too_deep()));
+        }
+        self.heights[id] = height;
+        Ok(height)
+    }
+
     pub fn record_layout(&self, id: usize) -> Option<&RecordLayout> {
         self.records.get(id).and_then(Option::as_ref)
     }
@@ -89,10 +153,6 @@ impl<'p> Layouts<'p> {
 
     fn size_align_inner(&self, ty: &Ty) -> Result<(u64, u64), SizeError> {
         Ok(match ty {
-            Ty::Int { size, .. } | Ty::Float { size, .. } => (*size, *size),
-            Ty::Bool { .. } => (1, 1),
-            Ty::LongDouble => (16, 16),
-            Ty::Pointer(_) => (8, 8),
             Ty::Array { of, len, .. } => {
                 let (size, align) = self.size_align_inner(of)?;
                 let total = size
@@ -105,25 +165,9 @@ impl<'p> Layouts<'p> {
                 Some(r) => (r.size, r.align),
                 None => return Err(SizeError::Undefined),
             },
-            Ty::Enum(id) => (
-                enum_size(
-                    &self.program.enums[*id].values,
-                    self.program.enums[*id].packed,
-                ),
-                0,
-            ),
-            Ty::Sync(Sync::Semaphore) => (32, 8),
-            Ty::Sync(Sync::Mutex) => (
-                if self.target == Target::Aarch64 {
-                    48
-                } else {
-                    40
-                },
-                8,
-            ),
-            Ty::Sync(Sync::Condition) => (48, 8),
-            Ty::Function | Ty::Void => (1, 1),
             Ty::Named { ty, .. } => self.size_align_inner(ty)?,
+            scalar => scalar_size_align(scalar, &self.program.enums, self.target)
+                .ok_or(SizeError::Undefined)?,
         })
         .map(|(size, align)| (size, if align == 0 { size } else { align }))
     }
@@ -350,6 +394,27 @@ impl<'p> Layouts<'p> {
             });
         }
     }
+}
+
+/// sizeof and _Alignof of a type that is not built of records (None for one that is):
+/// the target's scalars, enums by their values (or the size a compiler gave), glibc's
+/// synchronisation objects. An alignment of 0 means "its size".
+pub fn scalar_size_align(ty: &Ty, enums: &[EnumDef], target: Target) -> Option<(u64, u64)> {
+    Some(match ty {
+        Ty::Int { size, .. } | Ty::Float { size, .. } => (*size, *size),
+        Ty::Bool { .. } => (1, 1),
+        Ty::LongDouble => (16, 16),
+        Ty::Pointer(_) => (8, 8),
+        Ty::Enum(id) => {
+            let e = enums.get(*id)?;
+            (e.size.unwrap_or_else(|| enum_size(&e.values, e.packed)), 0)
+        }
+        Ty::Sync(Sync::Semaphore) => (32, 8),
+        Ty::Sync(Sync::Mutex) => (if target == Target::Aarch64 { 48 } else { 40 }, 8),
+        Ty::Sync(Sync::Condition) => (48, 8),
+        Ty::Function | Ty::Void => (1, 1),
+        Ty::Array { .. } | Ty::Record(_) | Ty::Named { .. } => return None,
+    })
 }
 
 /// Every byte range no field covers, as (offset, size): interior holes and tail padding.

@@ -2,6 +2,7 @@
 //! types and layouts out. `lex` → `pp` (the preprocessor subset) → `parse` → `layout`.
 use std::fmt;
 
+pub mod compare;
 pub mod expr;
 pub mod layout;
 pub mod lex;

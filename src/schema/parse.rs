@@ -1048,6 +1048,7 @@ impl Parser<'_> {
             typedef_name: None,
             values,
             packed: attrs.packed,
+            size: None,
         });
         let id = self.program.enums.len() - 1;
         if let Some(tag) = tag {

@@ -47,7 +47,7 @@ pub enum Sync {
     Condition,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Struct,
     Union,
@@ -110,6 +110,8 @@ pub struct EnumDef {
     pub typedef_name: Option<String>,
     pub values: Vec<(String, i128)>,
     pub packed: bool,
+    /// Its size when a compiler said it (debug information); else computed from the values.
+    pub size: Option<u64>,
 }
 
 impl EnumDef {

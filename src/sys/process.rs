@@ -5,7 +5,7 @@ use crate::model::Presence;
 
 /// `kill(pid, 0)`: ESRCH proves the pid is free; success or EPERM mean it exists
 /// (a process hidden by `hidepid` is hidden, not dead).
-fn exists(pid: i32) -> bool {
+pub fn exists(pid: i32) -> bool {
     if pid <= 0 {
         // 0 and negative pids name process groups to kill(2): never probe them.
         return true;

@@ -1,0 +1,225 @@
+//! What a segment is decoded with: the C header the processes share (`--schema FILE`), or
+//! the writer's own DWARF (`--debug-info FILE|PID|auto`).
+use std::path::{Path, PathBuf};
+
+use crate::debuginfo::{self, DebugInfo};
+use crate::error::{Error, Result};
+use crate::model::Segment;
+use crate::render;
+use crate::schema::{self, Layouts, Program, Target};
+use crate::sys;
+
+use super::{Context, Header};
+
+pub enum Types {
+    Header(Header),
+    Dwarf { file: String, info: DebugInfo },
+}
+
+impl Types {
+    /// `--schema FILE` or `--debug-info WHAT` (neither: None). `auto` and a pid need the
+    /// segment: the executable of a process that has it attached, or of its live creator.
+    pub fn load(
+        ctx: Context,
+        schema: Option<&Path>,
+        debug_info: Option<&str>,
+        root: &Path,
+        segment: Option<&Segment>,
+    ) -> Result<Option<Types>> {
+        if let Some(path) = schema {
+            return Header::read(path).map(|h| Some(Types::Header(h)));
+        }
+        let Some(what) = debug_info else {
+            return Ok(None);
+        };
+        let pid = match what {
+            "auto" => Some(writer_of(segment)?),
+            digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Some(
+                digits
+                    .parse::<i32>()
+                    .map_err(|_| Error::Usage(format!("--debug-info {digits}: not a pid")))?,
+            ),
+            _ => None,
+        };
+        let (info, used, _) = match pid {
+            Some(pid) => {
+                let exe = format!("/proc/{pid}/exe");
+                let data = std::fs::read(&exe).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        Error::NotFound(format!("--debug-info {what}: no process {pid}"))
+                    }
+                    _ => Error::io(format!("reading {exe}"), e),
+                })?;
+                // Its path as the process sees it: where a .gnu_debuglink is looked for.
+                let shown = std::fs::read_link(&exe)
+                    .map(|p| {
+                        let text = p.to_string_lossy();
+                        PathBuf::from(text.trim_end_matches(" (deleted)"))
+                    })
+                    .unwrap_or_else(|_| PathBuf::from(&exe));
+                let loaded = debuginfo::load_bytes(&data, &shown, root).map_err(Error::Failed)?;
+                render::note(
+                    ctx.quiet,
+                    &format!(
+                        "types from {} ({}; the executable of pid {pid}, {})",
+                        loaded.1.display(),
+                        loaded.2.how(),
+                        shown.display()
+                    ),
+                );
+                loaded
+            }
+            None => {
+                let loaded = debuginfo::load(Path::new(what), root).map_err(Error::Failed)?;
+                if loaded.2 != debuginfo::find::Found::Itself || ctx.verbose {
+                    render::note(
+                        ctx.quiet,
+                        &format!("types from {} ({})", loaded.1.display(), loaded.2.how()),
+                    );
+                }
+                loaded
+            }
+        };
+        Ok(Some(Types::Dwarf {
+            file: used.display().to_string(),
+            info,
+        }))
+    }
+
+    pub fn program(&self) -> &Program {
+        match self {
+            Types::Header(h) => &h.program,
+            Types::Dwarf { info, .. } => &info.program,
+        }
+    }
+
+    pub fn file(&self) -> &str {
+        match self {
+            Types::Header(h) => &h.file,
+            Types::Dwarf { file, .. } => file,
+        }
+    }
+
+    /// Every record's layout: a header's for `target`, debug information's as compiled.
+    pub fn layouts(&self, target: Target) -> Result<Layouts<'_>> {
+        match self {
+            Types::Header(h) => h.layouts(target),
+            Types::Dwarf { file, info } => info
+                .layouts()
+                .map_err(|e| Error::Failed(format!("{file}: {}", e.message))),
+        }
+    }
+
+    /// This machine's layouts (a header's) and the record `type_name` names; a name not
+    /// there is an error that lists the close ones.
+    pub fn find(&self, type_name: &str) -> Result<(Layouts<'_>, usize)> {
+        let layouts = self.layouts(Target::default())?;
+        let program = self.program();
+        match schema::find_record(program, type_name) {
+            Some(id) => Ok((layouts, id)),
+            None => Err(Error::NotFound(not_found(program, type_name, self.file()))),
+        }
+    }
+}
+
+/// "no struct or union `Shared` in FILE; close: SharedData, shared": what a mistyped name
+/// was probably meant to be.
+pub fn not_found(program: &Program, type_name: &str, file: &str) -> String {
+    let names: Vec<String> = schema::named_records(program)
+        .into_iter()
+        .map(|(n, _)| n)
+        .chain(program.typedefs.iter().map(|(n, _)| n.clone()))
+        .collect();
+    let close = close_names(type_name, &names);
+    let mut text = format!("no struct or union `{type_name}` in {file}");
+    if !close.is_empty() {
+        text.push_str(&format!("; did you mean {}?", close.join(", ")));
+    } else if names.is_empty() {
+        text.push_str(": it defines none");
+    }
+    text
+}
+
+/// Up to five of `names` near `query`: containing it (or it them), ignoring case, or a few
+/// edits away.
+fn close_names(query: &str, names: &[String]) -> Vec<String> {
+    let q = query
+        .trim_start_matches("struct ")
+        .trim_start_matches("union ")
+        .to_lowercase();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|n| {
+            let l = n.to_lowercase();
+            let d = distance(&q, &l);
+            let near =
+                d <= 2.max(q.len() / 3) || (!q.is_empty() && (l.contains(&q) || q.contains(&l)));
+            near.then_some((d, n))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, n)| n.clone()).collect()
+}
+
+/// Levenshtein distance (names are short: the quadratic table is small).
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// `--debug-info auto`: a process that has the segment attached (its maps), else its
+/// creator if that still lives.
+fn writer_of(segment: Option<&Segment>) -> Result<i32> {
+    let Some(s) = segment else {
+        return Err(Error::Usage(
+            "--debug-info auto finds the program through a segment: name a file or a pid here"
+                .into(),
+        ));
+    };
+    if s.nattch > 0 {
+        if let Ok(scan) = sys::maps::scan() {
+            if let Some(a) = scan.attachers(s.id).iter().min_by_key(|a| a.pid) {
+                return Ok(a.pid);
+            }
+        }
+    }
+    if s.cpid > 0 && sys::process::exists(s.cpid) {
+        return Ok(s.cpid);
+    }
+    Err(Error::NotFound(format!(
+        "--debug-info auto: no process has shm {} attached and its creator {} is gone; \
+         name the program's file with --debug-info FILE",
+        s.id, s.cpid
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_names_catch_typos_and_parts() {
+        let names: Vec<String> = ["SharedData", "Channel", "shared_header", "Other"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(close_names("SharedDta", &names), ["SharedData"]);
+        assert_eq!(
+            close_names("shared", &names),
+            ["SharedData", "shared_header"]
+        );
+        assert_eq!(close_names("struct Chanel", &names), ["Channel"]);
+        assert!(close_names("zzzzzzzz", &names).is_empty());
+    }
+}
