@@ -40,7 +40,8 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
             None => {
                 let known: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(Error::NotFound(format!(
-                    "no struct or union `{name}` in {file}; it defines: {}",
+                    "{}; it defines: {}",
+                    super::types::not_found(program, name, file),
                     known.join(", ")
                 )));
             }

@@ -82,6 +82,7 @@ impl DebugInfo {
             record_of: HashMap::new(),
             by_name: HashMap::new(),
             enum_of: HashMap::new(),
+            definitions: HashMap::new(),
             visiting: Vec::new(),
             target,
         };
@@ -111,6 +112,8 @@ struct Converter<'d> {
     /// compilation units are one record.
     by_name: HashMap<(Kind, String, u64), usize>,
     enum_of: HashMap<usize, usize>,
+    /// The first definition of each (tag, name): what a declaration stands for.
+    definitions: HashMap<(u16, String), usize>,
     /// DIEs being converted (a chain of typedefs and qualifiers that loops is refused).
     visiting: Vec<usize>,
     target: Target,
@@ -131,6 +134,13 @@ impl Converter<'_> {
     /// Every named struct, union, enum and typedef defined at the top of a unit, records
     /// numbered in source order (so that a listing is in file order).
     fn convert_all(&mut self) -> Result<(), DebugInfoError> {
+        for (i, d) in self.dies.dies.iter().enumerate() {
+            if let (Some(name), false) = (&d.name, d.declaration) {
+                if is_record(d.tag) && d.byte_size.is_some() {
+                    self.definitions.entry((d.tag, name.clone())).or_insert(i);
+                }
+            }
+        }
         let mut top: Vec<usize> = (0..self.dies.dies.len())
             .filter(|&i| {
                 let d = self.die(i);
@@ -322,7 +332,9 @@ impl Converter<'_> {
             let lower = dim.lower_bound.unwrap_or(0);
             let len = match (dim.count, dim.upper_bound) {
                 (Some(count), _) => Some(count),
-                (None, Some(upper)) => Some(u64::try_from(upper - lower + 1).unwrap_or(0)),
+                (None, Some(upper)) => {
+                    Some(u64::try_from(i128::from(upper) - i128::from(lower) + 1).unwrap_or(0))
+                }
                 (None, None) => None,
             };
             if len.is_none() && n > 0 {
@@ -394,10 +406,7 @@ impl Converter<'_> {
         };
         if d.declaration {
             if let Some(name) = &d.name {
-                let definition = (0..self.dies.dies.len()).find(|&j| {
-                    let e = self.die(j);
-                    e.tag == d.tag && !e.declaration && e.name.as_ref() == Some(name)
-                });
+                let definition = self.definitions.get(&(d.tag, name.clone())).copied();
                 if let Some(j) = definition {
                     let id = self.record(j, depth)?;
                     self.record_of.insert(i, id);
@@ -480,9 +489,21 @@ impl Converter<'_> {
                 }
                 _ => base,
             };
+            let flexible = matches!(ty.resolved(), Ty::Array { flexible: true, .. });
+            let bytes = match self.size_of(&ty) {
+                Some(bytes) => bytes,
+                None if flexible => 0,
+                None => {
+                    return Err(self.error(
+                        c,
+                        "member has no size shmctl can compute (more than 2^64 bytes, or \
+                         of a type never defined)",
+                    ))
+                }
+            };
             let end = match m.bit_size {
                 Some(width) => bits.saturating_add(width),
-                None => bits.saturating_add(self.size_of(&ty).unwrap_or(0).saturating_mul(8)),
+                None => bits.saturating_add(bytes.saturating_mul(8)),
             };
             if end > size.saturating_mul(8)
                 && !matches!(ty.resolved(), Ty::Array { flexible: true, .. })
@@ -557,19 +578,19 @@ impl Converter<'_> {
             let malign = malign.max(1);
             match m.bit_width {
                 None => {
-                    if bit % (8 * malign) != 0 {
+                    if bit % malign.saturating_mul(8) != 0 {
                         packed = true;
                     }
-                    end = end.max(bit / 8 + msize);
+                    end = end.max((bit / 8).saturating_add(msize));
                 }
-                Some(w) => end = end.max((bit + w).div_ceil(8)),
+                Some(w) => end = end.max(bit.saturating_add(w).div_ceil(8)),
             }
             align = align.max(malign);
         }
         if packed {
             align = 1;
         }
-        let fits = |a: u64| end.div_ceil(a) * a == size;
+        let fits = |a: u64| end.div_ceil(a).checked_mul(a) == Some(size);
         if !fits(align) {
             // Tail padding larger than the members' alignment: an explicit alignment.
             let mut a = align;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::util::*;
 
-const TYPES: &str = r#"#include <stdint.h>
+pub(crate) const TYPES: &str = r#"#include <stdint.h>
 #include <stdbool.h>
 #include <semaphore.h>
 #include <pthread.h>
@@ -35,7 +35,7 @@ struct Record {
 };
 "#;
 
-const WRITER: &str = r#"#include <math.h>
+pub(crate) const WRITER: &str = r#"#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/shm.h>

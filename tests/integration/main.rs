@@ -7,6 +7,7 @@ mod bounded_input;
 mod cli;
 mod create;
 mod create_kinds;
+mod debug_info;
 mod dump;
 mod durations;
 mod escaping;

@@ -93,11 +93,18 @@ fn debug_info_layouts_match_gcc() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(&dir.path().join("structs.h"), &batch.header);
     let oracle = gcc_oracle(&batch, dir.path());
-    for (version, opt) in [(4, 0), (4, 2), (5, 0), (5, 2)] {
-        let so = compile_types(&batch, "gcc", dir.path(), version, opt);
+    // The last with its debug sections compressed (SHF_COMPRESSED, zlib).
+    for (version, opt, extra) in [
+        (4, 0, ""),
+        (4, 2, ""),
+        (5, 0, ""),
+        (5, 2, ""),
+        (5, 2, "-gz=zlib"),
+    ] {
+        let so = compile_types(&batch, "gcc", dir.path(), version, opt, extra);
         let doc = run_debug_info(&batch, &so);
-        eprintln!("DWARF {version}, -O{opt}: compared");
-        let what = format!("{target} (DWARF {version}, -O{opt})");
+        eprintln!("DWARF {version}, -O{opt} {extra}: compared");
+        let what = format!("{target} (DWARF {version}, -O{opt} {extra})");
         compare_native_with(&batch, &oracle, &doc, &what, false);
     }
 }
@@ -116,20 +123,21 @@ fn debug_info_layouts_match_aarch64_cross_gcc() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(&dir.path().join("structs.h"), &batch.header);
     for (version, opt) in [(4, 0), (4, 2), (5, 0), (5, 2)] {
-        let so = compile_types(&batch, CC, dir.path(), version, opt);
+        let so = compile_types(&batch, CC, dir.path(), version, opt, "");
         let doc = run_debug_info(&batch, &so);
         compare_cross_with(&batch, CC, dir.path(), &doc, false);
     }
 }
 
 /// `structs.h`'s types, one global of each, as a shared object with DWARF `version` at
-/// `-O{opt}` (no C library: nothing to link but the types).
+/// `-O{opt}` and the `extra` flags (no C library: nothing to link but the types).
 fn compile_types(
     batch: &Batch,
     cc: &str,
     dir: &Path,
     version: u32,
     opt: u32,
+    extra: &str,
 ) -> std::path::PathBuf {
     let mut c = String::from("#include \"structs.h\"\n");
     for (i, t) in batch.types.iter().enumerate() {
@@ -137,12 +145,16 @@ fn compile_types(
     }
     let source = dir.join(format!("types{version}{opt}.c"));
     write(&source, &c);
-    let so = dir.join(format!("types{version}{opt}.so"));
+    let so = dir.join(format!(
+        "types{version}{opt}{}.so",
+        extra.trim_start_matches('-')
+    ));
     let out = run(
         Command::new(cc)
             .args(["-std=gnu11", "-w", "-shared", "-nostdlib", "-fPIC", "-g"])
             .arg(format!("-gdwarf-{version}"))
             .arg(format!("-O{opt}"))
+            .args(extra.split_whitespace())
             .arg("-o")
             .arg(&so)
             .arg(&source),
