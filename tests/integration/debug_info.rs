@@ -18,23 +18,51 @@ const CHANNEL_WRITER: &str = r#"#include <semaphore.h>
 #include <sys/shm.h>
 #include <unistd.h>
 #include "shared_data.h"
+#include "extra.h"
 int main(void) {
     int a = shmget(0x5d01, sizeof(struct SharedData), IPC_CREAT | 0600);
     int b = shmget(0x5d02, sizeof(struct Channel), IPC_CREAT | 0600);
+    int x = shmget(0x5d03, sizeof(struct Extra) + 8, IPC_CREAT | 0600);
     struct SharedData *d = shmat(a, NULL, 0);
     struct Channel *c = shmat(b, NULL, 0);
-    if (a < 0 || b < 0 || d == (void *)-1 || c == (void *)-1) { perror("shm"); return 1; }
+    struct Extra *e = shmat(x, NULL, 0);
+    if (a < 0 || b < 0 || x < 0 || d == (void *)-1 || c == (void *)-1 || e == (void *)-1) {
+        perror("shm");
+        return 1;
+    }
+    memset(e, 0, sizeof *e + 8);
+    e->hits = 41; *(uint16_t *)&e->cv = 7; e->grid[1][2] = -5; e->shape = WIDE;
+    e->pair.lo = 3; e->pair.hi = 9; e->n = 8; memcpy(e->tail, "flexible", 8);
     memset(d, 0, sizeof *d);
     d->version = SHARED_DATA_VERSION; d->counter = 3; strcpy(d->message, "Message #3 from Writer");
     d->ready = 1;
     memset(c, 0, sizeof *c);
     sem_init(&c->filled, 1, 1); sem_init(&c->consumed, 1, 0);
     c->data = *d;
-    printf("id=%d\nid=%d\npid=%d\n", a, b, (int)getpid());
+    printf("id=%d\nid=%d\nid=%d\npid=%d\n", a, b, x, (int)getpid());
     fflush(stdout);
     pause();
     return 0;
 }
+"#;
+
+/// What the other tests do not cover: `_Atomic`, `const volatile`, a typedef chain, a
+/// two-dimensional array, a packed enum, bitfields in a typedef'd untagged struct, and a
+/// flexible array member.
+const EXTRA: &str = r#"#include <stdint.h>
+typedef uint16_t word;
+typedef word wide_word;
+enum __attribute__((packed)) Shape { NARROW = 1, WIDE = 200 };
+typedef struct { unsigned lo : 4, hi : 4; } Pair;
+struct Extra {
+    _Atomic int hits;
+    const volatile wide_word cv;
+    int16_t grid[2][3];
+    enum Shape shape;
+    Pair pair;
+    uint32_t n;
+    char tail[];
+};
 "#;
 
 struct Built {
@@ -64,6 +92,7 @@ fn build() -> Option<Built> {
     std::fs::write(dir.path().join("types.h"), crate::dump::TYPES).expect("types.h");
     std::fs::write(dir.path().join("record.c"), crate::dump::WRITER).expect("record.c");
     std::fs::write(dir.path().join("channel.c"), CHANNEL_WRITER).expect("channel.c");
+    std::fs::write(dir.path().join("extra.h"), EXTRA).expect("extra.h");
     for (out, source) in [("record", "record.c"), ("channel", "channel.c")] {
         let status = Command::new("cc")
             .args([
@@ -219,33 +248,79 @@ fn the_writers_dwarf_decodes_what_its_header_decodes() {
     assert_eq!(by_dwarf["value"]["sem"]["value"], 7, "{by_dwarf}");
 
     let (channel, ids, _) = start(&ns, &b.arg("channel"));
-    for (id, ty) in [(&ids[0], "SharedData"), (&ids[1], "Channel")] {
+    let dwarf = b.arg("channel");
+    for (id, ty, header) in [
+        (&ids[0], "SharedData", "shared_data.h"),
+        (&ids[1], "Channel", "shared_data.h"),
+        (&ids[2], "Extra", "extra.h"),
+    ] {
+        let header = b.arg(header);
         let (by_header, _) = decoded(
             &ns,
-            &[
-                "dump",
-                id,
-                "--schema",
-                &b.arg("shared_data.h"),
-                "--type",
-                ty,
-                "--json",
-            ],
+            &["dump", id, "--schema", &header, "--type", ty, "--json"],
         );
         let (by_dwarf, _) = decoded(
             &ns,
-            &[
-                "dump",
-                id,
-                "--debug-info",
-                &b.arg("channel"),
-                "--type",
-                ty,
-                "--json",
-            ],
+            &["dump", id, "--debug-info", &dwarf, "--type", ty, "--json"],
         );
         assert_eq!(by_dwarf, by_header, "{ty}");
     }
+    let (extra, _) = decoded(
+        &ns,
+        &[
+            "dump",
+            &ids[2],
+            "--debug-info",
+            &dwarf,
+            "--type",
+            "Extra",
+            "--json",
+        ],
+    );
+    let v = &extra["value"];
+    assert_eq!(
+        (
+            &v["hits"],
+            &v["cv"],
+            &v["grid"][1][2],
+            &v["shape"],
+            &v["pair"]["hi"]
+        ),
+        (
+            &Value::from(41),
+            &Value::from(7),
+            &Value::from(-5),
+            &Value::from("WIDE"),
+            &Value::from(9)
+        ),
+        "{extra}"
+    );
+    // attach --set through the DWARF too: the field is written where the compiler put it.
+    let out = ns.shmctl(&[
+        "attach",
+        &ids[0],
+        "--debug-info",
+        &dwarf,
+        "--type",
+        "SharedData",
+        "--set",
+        "counter=9",
+    ]);
+    assert_success(&out, &["attach --set with --debug-info"]);
+    let header = b.arg("shared_data.h");
+    let (after, _) = decoded(
+        &ns,
+        &[
+            "dump",
+            &ids[0],
+            "--schema",
+            &header,
+            "--type",
+            "SharedData",
+            "--json",
+        ],
+    );
+    assert_eq!(after["value"]["counter"], 9, "{after}");
     channel.crash();
 }
 
