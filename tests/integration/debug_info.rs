@@ -321,7 +321,33 @@ fn the_writers_dwarf_decodes_what_its_header_decodes() {
         ],
     );
     assert_eq!(after["value"]["counter"], 9, "{after}");
+    // The writer crashes; what it left decodes the same both ways.
     channel.crash();
+    let (by_header, _) = decoded(
+        &ns,
+        &[
+            "dump",
+            &ids[0],
+            "--schema",
+            &header,
+            "--type",
+            "SharedData",
+            "--json",
+        ],
+    );
+    let (by_dwarf, _) = decoded(
+        &ns,
+        &[
+            "dump",
+            &ids[0],
+            "--debug-info",
+            &dwarf,
+            "--type",
+            "SharedData",
+            "--json",
+        ],
+    );
+    assert_eq!(by_dwarf, by_header, "after the crash");
 }
 
 /// A stripped writer whose debug file is installed under a build-id path: `auto` takes the
@@ -485,15 +511,15 @@ fn compare_debug_info_reports_every_difference() {
     let same = run(&shared);
     assert_success(&same, &["the header the writer was built with"]);
     assert_eq!(doc(&same)["same"], true);
-    // Reordered, retyped, resized: each reported, exit 1.
+    // Reordered (version and counter swapped), retyped (ready widened), resized (message
+    // shortened), renamed (reserved): each reported, exit 1.
     let drifted = shared
-        .replace(
-            "    uint32_t version;   /*",
-            "    int32_t counter_moved;\n    uint32_t version;   /*",
-        )
-        .replace("    int32_t counter;    /*", "    /*")
+        .replace("    uint32_t version;   /*", "@V")
+        .replace("    int32_t counter;    /*", "    uint32_t version;   /*")
+        .replace("@V", "    int32_t counter;    /*")
         .replace("uint8_t ready;", "uint16_t ready;")
-        .replace("char message[100];", "char message[96];");
+        .replace("char message[100];", "char message[96];")
+        .replace("uint8_t reserved[3];", "uint8_t spare[3];");
     let out = run(&drifted);
     assert_exit(&out, 1, &["a drifted header"]);
     let report = doc(&out);
@@ -503,9 +529,12 @@ fn compare_debug_info_reports_every_difference() {
             .iter()
             .any(|d| d["field"] == field && d["what"] == what)
     };
-    assert!(has("version", "offset"), "a field moved: {report}");
     assert!(
-        has("counter", "extra") && has("counter_moved", "missing"),
+        has("version", "offset") && has("counter", "offset"),
+        "reordered: {report}"
+    );
+    assert!(
+        has("reserved", "extra") && has("spare", "missing"),
         "{report}"
     );
     assert!(has("ready", "type"), "a changed type: {report}");

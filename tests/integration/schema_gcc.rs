@@ -106,6 +106,22 @@ fn debug_info_layouts_match_gcc() {
         eprintln!("DWARF {version}, -O{opt} {extra}: compared");
         let what = format!("{target} (DWARF {version}, -O{opt} {extra})");
         compare_native_with(&batch, &oracle, &doc, &what, false);
+        // And the same sections compressed with zstd (binutils ≥ 2.40 can).
+        if (version, opt, extra) == (5, 2, "") {
+            let zstd = so.with_extension("zstd.so");
+            let made = Command::new("objcopy")
+                .arg("--compress-debug-sections=zstd")
+                .arg(&so)
+                .arg(&zstd)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if made {
+                let doc = run_debug_info(&batch, &zstd);
+                compare_native_with(&batch, &oracle, &doc, &format!("{target} (zstd)"), false);
+            } else {
+                say_skipped("objcopy cannot compress debug sections with zstd here");
+            }
+        }
     }
 }
 
