@@ -133,7 +133,7 @@ fn compare(
     let type_name = args.type_name.as_deref().unwrap_or_default();
     let header = Header::read(header)?;
     let (info, used, how) =
-        crate::debuginfo::load(dwarf, &args.debug_root).map_err(Error::Failed)?;
+        crate::debuginfo::load(dwarf, &args.debug_root).map_err(super::types::load_error)?;
     if how != crate::debuginfo::find::Found::Itself {
         render::note(
             ctx.quiet,

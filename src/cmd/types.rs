@@ -57,7 +57,7 @@ impl Types {
                         PathBuf::from(text.trim_end_matches(" (deleted)"))
                     })
                     .unwrap_or_else(|_| PathBuf::from(&exe));
-                let loaded = debuginfo::load_bytes(&data, &shown, root).map_err(Error::Failed)?;
+                let loaded = debuginfo::load_bytes(&data, &shown, root).map_err(load_error)?;
                 render::note(
                     ctx.quiet,
                     &format!(
@@ -70,7 +70,7 @@ impl Types {
                 loaded
             }
             None => {
-                let loaded = debuginfo::load(Path::new(what), root).map_err(Error::Failed)?;
+                let loaded = debuginfo::load(Path::new(what), root).map_err(load_error)?;
                 if loaded.2 != debuginfo::find::Found::Itself || ctx.verbose {
                     render::note(
                         ctx.quiet,
@@ -119,6 +119,14 @@ impl Types {
             Some(id) => Ok((layouts, id)),
             None => Err(Error::NotFound(not_found(program, type_name, self.file()))),
         }
+    }
+}
+
+/// A missing file is not found (exit 3), as a missing header is; anything else a failure.
+pub fn load_error(e: debuginfo::LoadError) -> Error {
+    match e {
+        debuginfo::LoadError::Missing(text) => Error::NotFound(text),
+        debuginfo::LoadError::Unusable(text) => Error::Failed(text),
     }
 }
 

@@ -96,11 +96,7 @@ pub fn debug_file(
 
 /// A regular file's bytes, if it exists and has a `.debug_info`.
 fn read_with_dwarf(path: &Path) -> Option<Vec<u8>> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > super::MAX_FILE {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = super::read_file(path).ok()?;
     let file = object::File::parse(&*bytes).ok()?;
     file.section_by_name(".debug_info")
         .is_some_and(|s| s.size() > 0)

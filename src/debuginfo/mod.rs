@@ -23,20 +23,53 @@ pub const MAX_FILE: u64 = 2 << 30;
 pub fn load(
     path: &std::path::Path,
     root: &std::path::Path,
-) -> Result<(DebugInfo, std::path::PathBuf, find::Found), String> {
+) -> Result<(DebugInfo, std::path::PathBuf, find::Found), LoadError> {
+    let data = read_file(path)?;
+    load_bytes(&data, path, root)
+}
+
+/// Why no types could be loaded: the file named is not there, or it (or what it leads to)
+/// cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Missing(String),
+    #[error("{0}")]
+    Unusable(String),
+}
+
+/// A regular file's bytes, at most [`MAX_FILE`]: opened without blocking (a FIFO put in
+/// its place would otherwise hang the read) and checked as opened, not as named.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::Missing(format!("{shown} does not exist")),
+            _ => LoadError::Unusable(format!("{shown}: {e}")),
+        })?;
+    let unusable = |text: String| LoadError::Unusable(text);
+    let meta = file
+        .metadata()
+        .map_err(|e| unusable(format!("{shown}: {e}")))?;
     if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file"));
+        return Err(unusable(format!("{shown} is not a regular file")));
     }
     if meta.len() > MAX_FILE {
-        return Err(format!(
+        return Err(unusable(format!(
             "{shown} is {} bytes: shmctl reads debug information of at most {MAX_FILE}",
             meta.len()
-        ));
+        )));
     }
-    let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
-    load_bytes(&data, path, root)
+    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE)
+        .read_to_end(&mut data)
+        .map_err(|e| unusable(format!("{shown}: {e}")))?;
+    Ok(data)
 }
 
 /// [`load`] of a binary already read (`/proc/PID/exe`), `shown` being its path as its
@@ -45,9 +78,10 @@ pub fn load_bytes(
     data: &[u8],
     shown: &std::path::Path,
     root: &std::path::Path,
-) -> Result<(DebugInfo, std::path::PathBuf, find::Found), String> {
-    let (bytes, used, how) = find::debug_file(data, shown, root)?;
-    let info = DebugInfo::parse(&bytes).map_err(|e| format!("{}: {e}", used.display()))?;
+) -> Result<(DebugInfo, std::path::PathBuf, find::Found), LoadError> {
+    let (bytes, used, how) = find::debug_file(data, shown, root).map_err(LoadError::Unusable)?;
+    let info = DebugInfo::parse(&bytes)
+        .map_err(|e| LoadError::Unusable(format!("{}: {e}", used.display())))?;
     Ok((info, used, how))
 }
 

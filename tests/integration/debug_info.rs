@@ -653,6 +653,30 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
         "{}",
         text(&out.stderr)
     );
+    // Not there (exit 3, as a missing header); a FIFO or a directory where a file is
+    // expected is refused at once, never read (a FIFO would block).
+    let out = Command::new(shmctl_bin())
+        .args(["schema", "--debug-info"])
+        .arg(b.path("missing"))
+        .output()
+        .expect("shmctl");
+    assert_exit(&out, 3, &["a missing file"]);
+    let fifo = b.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for path in [fifo, b.dir.path().to_path_buf()] {
+        let out = Command::new(shmctl_bin())
+            .args(["schema", "--debug-info"])
+            .arg(&path)
+            .output()
+            .expect("shmctl");
+        assert_exit(&out, 1, &["not a regular file"]);
+        assert!(
+            text(&out.stderr).contains("not a regular file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 /// A C++ class with virtual functions holds a pointer to its class's table: not data
