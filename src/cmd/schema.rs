@@ -37,6 +37,9 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
     let chosen: Vec<(String, usize)> = match &args.type_name {
         Some(name) => match schema::find_record(program, name) {
             Some(id) => vec![(name.trim_start_matches("struct ").to_string(), id)],
+            None if matches!(types.missing(name), Error::Failed(_)) => {
+                return Err(types.missing(name))
+            }
             None => {
                 let known: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(Error::NotFound(format!(
@@ -46,7 +49,10 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
                 )));
             }
         },
-        None => named,
+        None => {
+            types.note_left_out(ctx);
+            named
+        }
     };
     let views: Vec<TypeView> = chosen
         .into_iter()

@@ -117,8 +117,47 @@ impl Types {
         let program = self.program();
         match schema::find_record(program, type_name) {
             Some(id) => Ok((layouts, id)),
-            None => Err(Error::NotFound(not_found(program, type_name, self.file()))),
+            None => Err(self.missing(type_name)),
         }
+    }
+
+    /// Why `type_name` cannot be used: left out of the debug information (and why), or not
+    /// there at all (with the close names).
+    pub fn missing(&self, type_name: &str) -> Error {
+        if let Types::Dwarf { info, file } = self {
+            let bare = type_name
+                .trim_start_matches("struct ")
+                .trim_start_matches("union ");
+            if let Some(why) = info.left_out.get(bare) {
+                return Error::Failed(format!("{file}: {why}"));
+            }
+        }
+        Error::NotFound(not_found(self.program(), type_name, self.file()))
+    }
+
+    /// Says which of the file's types were left out (debug information only).
+    pub fn note_left_out(&self, ctx: Context) {
+        let Types::Dwarf { info, file } = self else {
+            return;
+        };
+        if info.left_out.is_empty() {
+            return;
+        }
+        let shown: Vec<String> = info
+            .left_out
+            .iter()
+            .take(3)
+            .map(|(_, why)| why.clone())
+            .collect();
+        render::note(
+            ctx.quiet,
+            &format!(
+                "{file}: {} type(s) left out, which shmctl cannot lay out ({}{})",
+                info.left_out.len(),
+                shown.join("; "),
+                if info.left_out.len() > 3 { "; …" } else { "" }
+            ),
+        );
     }
 }
 

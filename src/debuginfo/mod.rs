@@ -91,6 +91,9 @@ pub struct DebugInfo {
     pub program: Program,
     pub target: Target,
     records: Vec<Option<RecordLayout>>,
+    /// The named types left out, and why (a C++ class with virtuals, a layout DWARF
+    /// describes but C cannot have): by name.
+    pub left_out: std::collections::BTreeMap<String, String>,
 }
 
 /// Why debug information gives no usable type.
@@ -117,14 +120,30 @@ impl DebugInfo {
             by_name: HashMap::new(),
             enum_of: HashMap::new(),
             definitions: HashMap::new(),
+            failed: std::collections::BTreeMap::new(),
             visiting: Vec::new(),
             target,
         };
         c.convert_all()?;
+        // What was left out but defined elsewhere in the file (another unit's copy) is not.
+        let defined: std::collections::HashSet<&str> = c
+            .program
+            .records
+            .iter()
+            .filter(|r| r.defined)
+            .filter_map(|r| r.name())
+            .collect();
+        let left_out = c
+            .failed
+            .iter()
+            .filter(|(name, _)| !defined.contains(name.as_str()))
+            .map(|(n, why)| (n.clone(), why.clone()))
+            .collect();
         Ok(DebugInfo {
             program: c.program,
             target,
             records: c.records,
+            left_out,
         })
     }
 
@@ -146,6 +165,8 @@ struct Converter<'d> {
     /// compilation units are one record.
     by_name: HashMap<(Kind, String, u64), usize>,
     enum_of: HashMap<usize, usize>,
+    /// Why each named type that could not be converted was left out.
+    failed: std::collections::BTreeMap<String, String>,
     /// The first definition of each (tag, name): what a declaration stands for.
     definitions: HashMap<(u16, String), usize>,
     /// DIEs being converted (a chain of typedefs and qualifiers that loops is refused).
@@ -186,7 +207,8 @@ impl Converter<'_> {
             (d.unit, d.decl_file, d.decl_line, i)
         });
         for i in top {
-            self.record(i, 0)?;
+            // Left out, with why (see `failed`); the rest of the file is still usable.
+            self.record(i, 0).ok();
         }
         let rest: Vec<usize> = (0..self.dies.dies.len())
             .filter(|&i| {
@@ -198,7 +220,14 @@ impl Converter<'_> {
             })
             .collect();
         for i in rest {
-            let ty = self.ty(i, 0)?;
+            let ty = match self.ty(i, 0) {
+                Ok(ty) => ty,
+                Err(e) => {
+                    let name = self.die(i).name.clone().unwrap_or_default();
+                    self.failed.entry(name).or_insert_with(|| e.to_string());
+                    continue;
+                }
+            };
             if gimli::DwTag(self.die(i).tag) == dw::DW_TAG_typedef {
                 let name = self.die(i).name.clone().unwrap_or_default();
                 if !self.program.typedefs.iter().any(|(n, _)| *n == name) {
@@ -454,13 +483,6 @@ impl Converter<'_> {
                 return Ok(id);
             }
         }
-        if d.children.iter().any(|&c| self.die(c).virtuality) {
-            return Err(self.error(
-                i,
-                "a C++ class with virtual functions or bases is not plain data: its bytes \
-                 hold a pointer to its class's table, valid only in the process that made it",
-            ));
-        }
         let id = self.program.records.len();
         self.program.records.push(Record {
             kind,
@@ -481,6 +503,30 @@ impl Converter<'_> {
         }
         if !self.program.records[id].defined {
             return Ok(id);
+        }
+        // A record that cannot be laid out is left undefined (what contains it by value
+        // fails in turn; a pointer to it is still a pointer), and says why when named.
+        if let Err(e) = self.fill(id, i, &d, depth) {
+            self.program.records[id].defined = false;
+            if let Some(name) = &d.name {
+                let keyword = self.program.records[id].keyword();
+                self.failed
+                    .entry(name.clone())
+                    .or_insert_with(|| format!("{keyword} {name}: {e}"));
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// A record's members and layout, from its DIE's children.
+    fn fill(&mut self, id: usize, i: usize, d: &Die, depth: u32) -> Result<(), DebugInfoError> {
+        if d.children.iter().any(|&c| self.die(c).virtuality) {
+            return Err(self.error(
+                i,
+                "a C++ class with virtual functions or bases is not plain data: its bytes \
+                 hold a pointer to its class's table, valid only in the process that made it",
+            ));
         }
         if depth >= MAX_DEPTH {
             return Err(self.error(i, &crate::schema::too_deep()));
@@ -567,14 +613,14 @@ impl Converter<'_> {
             });
             bit_offsets.push(bits);
         }
-        let align = self.alignment(&d, &members, &bit_offsets, size);
+        let align = self.alignment(d, &members, &bit_offsets, size);
         self.program.records[id].members = members;
         self.records[id] = Some(RecordLayout {
             size,
             align,
             bit_offsets,
         });
-        Ok(id)
+        Ok(())
     }
 
     fn size_of(&self, ty: &Ty) -> Option<u64> {

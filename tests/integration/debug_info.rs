@@ -715,6 +715,24 @@ fn a_cpp_class_with_virtuals_is_refused() {
         "{}",
         text(&out.stderr)
     );
+    // The rest of the file is still usable; a listing says what it left out.
+    let so = so.to_str().expect("utf-8");
+    let out = Command::new(shmctl_bin())
+        .args(["schema", "--debug-info", so, "--type", "Plain", "--json"])
+        .output()
+        .expect("shmctl");
+    assert_success(&out, &["a plain struct beside it"]);
+    assert_eq!(doc(&out)["types"][0]["size"], 16);
+    let out = Command::new(shmctl_bin())
+        .args(["schema", "--debug-info", so])
+        .output()
+        .expect("shmctl");
+    assert_success(&out, &["the listing"]);
+    assert!(
+        text(&out.stderr).contains("left out") && text(&out.stderr).contains("struct V"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// Debug information is input like any other: a file whose DWARF is damaged anywhere (its
