@@ -95,6 +95,8 @@ pub fn run_with(
         force: false,
         dry_run: args.dry_run,
         expected_nattch: 0,
+        // The plan judged each of them: the sequence judges again on fresh facts only.
+        judged: true,
     };
     // Each object is judged again on fresh facts inside the removal sequence.
     let check = Check::Gc(policy.clone());

@@ -38,6 +38,7 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
         force: args.force,
         dry_run: args.dry_run,
         expected_nattch: 0,
+        judged: false,
     };
     let planned = objects.into_iter().map(|o| (o, Vec::new())).collect();
     let mut survey = Survey::default();

@@ -596,8 +596,10 @@ pub fn remove_with_archive(
     now: i64,
 ) -> Removal {
     // Judge first: nothing is attached to, copied or drained from an object that stays.
+    // An archive's own sequence judges every step (its facts change as it attaches).
     let dry = Request {
         dry_run: true,
+        judged: false,
         ..request
     };
     let mut judge = |o: &Object| check.judge(survey, o, now);
@@ -681,6 +683,7 @@ pub fn remove_with_archive(
     };
     let request = Request {
         expected_nattch: ours,
+        judged: false,
         ..request
     };
     let mut item = removal::remove(&mut session.kernel(), start, request, &mut discounted);

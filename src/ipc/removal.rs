@@ -28,6 +28,10 @@ pub struct Request {
     /// The attachments that prove nobody else uses a segment: 0, or 1 while an archive
     /// holds it.
     pub expected_nattch: u64,
+    /// The caller judged each planned object an orphan moments ago, with the same policy
+    /// on the same facts (gc's plan): [`close`] does not judge those facts again. The check
+    /// after closing, on fresh facts, still decides.
+    pub judged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +135,11 @@ fn failed(object: Object, error: SysError, text: String) -> Removal {
 /// with it, so the identity check covers the whole window from the plan to the removal.
 pub fn close(ctl: &mut dyn Kernel, planned: Object, request: Request, check: &mut Check) -> Step {
     let done = |object, outcome| Step::Done(Removal::new(object, outcome));
-    if let Err(reason) = check(&planned.as_others_see(&planned, request.expected_nattch, false)) {
-        return done(planned, Outcome::Kept(reason));
+    if !request.judged {
+        if let Err(reason) = check(&planned.as_others_see(&planned, request.expected_nattch, false))
+        {
+            return done(planned, Outcome::Kept(reason));
+        }
     }
     let attached = planned.attachments();
     if !request.force && attached != request.expected_nattch {
@@ -435,6 +442,40 @@ mod tests {
             assert_eq!(k.log, ["set 0", "stat", "rmid"]);
             assert!(k.object.is_none());
         }
+    }
+
+    /// gc's plan judged the object: the sequence judges only the fresh facts after closing
+    /// (once), and what they say still decides — a verdict that turned keeps it.
+    #[test]
+    fn a_judged_plan_is_judged_again_only_on_fresh_facts() {
+        for (judged, checks) in [(false, 2), (true, 1)] {
+            let mut k = FakeKernel::new(Object::Shm(segment()));
+            let mut calls = 0;
+            let request = Request {
+                judged,
+                ..Request::default()
+            };
+            let out = run(&mut k, request, &mut |_| {
+                calls += 1;
+                Ok(())
+            });
+            assert_eq!(out.outcome, Outcome::Removed { marked: false });
+            assert_eq!(calls, checks, "judged: {judged}");
+        }
+        let mut k = FakeKernel::new(Object::Shm(segment()));
+        let request = Request {
+            judged: true,
+            ..Request::default()
+        };
+        let out = run(&mut k, request, &mut |_| {
+            Err(Reason::new("creator_alive", "alive"))
+        });
+        assert!(matches!(out.outcome, Outcome::Kept(ref r) if r.code == "creator_alive"));
+        assert_eq!(
+            k.log,
+            ["set 0", "stat", "set 640"],
+            "closed, judged, restored"
+        );
     }
 
     #[test]
