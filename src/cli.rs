@@ -556,14 +556,21 @@ pub struct DebugInfoArgs {
     /// found by build-id or .gnu_debuglink under --debug-root. Never fetched from a network
     #[arg(long, value_name = "FILE|PID|auto", requires = "type_name")]
     pub debug_info: Option<String>,
+    #[command(flatten)]
+    pub root: DebugRoot,
+}
+
+/// `--debug-root`, wherever debug information is read.
+#[derive(Debug, Clone, Args)]
+pub struct DebugRoot {
     /// Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)
     #[arg(
-        long,
+        long = "debug-root",
         value_name = "DIR",
         env = "SHMCTL_DEBUG_ROOT",
         default_value = crate::debuginfo::find::DEFAULT_ROOT
     )]
-    pub debug_root: PathBuf,
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -577,14 +584,8 @@ pub struct SchemaArgs {
     /// .gnu_debuglink under --debug-root), or PID (its /proc/PID/exe)
     #[arg(long, value_name = "FILE|PID", conflicts_with_all = ["target", "compare_debug_info"])]
     pub debug_info: Option<String>,
-    /// Where separate debug files are installed (ROOT/.build-id/xx/….debug, ROOT/DIR/NAME)
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "SHMCTL_DEBUG_ROOT",
-        default_value = crate::debuginfo::find::DEFAULT_ROOT
-    )]
-    pub debug_root: PathBuf,
+    #[command(flatten)]
+    pub debug_root: DebugRoot,
     /// Lay the --type out from the header and from FILE's DWARF and report every difference
     /// (a member missing, moved, resized, retyped, a bitfield moved, the size): exit 1 on any
     #[arg(long, value_name = "FILE", requires = "type_name", conflicts_with_all = ["check", "lint"])]

@@ -22,13 +22,7 @@ pub fn run(ctx: Context, args: &AttachArgs, out: &mut dyn Write) -> Result<Exit>
         (false, true) => "hold it",
     };
     super::read::refuse_destroying_attach(&segment, args.force, purpose)?;
-    let types = Types::load(
-        ctx,
-        args.schema.as_deref(),
-        args.debug.debug_info.as_deref(),
-        &args.debug.debug_root,
-        Some(&segment),
-    )?;
+    let types = Types::for_segment(ctx, args.schema.as_deref(), &args.debug, &segment)?;
     let writes = match &types {
         Some(types) => planned_writes(args, types, segment.size)?,
         None => Vec::new(),

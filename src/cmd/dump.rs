@@ -37,13 +37,7 @@ pub fn run(ctx: Context, args: &DumpArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     // The header, the type, its layout and --count/--expect first: a bad one fails before
     // anything attaches (and moves lpid/atime).
-    let header = Types::load(
-        ctx,
-        args.schema.as_deref(),
-        args.debug.debug_info.as_deref(),
-        &args.debug.debug_root,
-        Some(&segment),
-    )?;
+    let header = Types::for_segment(ctx, args.schema.as_deref(), &args.debug, &segment)?;
     let decoding = header
         .as_ref()
         .map(|h| Decoding::new(args, h, segment.size))

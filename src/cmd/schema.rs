@@ -21,7 +21,7 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
         ctx,
         args.file.as_deref(),
         args.debug_info.as_deref(),
-        &args.debug_root,
+        &args.debug_root.dir,
         segment.as_ref(),
     )?
     .ok_or_else(|| Error::Usage("name a header, or --debug-info FILE".into()))?;
@@ -139,7 +139,7 @@ fn compare(
     let type_name = args.type_name.as_deref().unwrap_or_default();
     let header = Header::read(header)?;
     let (info, used, how) =
-        crate::debuginfo::load(dwarf, &args.debug_root).map_err(super::types::load_error)?;
+        crate::debuginfo::load(dwarf, &args.debug_root.dir).map_err(super::types::load_error)?;
     if how != crate::debuginfo::find::Found::Itself {
         render::note(
             ctx.quiet,

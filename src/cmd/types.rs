@@ -17,6 +17,17 @@ pub enum Types {
 }
 
 impl Types {
+    /// What `--schema` or `--debug-info` (of `dump`, `attach`) gives for `segment`.
+    pub fn for_segment(
+        ctx: Context,
+        schema: Option<&Path>,
+        debug: &crate::cli::DebugInfoArgs,
+        segment: &Segment,
+    ) -> Result<Option<Types>> {
+        let what = debug.debug_info.as_deref();
+        Types::load(ctx, schema, what, &debug.root.dir, Some(segment))
+    }
+
     /// `--schema FILE` or `--debug-info WHAT` (neither: None). `auto` and a pid need the
     /// segment: the executable of a process that has it attached, or of its live creator.
     pub fn load(

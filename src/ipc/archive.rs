@@ -85,8 +85,14 @@ impl ArchiveDir {
     /// Checks `path` (created 0700 if it does not exist): a directory of the caller's (or
     /// root's) that group and others may not write, and that we can write.
     pub fn prepare(path: &Path) -> Result<ArchiveDir> {
+        ArchiveDir::prepare_as(path, path, false)
+    }
+
+    /// [`ArchiveDir::prepare`] of the directory reached as `open` (shown as `path`);
+    /// `nofollow`: refused if its last component is a symbolic link.
+    fn prepare_as(path: &Path, open: &Path, nofollow: bool) -> Result<ArchiveDir> {
         let shown = path.display();
-        match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        match std::fs::DirBuilder::new().mode(0o700).create(open) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => {
@@ -98,7 +104,7 @@ impl ArchiveDir {
         }
         let archive = ArchiveDir {
             path: path.to_path_buf(),
-            dir: open_checked(path)?,
+            dir: open_checked(open, path, nofollow)?,
         };
         // Writable, here and now (a read-only file system, a full disk, no permission).
         tempfile::tempfile_in(archive.inside()).map_err(|e| {
@@ -115,48 +121,7 @@ impl ArchiveDir {
     /// symbolic link: a sweep's per-namespace directory (`ipc-INODE`) is shmctl's choice of
     /// name, not the caller's.
     pub fn subdir(&self, name: &str) -> Result<ArchiveDir> {
-        let path = self.path.join(name);
-        let shown = path.display();
-        let inside = self.inside().join(name);
-        match std::fs::DirBuilder::new().mode(0o700).create(&inside) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(refusal(
-                    format!("cannot create the archive directory {shown}: {e}"),
-                    &e,
-                ))
-            }
-        }
-        let dir = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&inside)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP | libc::ENOTDIR) => Error::Denied(format!(
-                    "refusing the archive directory {shown}: it is not a directory (a symbolic \
-                     link or a file)"
-                )),
-                _ => refusal(
-                    format!("cannot open the archive directory {shown}: {e}"),
-                    &e,
-                ),
-            })?;
-        let meta = dir
-            .metadata()
-            .map_err(|e| Error::io(format!("reading {shown}"), e))?;
-        check_trusted("the archive directory", &path, &meta)?;
-        let archive = ArchiveDir { path, dir };
-        tempfile::tempfile_in(archive.inside()).map_err(|e| {
-            refusal(
-                format!(
-                    "cannot write in the archive directory {}: {e}",
-                    archive.path.display()
-                ),
-                &e,
-            )
-        })?;
-        Ok(archive)
+        ArchiveDir::prepare_as(&self.path.join(name), &self.inside().join(name), true)
     }
 
     /// `--archive DIR` for a run: prepared (a real run), or only checked (a dry run, which
@@ -188,7 +153,7 @@ impl ArchiveDir {
                     )))
                 }
             }
-            _ => open_checked(path).map(drop),
+            _ => open_checked(path, path, false).map(drop),
         }
     }
 
@@ -298,14 +263,20 @@ impl ArchiveDir {
     }
 }
 
-/// Opens an existing archive directory and checks whose it is and who may write it.
-fn open_checked(path: &Path) -> Result<File> {
+/// Opens an existing archive directory (`open`, shown as `path`) and checks whose it is and
+/// who may write it; with `nofollow`, one whose last component is a symbolic link is refused.
+fn open_checked(open: &Path, path: &Path, nofollow: bool) -> Result<File> {
     let shown = path.display();
+    let flags = libc::O_DIRECTORY | libc::O_CLOEXEC | if nofollow { libc::O_NOFOLLOW } else { 0 };
     let dir = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open(path)
+        .custom_flags(flags)
+        .open(open)
         .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) if nofollow => Error::Denied(format!(
+                "refusing the archive directory {shown}: it is not a directory (a symbolic \
+                 link or a file)"
+            )),
             Some(libc::ENOTDIR) => Error::Usage(format!("--archive {shown} is not a directory")),
             _ => refusal(
                 format!("cannot open the archive directory {shown}: {e}"),

@@ -254,12 +254,8 @@ fn metrics_carry_each_namespaces_labels_and_parse() {
     let Some(ns) = Ns::with_mounts_and_pids() else {
         return;
     };
-    let has_parser = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_parser {
-        return without_tool("python3's prometheus_client is not installed");
+    if !crate::prometheus::have_parser() {
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     ns.run_helper(&["create", "0x11", "4096", "0600"]);
@@ -284,13 +280,7 @@ fn metrics_carry_each_namespaces_labels_and_parse() {
         "",
         "with --output nothing goes to stdout"
     );
-    let parsed = Command::new("python3")
-        .args(["-c", crate::prometheus::PARSE])
-        .arg(&file)
-        .output()
-        .expect("python3");
-    assert_success(&parsed, &["prometheus_client parse"]);
-    let samples: Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let samples = crate::prometheus::parse(&file);
     let exposition = std::fs::read_to_string(&file).expect("read");
     let get = |key: &str| {
         samples[key]
@@ -470,21 +460,6 @@ fn a_sigterm_mid_sweep_still_writes_the_report() {
     for ino in [held.first.1, held.second.1] {
         let n = entry(&report, "interrupted", |n| n["ipc_ns"] == ino);
         assert_eq!(n["status"], "not_reached", "{report}");
-    }
-}
-
-/// The pid of the first child of `launcher` (nsenter's shmctl).
-fn child_of(launcher: u32) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let children =
-            std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
-                .unwrap_or_default();
-        if let Some(pid) = children.split_whitespace().next() {
-            return pid.parse().expect("pid");
-        }
-        assert!(Instant::now() < deadline, "{launcher} started nothing");
-        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

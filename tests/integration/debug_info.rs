@@ -165,50 +165,32 @@ fn decoded(ns: &Ns, args: &[&str]) -> (Value, String) {
     (doc(&out), text(&out.stderr))
 }
 
+/// `dump ID --json` of `ty` decoded with `source` (`--schema FILE` or `--debug-info WHAT`).
+fn dumped(ns: &Ns, id: &str, source: (&str, &str), ty: &str) -> (Value, String) {
+    decoded(
+        ns,
+        &["dump", id, source.0, source.1, "--type", ty, "--json"],
+    )
+}
+
+/// The same segment decoded through the header and through the DWARF: equal, and that.
+fn both_ways(ns: &Ns, id: &str, header: &str, dwarf: &str, ty: &str) -> Value {
+    let (by_header, _) = dumped(ns, id, ("--schema", header), ty);
+    let (by_dwarf, _) = dumped(ns, id, ("--debug-info", dwarf), ty);
+    assert_eq!(by_dwarf, by_header, "{ty}: DWARF and header decode alike");
+    by_dwarf
+}
+
 #[test]
 fn the_writers_dwarf_decodes_what_its_header_decodes() {
     let Some(ns) = Ns::new() else { return };
     let Some(b) = build() else { return };
     let (record, ids, pid) = start(&ns, &b.arg("record"));
     let id = &ids[0];
-    let (by_header, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            id,
-            "--schema",
-            &b.arg("types.h"),
-            "--type",
-            "Record",
-            "--json",
-        ],
-    );
-    let (by_dwarf, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            id,
-            "--debug-info",
-            &b.arg("record"),
-            "--type",
-            "Record",
-            "--json",
-        ],
-    );
-    assert_eq!(by_dwarf, by_header, "Record: DWARF and header decode alike");
+    let (header, dwarf) = (b.arg("types.h"), b.arg("record"));
+    let by_header = both_ways(&ns, id, &header, &dwarf, "Record");
     // A pid is its executable.
-    let (by_pid, note) = decoded(
-        &ns,
-        &[
-            "dump",
-            id,
-            "--debug-info",
-            &pid,
-            "--type",
-            "Record",
-            "--json",
-        ],
-    );
+    let (by_pid, note) = dumped(&ns, id, ("--debug-info", &pid), "Record");
     assert_eq!(by_pid, by_header);
     assert!(
         note.contains("its own .debug_info") && note.contains(&format!("pid {pid}")),
@@ -216,31 +198,7 @@ fn the_writers_dwarf_decodes_what_its_header_decodes() {
     );
     // It crashes with both mutexes held: the robust one's owner is dead, both ways alike.
     record.crash();
-    let (by_header, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            id,
-            "--schema",
-            &b.arg("types.h"),
-            "--type",
-            "Record",
-            "--json",
-        ],
-    );
-    let (by_dwarf, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            id,
-            "--debug-info",
-            &b.arg("record"),
-            "--type",
-            "Record",
-            "--json",
-        ],
-    );
-    assert_eq!(by_dwarf, by_header, "after the crash");
+    let by_dwarf = both_ways(&ns, id, &header, &dwarf, "Record");
     assert_eq!(
         by_dwarf["value"]["robust"]["owner_dead"], true,
         "{by_dwarf}"
@@ -249,105 +207,39 @@ fn the_writers_dwarf_decodes_what_its_header_decodes() {
 
     let (channel, ids, _) = start(&ns, &b.arg("channel"));
     let dwarf = b.arg("channel");
-    for (id, ty, header) in [
-        (&ids[0], "SharedData", "shared_data.h"),
-        (&ids[1], "Channel", "shared_data.h"),
-        (&ids[2], "Extra", "extra.h"),
-    ] {
-        let header = b.arg(header);
-        let (by_header, _) = decoded(
-            &ns,
-            &["dump", id, "--schema", &header, "--type", ty, "--json"],
-        );
-        let (by_dwarf, _) = decoded(
-            &ns,
-            &["dump", id, "--debug-info", &dwarf, "--type", ty, "--json"],
-        );
-        assert_eq!(by_dwarf, by_header, "{ty}");
-    }
-    let (extra, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            &ids[2],
-            "--debug-info",
-            &dwarf,
-            "--type",
-            "Extra",
-            "--json",
-        ],
-    );
+    let shared = b.arg("shared_data.h");
+    both_ways(&ns, &ids[0], &shared, &dwarf, "SharedData");
+    both_ways(&ns, &ids[1], &shared, &dwarf, "Channel");
+    let extra = both_ways(&ns, &ids[2], &b.arg("extra.h"), &dwarf, "Extra");
     let v = &extra["value"];
+    let got = (
+        &v["hits"],
+        &v["cv"],
+        &v["grid"][1][2],
+        &v["shape"],
+        &v["pair"]["hi"],
+    );
+    let want = (41, 7, -5, "WIDE", 9);
     assert_eq!(
+        got,
         (
-            &v["hits"],
-            &v["cv"],
-            &v["grid"][1][2],
-            &v["shape"],
-            &v["pair"]["hi"]
-        ),
-        (
-            &Value::from(41),
-            &Value::from(7),
-            &Value::from(-5),
-            &Value::from("WIDE"),
-            &Value::from(9)
+            &Value::from(want.0),
+            &Value::from(want.1),
+            &Value::from(want.2),
+            &Value::from(want.3),
+            &Value::from(want.4)
         ),
         "{extra}"
     );
     // attach --set through the DWARF too: the field is written where the compiler put it.
-    let out = ns.shmctl(&[
-        "attach",
-        &ids[0],
-        "--debug-info",
-        &dwarf,
-        "--type",
-        "SharedData",
-        "--set",
-        "counter=9",
-    ]);
+    let set = ["--type", "SharedData", "--set", "counter=9"];
+    let out = ns.shmctl(&[&["attach", &ids[0], "--debug-info", &dwarf][..], &set].concat());
     assert_success(&out, &["attach --set with --debug-info"]);
-    let header = b.arg("shared_data.h");
-    let (after, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            &ids[0],
-            "--schema",
-            &header,
-            "--type",
-            "SharedData",
-            "--json",
-        ],
-    );
+    let (after, _) = dumped(&ns, &ids[0], ("--schema", &shared), "SharedData");
     assert_eq!(after["value"]["counter"], 9, "{after}");
     // The writer crashes; what it left decodes the same both ways.
     channel.crash();
-    let (by_header, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            &ids[0],
-            "--schema",
-            &header,
-            "--type",
-            "SharedData",
-            "--json",
-        ],
-    );
-    let (by_dwarf, _) = decoded(
-        &ns,
-        &[
-            "dump",
-            &ids[0],
-            "--debug-info",
-            &dwarf,
-            "--type",
-            "SharedData",
-            "--json",
-        ],
-    );
-    assert_eq!(by_dwarf, by_header, "after the crash");
+    both_ways(&ns, &ids[0], &shared, &dwarf, "SharedData");
 }
 
 /// A stripped writer whose debug file is installed under a build-id path: `auto` takes the

@@ -408,21 +408,6 @@ fn left(ns: &Ns, kind: &str) -> usize {
     text(&out.stdout).trim().parse().expect("a count")
 }
 
-/// The pid of `launcher`'s only child (nsenter forks the command into the PID namespace).
-fn child_of(launcher: u32) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let children =
-            std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
-                .unwrap_or_default();
-        if let Some(pid) = children.split_whitespace().next() {
-            return pid.parse().expect("pid");
-        }
-        assert!(Instant::now() < deadline, "{launcher} started nothing");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
 /// Continues `pid` and its launcher: nsenter stops itself when its child stops, and would
 /// otherwise never reap it (nor close the pipes the test reads).
 fn resume(launcher: u32, pid: u32) {

@@ -3,7 +3,7 @@ use std::process::Command;
 
 use crate::util::*;
 
-pub const PARSE: &str = r#"
+const PARSE: &str = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
 samples = {}
@@ -16,20 +16,40 @@ for family in text_string_to_metric_families(open(sys.argv[1]).read()):
 print(json.dumps(samples))
 "#;
 
+/// Whether python3's prometheus_client is there to parse with (if not, says so and the
+/// test returns).
+pub fn have_parser() -> bool {
+    let has_parser = Command::new("python3")
+        .args(["-c", "import prometheus_client"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_parser {
+        without_tool(
+            "python3's prometheus_client is not installed (pip install prometheus-client)",
+        );
+    }
+    has_parser
+}
+
+/// The samples prometheus_client reads from `file`: `name|label=value|…` → value.
+pub fn parse(file: &std::path::Path) -> serde_json::Value {
+    let parsed = Command::new("python3")
+        .args(["-c", PARSE])
+        .arg(file)
+        .output()
+        .expect("python3");
+    assert_success(&parsed, &["prometheus_client parse"]);
+    serde_json::from_slice(&parsed.stdout).expect("json")
+}
+
 #[test]
 fn metrics_parse_and_count_orphans_per_owner() {
     let Some(ns) = Ns::new() else { return };
     if root_only(&ns, "segments of two owners need a second uid") {
         return;
     }
-    let has_parser = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_parser {
-        return without_tool(
-            "python3's prometheus_client is not installed (pip install prometheus-client)",
-        );
+    if !have_parser() {
+        return;
     }
     ns.run_helper(&["create", "0x1", "4096", "0600"]); // root's orphan
     ns.run_helper(&["setuid", "65534", "65534", "create", "0x2", "8192", "0600"]); // nobody's orphan
@@ -52,13 +72,7 @@ fn metrics_parse_and_count_orphans_per_owner() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left beside it");
 
-    let parsed = Command::new("python3")
-        .args(["-c", PARSE])
-        .arg(&file)
-        .output()
-        .expect("python3");
-    assert_success(&parsed, &["prometheus_client parse"]);
-    let samples: serde_json::Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let samples = parse(&file);
     let get = |key: &str| {
         samples[key]
             .as_f64()

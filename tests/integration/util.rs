@@ -665,3 +665,18 @@ impl Rng {
         items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// The pid of `launcher`'s only child (nsenter forks the command into the PID namespace).
+pub fn child_of(launcher: u32) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let children =
+            std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
+                .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().expect("pid");
+        }
+        assert!(Instant::now() < deadline, "{launcher} started nothing");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
