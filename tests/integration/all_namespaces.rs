@@ -481,20 +481,15 @@ fn namespaces_that_cannot_be_entered_are_skipped_with_the_reason() {
         &["setpriv", "--bounding-set", "-sys_admin", "--"],
         &["create", "0x21", "64", "0600"],
     );
-    let out = ns
-        .command("setpriv")
-        .args([
-            "--bounding-set",
-            "-sys_admin",
-            "--",
-            shmctl_bin(),
-            "-A",
-            "ls",
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("setpriv");
+    let without_sys_admin = |args: &[&str]| {
+        ns.command("setpriv")
+            .args(["--bounding-set", "-sys_admin", "--", shmctl_bin()])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("setpriv")
+    };
+    let out = without_sys_admin(&["-A", "ls", "--json"]);
     assert_success(&out, &["ls -A without CAP_SYS_ADMIN"]);
     let listed = doc(&out);
     let all = listed["namespaces"].as_array().expect("namespaces");
@@ -510,19 +505,7 @@ fn namespaces_that_cannot_be_entered_are_skipped_with_the_reason() {
     );
     assert!(all[1].get("segments").is_none(), "{listed}");
     // In a table, on stderr: which namespace, and why.
-    let out = ns
-        .command("setpriv")
-        .args([
-            "--bounding-set",
-            "-sys_admin",
-            "--",
-            shmctl_bin(),
-            "-A",
-            "ls",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("setpriv");
+    let out = without_sys_admin(&["-A", "ls"]);
     assert_success(&out, &["ls -A table without CAP_SYS_ADMIN"]);
     assert!(
         text(&out.stderr).contains("skipped: entering it needs CAP_SYS_ADMIN"),

@@ -165,6 +165,14 @@ fn decoded(ns: &Ns, args: &[&str]) -> (Value, String) {
     (doc(&out), text(&out.stderr))
 }
 
+/// shmctl outside any namespace (what needs no IPC object).
+fn run_shmctl(args: &[&str]) -> std::process::Output {
+    Command::new(shmctl_bin())
+        .args(args)
+        .output()
+        .expect("shmctl")
+}
+
 /// `dump ID --json` of `ty` decoded with `source` (`--schema FILE` or `--debug-info WHAT`).
 fn dumped(ns: &Ns, id: &str, source: (&str, &str), ty: &str) -> (Value, String) {
     decoded(
@@ -459,10 +467,7 @@ fn compare_debug_info_reports_every_difference() {
 #[test]
 fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
     let Some(b) = build() else { return };
-    let out = Command::new(shmctl_bin())
-        .args(["schema", "--debug-info", &b.arg("channel"), "--json"])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&["schema", "--debug-info", &b.arg("channel"), "--json"]);
     assert_success(&out, &["schema --debug-info"]);
     let listed = doc(&out);
     let names: Vec<&str> = listed["types"]
@@ -475,39 +480,30 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
         names.contains(&"SharedData") && names.contains(&"Channel"),
         "{names:?}"
     );
-    let by_header = Command::new(shmctl_bin())
-        .args([
-            "schema",
-            &b.arg("shared_data.h"),
-            "--type",
-            "Channel",
-            "--json",
-        ])
-        .output()
-        .expect("shmctl");
-    let by_dwarf = Command::new(shmctl_bin())
-        .args([
-            "schema",
-            "--debug-info",
-            &b.arg("channel"),
-            "--type",
-            "Channel",
-            "--json",
-        ])
-        .output()
-        .expect("shmctl");
+    let by_header = run_shmctl(&[
+        "schema",
+        &b.arg("shared_data.h"),
+        "--type",
+        "Channel",
+        "--json",
+    ]);
+    let by_dwarf = run_shmctl(&[
+        "schema",
+        "--debug-info",
+        &b.arg("channel"),
+        "--type",
+        "Channel",
+        "--json",
+    ]);
     assert_eq!(doc(&by_dwarf)["types"], doc(&by_header)["types"]);
     // A mistyped name: the close ones.
-    let out = Command::new(shmctl_bin())
-        .args([
-            "schema",
-            "--debug-info",
-            &b.arg("channel"),
-            "--type",
-            "SharedDta",
-        ])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&[
+        "schema",
+        "--debug-info",
+        &b.arg("channel"),
+        "--type",
+        "SharedDta",
+    ]);
     assert_exit(&out, 3, &["a type not there"]);
     assert!(
         text(&out.stderr).contains("did you mean SharedData"),
@@ -535,10 +531,7 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
         "{}",
         text(&out.stderr)
     );
-    let out = Command::new(shmctl_bin())
-        .args(["schema", "--debug-info", &b.arg("types.h")])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&["schema", "--debug-info", &b.arg("types.h")]);
     assert_exit(&out, 1, &["not ELF"]);
     assert!(
         text(&out.stderr).contains("not an ELF file"),
@@ -591,16 +584,13 @@ fn a_cpp_class_with_virtuals_is_refused() {
         .expect("g++");
     assert!(status.success());
     let so = dir.path().join("v.so");
-    let out = Command::new(shmctl_bin())
-        .args([
-            "schema",
-            "--debug-info",
-            so.to_str().expect("utf-8"),
-            "--type",
-            "V",
-        ])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&[
+        "schema",
+        "--debug-info",
+        so.to_str().expect("utf-8"),
+        "--type",
+        "V",
+    ]);
     assert_exit(&out, 1, &["a class with virtuals"]);
     assert!(
         text(&out.stderr).contains("virtual"),
@@ -609,16 +599,10 @@ fn a_cpp_class_with_virtuals_is_refused() {
     );
     // The rest of the file is still usable; a listing says what it left out.
     let so = so.to_str().expect("utf-8");
-    let out = Command::new(shmctl_bin())
-        .args(["schema", "--debug-info", so, "--type", "Plain", "--json"])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&["schema", "--debug-info", so, "--type", "Plain", "--json"]);
     assert_success(&out, &["a plain struct beside it"]);
     assert_eq!(doc(&out)["types"][0]["size"], 16);
-    let out = Command::new(shmctl_bin())
-        .args(["schema", "--debug-info", so])
-        .output()
-        .expect("shmctl");
+    let out = run_shmctl(&["schema", "--debug-info", so]);
     assert_success(&out, &["the listing"]);
     assert!(
         text(&out.stderr).contains("left out") && text(&out.stderr).contains("struct V"),
