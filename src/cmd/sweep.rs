@@ -104,6 +104,25 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
             ),
         );
     }
+    let posix_listed = match job {
+        Job::Ls(args) => {
+            args.all
+                || args
+                    .filters
+                    .kinds
+                    .as_ref()
+                    .is_some_and(|k| k.0.iter().any(|k| k.is_posix()))
+        }
+        Job::Gc(args) => args
+            .filters
+            .kinds
+            .as_ref()
+            .is_some_and(|k| k.0.iter().any(|k| k.is_posix())),
+        Job::Stat(_) => false,
+    };
+    if posix_listed && found.namespaces.len() > 1 {
+        render::note(ctx.quiet || output != Output::Text, POSIX_ELSEWHERE);
+    }
     let interrupts = Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
     let home =
         nsfs::IpcNs::current().map_err(|e| Error::io("opening /proc/thread-self/ns/ipc", e))?;
@@ -152,6 +171,12 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                         let args = LsArgs {
                             output: None,
                             ..args.clone()
+                        };
+                        // Its notes were said in ours already (POSIX objects not listed,
+                        // columns left out): once is enough.
+                        let ctx = Context {
+                            quiet: ctx.quiet || i > 0,
+                            ..ctx
                         };
                         ls::run(ctx, &args, &mut buffer)
                     }
