@@ -126,17 +126,7 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
     let interrupts = Interrupts::catch().map_err(|e| Error::io("catching signals", e))?;
     let home =
         nsfs::IpcNs::current().map_err(|e| Error::io("opening /proc/thread-self/ns/ipc", e))?;
-    // `stat`: which selectors named something in some namespace.
-    let selectors: &[crate::ipc::select::Selector] = match job {
-        Job::Stat(args) => &args.segments,
-        _ => &[],
-    };
-    let mut named = vec![false; selectors.len()];
-    let mut first_failure: Vec<Option<(Exit, Unresolved)>> =
-        selectors.iter().map(|_| None).collect();
-    let mut tally = crate::ipc::removal::Tally::default();
-    let mut archive_top: Option<ArchiveDir> = None;
-    let mut archive_refused = false;
+    let mut runner = Runner::new(ctx, job, output);
     let mut collected: Vec<u8> = Vec::new();
     let mut parts: Vec<Part> = Vec::new();
     let direct = output == Output::Text
@@ -166,69 +156,7 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
         let state = match enter(&ns) {
             Err(state) => state,
             Ok(()) => {
-                let result = match job {
-                    Job::Ls(args) => {
-                        let args = LsArgs {
-                            output: None,
-                            ..args.clone()
-                        };
-                        // Its notes were said in ours already (POSIX objects not listed,
-                        // columns left out): once is enough.
-                        let ctx = Context {
-                            quiet: ctx.quiet || i > 0,
-                            ..ctx
-                        };
-                        ls::run(ctx, &args, &mut buffer)
-                    }
-                    Job::Gc(args) => {
-                        // Each namespace's records apart (ids repeat between namespaces), in
-                        // DIR/ipc-INODE: DIR checked once, the rest made through it.
-                        let mut archive = |args: &GcArgs| -> Result<Option<ArchiveDir>> {
-                            let Some(dir) = &args.removing.archive else {
-                                return Ok(None);
-                            };
-                            if args.dry_run {
-                                return ArchiveDir::check(dir)
-                                    .map(|()| None)
-                                    .inspect_err(|_| archive_refused = true);
-                            }
-                            if archive_top.is_none() {
-                                let top = ArchiveDir::prepare(dir)
-                                    .inspect_err(|_| archive_refused = true)?;
-                                archive_top = Some(top);
-                            }
-                            archive_top
-                                .as_ref()
-                                .map(|top| top.subdir(&format!("ipc-{}", ns.ino)))
-                                .transpose()
-                        };
-                        gc::run_with(ctx, args, &mut archive, &mut buffer).map(|(exit, counted)| {
-                            tally.add(counted);
-                            exit
-                        })
-                    }
-                    Job::Stat(_) => {
-                        let quiet = Context { json: true, ..ctx };
-                        let (objects, failed, exits) = super::resolve_all(quiet, selectors);
-                        for (j, selector) in selectors.iter().enumerate() {
-                            let text = selector.to_string();
-                            match failed.iter().position(|u| u.selector == text) {
-                                None => named[j] = true,
-                                Some(k) if first_failure[j].is_none() => {
-                                    first_failure[j] = Some((exits[k], failed[k].clone()));
-                                }
-                                Some(_) => {}
-                            }
-                        }
-                        let any = !objects.is_empty();
-                        stat::show(ctx, objects, &[], &mut buffer).map(|()| {
-                            if !any && output == Output::Text {
-                                buffer.clear();
-                            }
-                            Exit::Success
-                        })
-                    }
-                };
+                let result = runner.command(i, &ns, &mut buffer);
                 if !ns.current {
                     // Back home before anything else happens: every later step (the next
                     // namespace's open, the lock of ours) assumes it.
@@ -244,7 +172,7 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
                     // first (ours) reports it, and the sweep stops there.
                     Err(e @ Error::Usage(_)) if i == 0 => return Err(e),
                     // So is an --archive DIR that cannot be used: no namespace could use it.
-                    Err(e) if archive_refused => return Err(e),
+                    Err(e) if runner.archive_refused => return Err(e),
                     Err(e) => {
                         let json = ErrorJson {
                             code: super::unresolved_code(&e),
@@ -305,6 +233,12 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
     }
     // `stat`: what named nothing in any namespace is an error, once.
     let mut unresolved = Vec::new();
+    let Runner {
+        named,
+        first_failure,
+        tally,
+        ..
+    } = runner;
     for (j, failure) in first_failure.into_iter().enumerate() {
         if let (false, Some((exit, u))) = (named[j], failure) {
             exits.push(exit);
@@ -381,6 +315,109 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
         exits.push(Exit::Signal(signal));
     }
     Ok(Exit::merge(exits))
+}
+
+/// What a sweep keeps from one namespace to the next while it runs the command in each.
+struct Runner<'a> {
+    ctx: Context,
+    job: Job<'a>,
+    output: Output,
+    /// gc: what every namespace's report listed.
+    tally: crate::ipc::removal::Tally,
+    /// gc --archive: DIR, checked once; whether it was refused (which stops the sweep).
+    archive_top: Option<ArchiveDir>,
+    archive_refused: bool,
+    /// stat: which selectors named something in some namespace, and the first failure of
+    /// each (reported if none did).
+    named: Vec<bool>,
+    first_failure: Vec<Option<(Exit, Unresolved)>>,
+}
+
+impl<'a> Runner<'a> {
+    fn new(ctx: Context, job: Job<'a>, output: Output) -> Runner<'a> {
+        let selectors = match job {
+            Job::Stat(args) => args.segments.len(),
+            _ => 0,
+        };
+        Runner {
+            ctx,
+            job,
+            output,
+            tally: crate::ipc::removal::Tally::default(),
+            archive_top: None,
+            archive_refused: false,
+            named: vec![false; selectors],
+            first_failure: (0..selectors).map(|_| None).collect(),
+        }
+    }
+
+    /// The command in namespace `ns` (the `i`th, entered already), into `buffer`.
+    fn command(&mut self, i: usize, ns: &Namespace, buffer: &mut Vec<u8>) -> Result<Exit> {
+        let ctx = self.ctx;
+        match self.job {
+            Job::Ls(args) => {
+                let args = LsArgs {
+                    output: None,
+                    ..args.clone()
+                };
+                // Its notes were said in ours already (POSIX objects not listed,
+                // columns left out): once is enough.
+                let ctx = Context {
+                    quiet: ctx.quiet || i > 0,
+                    ..ctx
+                };
+                ls::run(ctx, &args, buffer)
+            }
+            Job::Gc(args) => {
+                // Each namespace's records apart (ids repeat between namespaces), in
+                // DIR/ipc-INODE: DIR checked once, the rest made through it.
+                let mut archive = |args: &GcArgs| -> Result<Option<ArchiveDir>> {
+                    let Some(dir) = &args.removing.archive else {
+                        return Ok(None);
+                    };
+                    if args.dry_run {
+                        return ArchiveDir::check(dir)
+                            .map(|()| None)
+                            .inspect_err(|_| self.archive_refused = true);
+                    }
+                    if self.archive_top.is_none() {
+                        let top = ArchiveDir::prepare(dir)
+                            .inspect_err(|_| self.archive_refused = true)?;
+                        self.archive_top = Some(top);
+                    }
+                    self.archive_top
+                        .as_ref()
+                        .map(|top| top.subdir(&format!("ipc-{}", ns.ino)))
+                        .transpose()
+                };
+                gc::run_with(ctx, args, &mut archive, buffer).map(|(exit, counted)| {
+                    self.tally.add(counted);
+                    exit
+                })
+            }
+            Job::Stat(args) => {
+                let quiet = Context { json: true, ..ctx };
+                let (objects, failed, exits) = super::resolve_all(quiet, &args.segments);
+                for (j, selector) in args.segments.iter().enumerate() {
+                    let text = selector.to_string();
+                    match failed.iter().position(|u| u.selector == text) {
+                        None => self.named[j] = true,
+                        Some(k) if self.first_failure[j].is_none() => {
+                            self.first_failure[j] = Some((exits[k], failed[k].clone()));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let any = !objects.is_empty();
+                stat::show(ctx, objects, &[], buffer).map(|()| {
+                    if !any && self.output == Output::Text {
+                        buffer.clear();
+                    }
+                    Exit::Success
+                })
+            }
+        }
+    }
 }
 
 /// Enters `ns` unless it is ours; what stood in the way otherwise.
