@@ -37,16 +37,15 @@ pub fn run(ctx: Context, args: &SchemaArgs, out: &mut dyn Write) -> Result<Exit>
     let chosen: Vec<(String, usize)> = match &args.type_name {
         Some(name) => match schema::find_record(program, name) {
             Some(id) => vec![(name.trim_start_matches("struct ").to_string(), id)],
-            None if matches!(types.missing(name), Error::Failed(_)) => {
-                return Err(types.missing(name))
-            }
+            // Not there: the close names, and every name it has.
             None => {
-                let known: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(Error::NotFound(format!(
-                    "{}; it defines: {}",
-                    super::types::not_found(program, name, file),
-                    known.join(", ")
-                )));
+                return Err(match types.missing(name) {
+                    Error::NotFound(text) => {
+                        let known: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
+                        Error::NotFound(format!("{text}; it defines: {}", known.join(", ")))
+                    }
+                    left_out => left_out,
+                })
             }
         },
         None => {
@@ -137,32 +136,16 @@ fn compare(
     out: &mut dyn Write,
 ) -> Result<Exit> {
     let type_name = args.type_name.as_deref().unwrap_or_default();
-    let header = Header::read(header)?;
-    let (info, used, how) =
-        crate::debuginfo::load(dwarf, &args.debug_root.dir).map_err(super::types::load_error)?;
-    if how != crate::debuginfo::find::Found::Itself {
-        render::note(
-            ctx.quiet,
-            &format!("types from {} ({})", used.display(), how.how()),
-        );
-    }
-    let ours = header.layouts(info.target)?;
-    let a = schema::find_record(&header.program, type_name).ok_or_else(|| {
-        Error::NotFound(super::types::not_found(
-            &header.program,
-            type_name,
-            &header.file,
-        ))
-    })?;
-    let theirs = info
-        .layouts()
-        .map_err(|e| Error::Failed(format!("{}: {}", used.display(), e.message)))?;
-    let shown = used.display().to_string();
-    let b = schema::find_record(&info.program, type_name).ok_or_else(|| {
-        Error::NotFound(super::types::not_found(&info.program, type_name, &shown))
-    })?;
+    let header = Types::Header(Header::read(header)?);
+    let dwarf = Types::from_file(ctx, dwarf, &args.debug_root.dir)?;
+    let ours = header.layouts(dwarf.compiled_for().unwrap_or_default())?;
+    let theirs = dwarf.layouts(Target::default())?;
+    let record = |types: &Types| {
+        schema::find_record(types.program(), type_name).ok_or_else(|| types.missing(type_name))
+    };
+    let (a, b) = (record(&header)?, record(&dwarf)?);
     let differences = schema::compare::compare(&ours, a, &theirs, b);
-    let names = (header.file.as_str(), shown.as_str());
+    let names = (header.file(), dwarf.file());
     if ctx.json {
         render::json::schema_compare(out, type_name, names, &differences).map_err(Error::output)?;
     } else {

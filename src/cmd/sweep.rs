@@ -104,20 +104,14 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
             ),
         );
     }
-    let posix_listed = match job {
-        Job::Ls(args) => {
-            args.all
-                || args
-                    .filters
-                    .kinds
-                    .as_ref()
-                    .is_some_and(|k| k.0.iter().any(|k| k.is_posix()))
-        }
-        Job::Gc(args) => args
-            .filters
-            .kinds
+    let posix = |f: &crate::cli::Filters| {
+        f.kinds
             .as_ref()
-            .is_some_and(|k| k.0.iter().any(|k| k.is_posix())),
+            .is_some_and(|k| k.0.iter().any(|k| k.is_posix()))
+    };
+    let posix_listed = match job {
+        Job::Ls(args) => args.all || posix(&args.filters),
+        Job::Gc(args) => posix(&args.filters),
         Job::Stat(_) => false,
     };
     if posix_listed && found.namespaces.len() > 1 {
@@ -227,8 +221,11 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
             _ => None,
         })
         .collect();
-    let none_read = !parts.iter().any(|p| matches!(p.state, Swept::Ran(_)));
-    if none_read && parts.iter().any(|p| matches!(p.state, Swept::Skipped(_))) {
+    let swept = parts
+        .iter()
+        .filter(|p| matches!(p.state, Swept::Ran(_)))
+        .count();
+    if swept == 0 && parts.iter().any(|p| matches!(p.state, Swept::Skipped(_))) {
         exits.push(Exit::PermissionDenied);
     }
     // `stat`: what named nothing in any namespace is an error, once.
@@ -244,12 +241,8 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
             exits.push(exit);
             if output == Output::Text {
                 render::error(&Error::Failed(format!(
-                    "{} (in none of the {} IPC namespaces swept)",
-                    u.error.text,
-                    parts
-                        .iter()
-                        .filter(|p| matches!(p.state, Swept::Ran(_)))
-                        .count()
+                    "{} (in none of the {swept} IPC namespaces swept)",
+                    u.error.text
                 )));
             }
             unresolved.push(u);
@@ -258,10 +251,6 @@ pub fn run(ctx: Context, job: Job, out: &mut dyn Write) -> Result<Exit> {
     match output {
         Output::Text => {
             if let Job::Gc(args) = job {
-                let swept = parts
-                    .iter()
-                    .filter(|p| matches!(p.state, Swept::Ran(_)))
-                    .count();
                 let sink: &mut dyn Write = if direct { &mut *out } else { &mut collected };
                 let counts = (swept, parts.len());
                 render::namespaces::gc_total(sink, ctx.quiet, args.dry_run, tally, counts)

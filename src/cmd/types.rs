@@ -55,11 +55,11 @@ impl Types {
         let (info, used, _) = match pid {
             Some(pid) => {
                 let exe = format!("/proc/{pid}/exe");
-                let data = std::fs::read(&exe).map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => {
+                let data = debuginfo::read_file(Path::new(&exe)).map_err(|e| match e {
+                    debuginfo::LoadError::Missing(_) => {
                         Error::NotFound(format!("--debug-info {what}: no process {pid}"))
                     }
-                    _ => Error::io(format!("reading {exe}"), e),
+                    e => load_error(e),
                 })?;
                 // Its path as the process sees it: where a .gnu_debuglink is looked for.
                 let shown = std::fs::read_link(&exe)
@@ -80,21 +80,36 @@ impl Types {
                 );
                 loaded
             }
-            None => {
-                let loaded = debuginfo::load(Path::new(what), root).map_err(load_error)?;
-                if loaded.2 != debuginfo::find::Found::Itself || ctx.verbose {
-                    render::note(
-                        ctx.quiet,
-                        &format!("types from {} ({})", loaded.1.display(), loaded.2.how()),
-                    );
-                }
-                loaded
-            }
+            None => return Types::from_file(ctx, Path::new(what), root).map(Some),
         };
         Ok(Some(Types::Dwarf {
             file: used.display().to_string(),
             info,
         }))
+    }
+
+    /// The types of the ELF file `path` (its own DWARF, or its separate debug file's, which
+    /// a note names).
+    pub fn from_file(ctx: Context, path: &Path, root: &Path) -> Result<Types> {
+        let (info, used, how) = debuginfo::load(path, root).map_err(load_error)?;
+        if how != debuginfo::find::Found::Itself || ctx.verbose {
+            render::note(
+                ctx.quiet,
+                &format!("types from {} ({})", used.display(), how.how()),
+            );
+        }
+        Ok(Types::Dwarf {
+            file: used.display().to_string(),
+            info,
+        })
+    }
+
+    /// The target debug information was compiled for (a header's is chosen).
+    pub fn compiled_for(&self) -> Option<Target> {
+        match self {
+            Types::Header(_) => None,
+            Types::Dwarf { info, .. } => Some(info.target),
+        }
     }
 
     pub fn program(&self) -> &Program {

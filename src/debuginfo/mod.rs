@@ -124,7 +124,7 @@ impl DebugInfo {
             visiting: Vec::new(),
             target,
         };
-        c.convert_all()?;
+        c.convert_all();
         // What was left out but defined elsewhere in the file (another unit's copy) is not.
         let defined: std::collections::HashSet<&str> = c
             .program
@@ -188,20 +188,17 @@ impl Converter<'_> {
 
     /// Every named struct, union, enum and typedef defined at the top of a unit, records
     /// numbered in source order (so that a listing is in file order).
-    fn convert_all(&mut self) -> Result<(), DebugInfoError> {
+    fn convert_all(&mut self) {
+        // The defined, named records: what declarations stand for, and the types listed.
+        let mut top = Vec::new();
         for (i, d) in self.dies.dies.iter().enumerate() {
-            if let (Some(name), false) = (&d.name, d.declaration) {
-                if is_record(d.tag) && d.byte_size.is_some() {
+            if let (Some(name), false, true) = (&d.name, d.declaration, is_record(d.tag)) {
+                if d.byte_size.is_some() {
                     self.definitions.entry((d.tag, name.clone())).or_insert(i);
+                    top.push(i);
                 }
             }
         }
-        let mut top: Vec<usize> = (0..self.dies.dies.len())
-            .filter(|&i| {
-                let d = self.die(i);
-                is_record(d.tag) && d.name.is_some() && !d.declaration && d.byte_size.is_some()
-            })
-            .collect();
         top.sort_by_key(|&i| {
             let d = self.die(i);
             (d.unit, d.decl_file, d.decl_line, i)
@@ -210,32 +207,24 @@ impl Converter<'_> {
             // Left out, with why (see `failed`); the rest of the file is still usable.
             self.record(i, 0).ok();
         }
-        let rest: Vec<usize> = (0..self.dies.dies.len())
-            .filter(|&i| {
-                let d = self.die(i);
-                matches!(
-                    gimli::DwTag(d.tag),
-                    dw::DW_TAG_typedef | dw::DW_TAG_enumeration_type
-                ) && d.name.is_some()
-            })
-            .collect();
-        for i in rest {
-            let ty = match self.ty(i, 0) {
-                Ok(ty) => ty,
-                Err(e) => {
-                    let name = self.die(i).name.clone().unwrap_or_default();
-                    self.failed.entry(name).or_insert_with(|| e.to_string());
-                    continue;
-                }
-            };
-            if gimli::DwTag(self.die(i).tag) == dw::DW_TAG_typedef {
-                let name = self.die(i).name.clone().unwrap_or_default();
-                if !self.program.typedefs.iter().any(|(n, _)| *n == name) {
+        let mut typedefs = std::collections::HashSet::new();
+        for i in 0..self.dies.dies.len() {
+            let d = self.die(i);
+            let tag = gimli::DwTag(d.tag);
+            let Some(name) = d.name.clone() else { continue };
+            if !matches!(tag, dw::DW_TAG_typedef | dw::DW_TAG_enumeration_type) {
+                continue;
+            }
+            match self.ty(i, 0) {
+                Ok(ty) if tag == dw::DW_TAG_typedef && typedefs.insert(name.clone()) => {
                     self.program.typedefs.push((name, ty));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.failed.entry(name).or_insert_with(|| e.to_string());
                 }
             }
         }
-        Ok(())
     }
 
     fn error(&self, i: usize, what: &str) -> DebugInfoError {
@@ -477,11 +466,14 @@ impl Converter<'_> {
                 }
             }
         }
-        if let (Some(name), Some(size), false) = (&d.name, d.byte_size, d.declaration) {
-            if let Some(&id) = self.by_name.get(&(kind, name.clone(), size)) {
-                self.record_of.insert(i, id);
-                return Ok(id);
-            }
+        // Another unit's copy of the same definition is the same record.
+        let copy_of = match (&d.name, d.byte_size, d.declaration) {
+            (Some(name), Some(size), false) => Some((kind, name.clone(), size)),
+            _ => None,
+        };
+        if let Some(&id) = copy_of.as_ref().and_then(|key| self.by_name.get(key)) {
+            self.record_of.insert(i, id);
+            return Ok(id);
         }
         let id = self.program.records.len();
         self.program.records.push(Record {
@@ -498,8 +490,8 @@ impl Converter<'_> {
         });
         self.records.push(None);
         self.record_of.insert(i, id);
-        if let (Some(name), Some(size), false) = (&d.name, d.byte_size, d.declaration) {
-            self.by_name.insert((kind, name.clone(), size), id);
+        if let Some(key) = copy_of {
+            self.by_name.insert(key, id);
         }
         if !self.program.records[id].defined {
             return Ok(id);

@@ -3,7 +3,7 @@
 //! belong to from the cgroup path conventions of the runtimes (never by asking a runtime).
 use std::path::PathBuf;
 
-use crate::sys::nsfs;
+use crate::sys::{self, nsfs};
 
 /// The most pids a namespace is shown with.
 pub const PIDS_SHOWN: usize = 8;
@@ -91,7 +91,7 @@ pub struct Found {
 /// those only a bind mount holds. Each is named from its first process's cgroup (and, when
 /// that process is in a UTS namespace of its own, its hostname).
 pub fn discover() -> std::io::Result<Found> {
-    let ours = nsfs::ipc_ns_of(std::process::id() as i32)?;
+    let ours = sys::ipc_namespace_of("self")?;
     let mut by_ino: std::collections::BTreeMap<u64, Namespace> = std::collections::BTreeMap::new();
     let mut found = Found::default();
     let blank = |ino: u64| Namespace {
@@ -105,7 +105,9 @@ pub fn discover() -> std::io::Result<Found> {
     // Ours comes first even if no other process is in it; shmctl itself is not listed.
     by_ino.insert(ours, blank(ours));
     for pid in nsfs::pids()? {
-        match nsfs::ipc_ns_of(pid) {
+        // EACCES without ptrace access (another user's process, without CAP_SYS_PTRACE),
+        // ENOENT once it has exited.
+        match sys::ipc_namespace_of(pid) {
             Ok(ino) => by_ino
                 .entry(ino)
                 .or_insert_with(|| blank(ino))
@@ -129,11 +131,12 @@ pub fn discover() -> std::io::Result<Found> {
                 .push(path);
         }
     }
+    let uts = nsfs::UtsHome::open();
     for ns in by_ino.values_mut() {
         ns.pids.sort_unstable();
         ns.pids.dedup();
         if let (false, Some(&pid)) = (ns.current, ns.pids.first()) {
-            ns.hostname = nsfs::foreign_hostname(pid);
+            ns.hostname = uts.as_ref().and_then(|home| home.hostname_of(pid));
             ns.container = nsfs::cgroup_of(pid).ok().and_then(|t| parse_cgroup(&t));
             if let Some(c) = ns.container.as_mut().filter(|c| c.name.is_none()) {
                 c.name.clone_from(&ns.hostname);
@@ -151,22 +154,16 @@ pub fn discover() -> std::io::Result<Found> {
 /// The paths where a namespace file of an IPC namespace is bind-mounted, from mountinfo
 /// (`ID PARENT MAJ:MIN ROOT MOUNTPOINT … - nsfs SOURCE OPTIONS` with ROOT `ipc:[INODE]`).
 pub fn parse_nsfs_mounts(mountinfo: &str) -> Vec<(u64, PathBuf)> {
-    mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (mount, fs) = line.split_once(" - ")?;
-            if fs.split(' ').next()? != "nsfs" {
-                return None;
-            }
-            let mut fields = mount.split(' ');
-            let root = fields.nth(3)?;
-            let point = fields.next()?;
-            let ino = root
+    sys::procfs::mounts(mountinfo)
+        .filter(|m| m.fstype == "nsfs")
+        .filter_map(|m| {
+            let ino = m
+                .root
                 .strip_prefix("ipc:[")?
                 .strip_suffix(']')?
                 .parse()
                 .ok()?;
-            Some((ino, PathBuf::from(unescape_mount_path(point))))
+            Some((ino, PathBuf::from(unescape_mount_path(m.point))))
         })
         .collect()
 }

@@ -66,10 +66,10 @@ impl Tally {
             ..Tally::default()
         };
         for item in items {
-            match item.outcome {
-                Outcome::Removed { .. } | Outcome::WouldRemove => tally.removed += 1,
-                Outcome::Kept(_) | Outcome::Gone => tally.kept += 1,
-                Outcome::Failed { .. } => tally.failed += 1,
+            match item.outcome.listed() {
+                Listed::Removed => tally.removed += 1,
+                Listed::Kept => tally.kept += 1,
+                Listed::Failed => tally.failed += 1,
             }
         }
         tally
@@ -79,6 +79,25 @@ impl Tally {
         self.removed += other.removed;
         self.kept += other.kept;
         self.failed += other.failed;
+    }
+}
+
+/// Which of a report's lists an outcome goes to (`removed`, `kept`, `failed`; a dry run's
+/// would-remove is `removed`, an object already gone `kept`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Removed = 0,
+    Kept = 1,
+    Failed = 2,
+}
+
+impl Outcome {
+    pub fn listed(&self) -> Listed {
+        match self {
+            Outcome::Removed { .. } | Outcome::WouldRemove => Listed::Removed,
+            Outcome::Kept(_) | Outcome::Gone => Listed::Kept,
+            Outcome::Failed { .. } => Listed::Failed,
+        }
     }
 }
 

@@ -600,12 +600,13 @@ fn error_json(error: &crate::sys::SysError, text: &str) -> ErrorJson {
 
 /// Where an item lands (`removed`, `kept`, `failed`) and its entry.
 fn item_json<'a>(item: &'a Removal, gone: &'a Reason) -> (usize, ItemJson<'a>) {
-    let (list, reason, error, marked) = match &item.outcome {
-        Outcome::Removed { marked } => (0, None, None, *marked),
-        Outcome::WouldRemove => (0, None, None, item.object.attachments() > 0),
-        Outcome::Kept(reason) => (1, Some(reason), None, false),
-        Outcome::Gone => (1, Some(gone), None, false),
-        Outcome::Failed { error, text } => (2, None, Some(error_json(error, text)), false),
+    let list = item.outcome.listed() as usize;
+    let (reason, error, marked) = match &item.outcome {
+        Outcome::Removed { marked } => (None, None, *marked),
+        Outcome::WouldRemove => (None, None, item.object.attachments() > 0),
+        Outcome::Kept(reason) => (Some(reason), None, false),
+        Outcome::Gone => (Some(gone), None, false),
+        Outcome::Failed { error, text } => (None, Some(error_json(error, text)), false),
     };
     let archive = item.archive.as_ref().map(|p| p.display().to_string());
     let o = &item.object;

@@ -5,6 +5,7 @@ use std::io::{Result, Write};
 use serde::Serialize;
 
 use super::json::{ErrorJson, Unresolved};
+use super::prometheus::{family, label};
 use crate::ipc::namespaces::{Container, Namespace, PIDS_SHOWN};
 
 /// What became of one namespace in a sweep.
@@ -258,14 +259,6 @@ pub fn json_tail(
     Ok(())
 }
 
-/// A label value with `\`, `"` and newlines escaped, as the exposition format wants.
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 /// The labels that say which namespace a series counts: `ipc_ns`, and when known
 /// `container` (its id, else its name), `pod_uid` and `name`.
 fn labels_of(ns: &Namespace) -> String {
@@ -303,7 +296,6 @@ struct Family {
 pub fn metrics(out: &mut dyn Write, parts: &[(&Namespace, State, &[u8])]) -> Result<()> {
     const RUN: &str = "shmctl_last_run_timestamp_seconds";
     let mut families: Vec<Family> = Vec::new();
-    let mut run: Option<String> = None;
     for (ns, _, text) in parts {
         let labels = labels_of(ns);
         let text = String::from_utf8_lossy(text);
@@ -313,12 +305,6 @@ pub fn metrics(out: &mut dyn Write, parts: &[(&Namespace, State, &[u8])]) -> Res
                 None => (line.split(['{', ' ']).next().unwrap_or(""), None),
             };
             if name.is_empty() {
-                continue;
-            }
-            if name == RUN {
-                if comment.is_none() && run.is_none() {
-                    run = Some(line.to_string());
-                }
                 continue;
             }
             let at = match families.iter().position(|f| f.name == name) {
@@ -342,6 +328,12 @@ pub fn metrics(out: &mut dyn Write, parts: &[(&Namespace, State, &[u8])]) -> Res
                     family.kind.get_or_insert_with(|| line.to_string());
                 }
                 Some(_) => {}
+                // When the metrics were written is the sweep's: one sample, no labels.
+                None if name == RUN => {
+                    if family.samples.is_empty() {
+                        family.samples.push(line.to_string());
+                    }
+                }
                 None => {
                     let rest = &line[name.len()..];
                     let sample = match rest.strip_prefix('{') {
@@ -353,30 +345,27 @@ pub fn metrics(out: &mut dyn Write, parts: &[(&Namespace, State, &[u8])]) -> Res
             }
         }
     }
-    for f in &families {
-        for line in [&f.help, &f.kind].into_iter().flatten() {
+    let write = |out: &mut dyn Write, f: &Family| -> Result<()> {
+        for line in [&f.help, &f.kind].into_iter().flatten().chain(&f.samples) {
             writeln!(out, "{line}")?;
         }
-        for sample in &f.samples {
-            writeln!(out, "{sample}")?;
-        }
+        Ok(())
+    };
+    for f in families.iter().filter(|f| f.name != RUN) {
+        write(out, f)?;
     }
-    writeln!(
+    family(
         out,
-        "# HELP shmctl_ipc_namespaces IPC namespaces found by --all-namespaces, by what became of them (swept, gone, skipped, failed, not_reached)."
+        "shmctl_ipc_namespaces",
+        "IPC namespaces found by --all-namespaces, by what became of them (swept, gone, \
+         skipped, failed, not_reached).",
     )?;
-    writeln!(out, "# TYPE shmctl_ipc_namespaces gauge")?;
     for code in ["swept", "gone", "skipped", "failed", "not_reached"] {
         let n = parts.iter().filter(|(_, s, _)| s.code() == code).count();
         writeln!(out, "shmctl_ipc_namespaces{{status=\"{code}\"}} {n}")?;
     }
-    if let Some(line) = run {
-        writeln!(
-            out,
-            "# HELP {RUN} When these metrics were written (Unix seconds)."
-        )?;
-        writeln!(out, "# TYPE {RUN} gauge")?;
-        writeln!(out, "{line}")?;
+    for f in families.iter().filter(|f| f.name == RUN) {
+        write(out, f)?;
     }
     Ok(())
 }

@@ -19,14 +19,14 @@ struct PerOwner {
 type OwnerMetric = (&'static str, &'static str, fn(&PerOwner) -> u64);
 
 /// A label value with `\`, `"` and newlines escaped, as the exposition format wants.
-fn label(value: &str) -> String {
+pub(super) fn label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
 
-fn family(out: &mut dyn Write, name: &str, help: &str) -> Result<()> {
+pub(super) fn family(out: &mut dyn Write, name: &str, help: &str) -> Result<()> {
     writeln!(out, "# HELP {name} {help}")?;
     writeln!(out, "# TYPE {name} gauge")?;
     Ok(())

@@ -126,12 +126,8 @@ impl<'p> Layouts<'p> {
         self.in_progress[id] = true;
         let mut height = 1;
         for member in &self.program.records[id].members {
-            let mut ty = &member.ty;
-            while let Ty::Array { of: inner, .. } | Ty::Named { ty: inner, .. } = ty {
-                ty = inner;
-            }
-            if let Ty::Record(inner) = ty {
-                height = height.max(self.height(*inner, depth + 1)? + 1);
+            if let Some(inner) = member.ty.record_held() {
+                height = height.max(self.height(inner, depth + 1)? + 1);
             }
         }
         self.in_progress[id] = false;
@@ -181,17 +177,9 @@ impl<'p> Layouts<'p> {
         let mut height = 1;
         // Members first: a record by value needs its layout.
         for member in &record.members {
-            let mut ty = &member.ty;
-            loop {
-                match ty {
-                    Ty::Array { of, .. } => ty = of,
-                    Ty::Named { ty: inner, .. } => ty = inner,
-                    _ => break,
-                }
-            }
-            if let Ty::Record(inner) = ty {
-                if !self.program.records[*inner].defined {
-                    let r = &self.program.records[*inner];
+            if let Some(inner) = member.ty.record_held() {
+                if !self.program.records[inner].defined {
+                    let r = &self.program.records[inner];
                     return Err(LayoutError {
                         line: member.line,
                         col: member.col,
@@ -202,7 +190,7 @@ impl<'p> Layouts<'p> {
                         ),
                     });
                 }
-                if self.in_progress[*inner] {
+                if self.in_progress[inner] {
                     return Err(LayoutError {
                         line: member.line,
                         col: member.col,
@@ -217,8 +205,8 @@ impl<'p> Layouts<'p> {
                 if depth >= MAX_DEPTH {
                     return Err(too_deep());
                 }
-                self.record(*inner, depth + 1)?;
-                height = height.max(self.heights[*inner] + 1);
+                self.record(inner, depth + 1)?;
+                height = height.max(self.heights[inner] + 1);
                 if height > MAX_DEPTH {
                     return Err(too_deep());
                 }

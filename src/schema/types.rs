@@ -189,6 +189,19 @@ impl Ty {
         ty
     }
 
+    /// The record a value of this type holds by value, through typedefs and arrays (not
+    /// through a pointer).
+    pub fn record_held(&self) -> Option<usize> {
+        let mut ty = self;
+        while let Ty::Array { of: inner, .. } | Ty::Named { ty: inner, .. } = ty {
+            ty = inner;
+        }
+        match ty {
+            Ty::Record(id) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// How many types this one is built of, itself included: `int **` is 3 deep.
     pub fn depth(&self) -> usize {
         let mut depth = 1;

@@ -31,7 +31,7 @@ pub mod waiters;
 pub use error::SysError;
 
 /// The inode of an IPC namespace link (`/proc/PID/ns/ipc`), which names the namespace.
-pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
+pub fn ipc_namespace_of(pid: impl std::fmt::Display) -> std::io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
     Ok(std::fs::metadata(format!("/proc/{pid}/ns/ipc"))?.ino())
 }
@@ -40,9 +40,7 @@ pub fn ipc_namespace_of(pid: &str) -> std::io::Result<u64> {
 /// namespace file. Only the IPC namespace changes: pids are still judged in ours. Call it
 /// before anything else, while the process has one thread (setns applies per thread).
 pub fn enter_ipc_namespace(path: &std::path::Path) -> std::io::Result<()> {
-    let file = std::fs::File::open(path)?;
-    // CLONE_NEWIPC: the descriptor must be an IPC namespace (EINVAL otherwise).
-    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWIPC).map_err(std::io::Error::from)
+    nsfs::IpcNs::at(path)?.enter()
 }
 
 /// `ipc_perm.mode` as a number: it is `unsigned short` on x86-64 and `unsigned int` on

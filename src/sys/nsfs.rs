@@ -11,12 +11,6 @@ use std::path::{Path, PathBuf};
 
 use nix::sched::{setns, CloneFlags};
 
-/// The inode naming the IPC namespace of `pid` (`/proc/PID/ns/ipc`); EACCES without ptrace
-/// access to it (another user's process, without CAP_SYS_PTRACE), ENOENT once it has exited.
-pub fn ipc_ns_of(pid: i32) -> io::Result<u64> {
-    Ok(std::fs::metadata(format!("/proc/{pid}/ns/ipc"))?.ino())
-}
-
 /// Every pid in /proc but ours, in the order the directory lists them.
 pub fn pids() -> io::Result<Vec<i32>> {
     let ours = std::process::id() as i32;
@@ -55,8 +49,13 @@ pub enum OpenError {
 impl IpcNs {
     /// The namespace this thread is in now.
     pub fn current() -> io::Result<IpcNs> {
+        IpcNs::at(Path::new("/proc/thread-self/ns/ipc"))
+    }
+
+    /// The namespace a file names (`/proc/PID/ns/ipc`, a bind mount), whichever it is.
+    pub fn at(path: &Path) -> io::Result<IpcNs> {
         Ok(IpcNs {
-            file: File::open("/proc/thread-self/ns/ipc")?,
+            file: File::open(path)?,
         })
     }
 
@@ -95,18 +94,31 @@ impl IpcNs {
     }
 }
 
-/// The hostname of `pid`'s UTS namespace when that is not ours (a container's own; a
-/// Kubernetes pod's is the pod's name). Read by joining it for a moment: there is no /proc
-/// file for it. None when it is ours, or cannot be joined (CAP_SYS_ADMIN).
-pub fn foreign_hostname(pid: i32) -> Option<String> {
-    let theirs = File::open(format!("/proc/{pid}/ns/uts")).ok()?;
-    let ours = File::open("/proc/thread-self/ns/uts").ok()?;
-    if theirs.metadata().ok()?.ino() == ours.metadata().ok()?.ino() {
-        return None;
+/// Our UTS namespace, opened once for a sweep: where [`UtsHome::hostname_of`] comes back to.
+pub struct UtsHome {
+    file: File,
+    ino: u64,
+}
+
+impl UtsHome {
+    pub fn open() -> Option<UtsHome> {
+        let file = File::open("/proc/thread-self/ns/uts").ok()?;
+        let ino = file.metadata().ok()?.ino();
+        Some(UtsHome { file, ino })
     }
-    setns(&theirs, CloneFlags::CLONE_NEWUTS).ok()?;
-    let name = nix::unistd::gethostname().ok();
-    // Nothing of shmctl reads the hostname after this, but it goes back all the same.
-    setns(&ours, CloneFlags::CLONE_NEWUTS).ok();
-    name.map(|n| n.to_string_lossy().into_owned())
+
+    /// The hostname of `pid`'s UTS namespace when that is not ours (a container's own; a
+    /// Kubernetes pod's is the pod's name). Read by joining it for a moment: there is no
+    /// /proc file for it. None when it is ours, or cannot be joined (CAP_SYS_ADMIN).
+    pub fn hostname_of(&self, pid: i32) -> Option<String> {
+        let theirs = File::open(format!("/proc/{pid}/ns/uts")).ok()?;
+        if theirs.metadata().ok()?.ino() == self.ino {
+            return None;
+        }
+        setns(&theirs, CloneFlags::CLONE_NEWUTS).ok()?;
+        let name = nix::unistd::gethostname().ok();
+        // Nothing of shmctl reads the hostname after this, but it goes back all the same.
+        setns(&self.file, CloneFlags::CLONE_NEWUTS).ok();
+        name.map(|n| n.to_string_lossy().into_owned())
+    }
 }

@@ -124,6 +124,34 @@ pub fn processes(
     }))
 }
 
+/// One line of `/proc/PID/mountinfo`: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] -
+/// FSTYPE SOURCE SUPEROPTIONS` (paths as the kernel escapes them, `\040` for a space).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mount<'a> {
+    pub root: &'a str,
+    pub point: &'a str,
+    pub fstype: &'a str,
+    pub super_options: &'a str,
+}
+
+/// The mounts of a mountinfo text, in its order; a line not of that shape is passed over.
+pub fn mounts(mountinfo: &str) -> impl Iterator<Item = Mount<'_>> {
+    mountinfo.lines().filter_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let mut fields = mount.split(' ');
+        let root = fields.nth(3)?;
+        let point = fields.next()?;
+        let mut fs = fs.split(' ');
+        let fstype = fs.next()?;
+        Some(Mount {
+            root,
+            point,
+            fstype,
+            super_options: fs.nth(1).unwrap_or(""),
+        })
+    })
+}
+
 pub fn shm_rmid_forced() -> io::Result<u32> {
     let text = std::fs::read_to_string("/proc/sys/kernel/shm_rmid_forced")?;
     text.trim()

@@ -296,13 +296,11 @@ pub fn scan() -> io::Result<WaiterScan> {
 /// Whether the proc filesystem on /proc hides processes we may not ptrace: a `hidepid=`
 /// other than `0`/`off` among its options (the last mount on /proc is the one seen).
 fn proc_hides_processes(mountinfo: &str) -> bool {
-    let Some(options) = mountinfo.lines().rev().find_map(|line| {
-        // `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPEROPTIONS`
-        let (mount, fs) = line.split_once(" - ")?;
-        let point = mount.split(' ').nth(4)?;
-        let mut fs = fs.split(' ');
-        (point == "/proc" && fs.next()? == "proc").then(|| fs.nth(1).unwrap_or(""))
-    }) else {
+    let Some(options) = super::procfs::mounts(mountinfo)
+        .filter(|m| m.point == "/proc" && m.fstype == "proc")
+        .last()
+        .map(|m| m.super_options)
+    else {
         return false;
     };
     options
