@@ -116,9 +116,8 @@ pub fn run_with(
             _ => None,
         })
         .collect();
-    let mut items = plan.kept;
-    items.append(&mut batch.items);
-    batch.items = items;
+    // What it keeps is listed first; moved in front in place, not by copying every removal.
+    batch.items.splice(0..0, plan.kept);
     rm::report(
         ctx,
         &mut session,

@@ -98,11 +98,10 @@ impl Session {
         let covered = &rest[..rest.len().min(AHEAD - 1)];
         self.ahead = covered.len();
         let closes = |o: &Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
-        let entries: Vec<Entry> = std::iter::once(next)
+        let entries = std::iter::once(next)
             .chain(covered.iter().map(|(o, _)| o))
             .filter(|o| closes(o))
-            .map(Entry::of_object)
-            .collect();
+            .map(Entry::of_object);
         // On failure nothing is lost: each object's own begin writes its line, and fails
         // its sequence before the mode changes if that write fails too.
         journal.begin_ahead(entries).ok();
@@ -206,12 +205,11 @@ impl Kernel for Journalled<'_> {
                 .map_err(|e| SysError::io("writing the removal journal", &e))?;
         }
         let result = Running.set_mode(target, mode);
-        let ended = match &result {
-            Ok(()) => !closing,
-            Err(e) => closing || e.is_gone(),
-        };
-        if ended {
-            self.end(target);
+        match &result {
+            Err(e) if e.is_gone() => self.end(target, Ended::Gone),
+            Ok(()) if !closing => self.end(target, Ended::Restored),
+            Err(_) if closing => self.end(target, Ended::Restored),
+            _ => {}
         }
         result
     }
@@ -222,17 +220,29 @@ impl Kernel for Journalled<'_> {
             |e| e.is_gone() || e.errno() == Some(libc::ENOENT),
             |()| true,
         ) {
-            self.end(target);
+            self.end(target, Ended::Gone);
         }
         result
     }
 }
 
+/// How an object's sequence ended: still there at its own mode, or no longer there.
+enum Ended {
+    Restored,
+    Gone,
+}
+
 impl Journalled<'_> {
-    fn end(&mut self, target: &Object) {
+    fn end(&mut self, target: &Object, how: Ended) {
         if let Some(journal) = self.journal.as_mut() {
-            // A lost end line only makes the next run look at an object that is fine.
-            journal.end(&Target::of_object(target)).ok();
+            let target = Target::of_object(target);
+            match how {
+                // A lost end line only makes the next run look at an object that is fine.
+                Ended::Restored => {
+                    journal.end(&target).ok();
+                }
+                Ended::Gone => journal.gone(&target),
+            }
         }
     }
 }

@@ -36,22 +36,28 @@ pub struct Entry {
     /// POSIX: the name as shown (`/name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub key: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cuid: u32,
     /// shm: the creator pid.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub cpid: i32,
     /// shm: the size; sem: the number of semaphores.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub size: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub dev: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub ino: u64,
     /// The permission bits to restore.
     pub mode: u32,
+}
+
+/// Identity fields that are 0 (a queue's size, a SysV object's device) are left out of the
+/// line: they read back as 0.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// What the journal said a killed run had left at mode 000, and what became of it.
@@ -121,24 +127,24 @@ impl LineOut<'_> {
                 buf.extend_from_slice(b",\"name\":");
                 string(buf, name);
             }
-            for (key, value) in [
-                (&b",\"key\":"[..], u64::from(e.key)),
-                (b",\"cuid\":", u64::from(e.cuid)),
-            ] {
-                buf.extend_from_slice(key);
-                int(buf, value);
+            // What is 0 is left out, as serde leaves it out (see `is_zero`).
+            let nonzero = |buf: &mut Vec<u8>, key: &[u8], value: u64| {
+                if value != 0 {
+                    buf.extend_from_slice(key);
+                    int(buf, value);
+                }
+            };
+            nonzero(buf, b",\"key\":", e.key.into());
+            nonzero(buf, b",\"cuid\":", e.cuid.into());
+            if e.cpid != 0 {
+                buf.extend_from_slice(b",\"cpid\":");
+                int(buf, e.cpid);
             }
-            buf.extend_from_slice(b",\"cpid\":");
-            int(buf, e.cpid);
-            for (key, value) in [
-                (&b",\"size\":"[..], e.size),
-                (b",\"dev\":", e.dev),
-                (b",\"ino\":", e.ino),
-                (b",\"mode\":", u64::from(e.mode)),
-            ] {
-                buf.extend_from_slice(key);
-                int(buf, value);
-            }
+            nonzero(buf, b",\"size\":", e.size);
+            nonzero(buf, b",\"dev\":", e.dev);
+            nonzero(buf, b",\"ino\":", e.ino);
+            buf.extend_from_slice(b",\"mode\":");
+            int(buf, e.mode);
         }
         buf.extend_from_slice(b"}\n");
     }
@@ -402,25 +408,23 @@ impl Journal {
     /// writes its line again (and its sequence stops before the mode changes if that fails).
     ///
     /// [`begin`]: Journal::begin
-    pub fn begin_ahead(&mut self, entries: Vec<Entry>) -> io::Result<()> {
-        let mut added: Vec<(Target, Entry)> = Vec::with_capacity(entries.len());
+    pub fn begin_ahead(&mut self, entries: impl IntoIterator<Item = Entry>) -> io::Result<()> {
+        let before = self.begun;
         for entry in entries {
             let target = entry.target();
-            if self.open.contains_key(&target) || added.iter().any(|(t, _)| *t == target) {
+            if self.open.contains_key(&target) {
                 continue;
             }
             LineOut::Begin(&entry).write(&mut self.pending);
-            added.push((target, entry));
+            self.opened(target, entry, false);
         }
-        if added.is_empty() {
+        if self.begun == before {
             return Ok(());
         }
         self.written = true;
-        self.flush()?;
-        for (target, entry) in added {
-            self.opened(target, entry, false);
-        }
-        Ok(())
+        self.flush().inspect_err(|_| {
+            self.open.retain(|_, begun| begun.order <= before);
+        })
     }
 
     /// Ends `target`'s entry if it was written ahead and its mode never changed (kept, or
@@ -439,12 +443,22 @@ impl Journal {
         open.into_iter().map(|b| b.entry.clone()).collect()
     }
 
-    /// Records that the sequence on `target` ended (removed, gone or restored). Written with
-    /// the next `begin`, not synced: a lost `end` only makes the next run look at an object
-    /// that is fine.
+    /// Records that the sequence on `target` ended with the object still there (its mode
+    /// restored, or never changed). Written with the next `begin`, not synced: a lost `end`
+    /// only makes the next run look at an object that is fine.
     pub fn end(&mut self, target: &Target) -> io::Result<()> {
         self.open.remove(target);
         self.append(&LineOut::End(target), false)
+    }
+
+    /// Records that the sequence on `target` ended with the object gone (removed, or removed
+    /// by someone else). No line is written: what no longer exists cannot be restored (the
+    /// next run restores an entry only if its object still exists with the same identity:
+    /// an id carries a sequence number, a POSIX object is its device and inode), so an `end`
+    /// line would only save a killed run's successor one look per object — and it was a
+    /// tenth of gc's work.
+    pub fn gone(&mut self, target: &Target) {
+        self.open.remove(target);
     }
 
     /// Empties the journal but for `keep` (entries that still need restoring).
@@ -572,6 +586,32 @@ mod tests {
     }
 
     #[test]
+    fn what_is_gone_is_forgotten_without_a_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path(), 1).expect("open");
+        let removed = Entry::of_object(&Object::Shm(segment(1)));
+        let restored = Entry::of_object(&Object::Shm(segment(2)));
+        journal.begin(&removed).expect("begin");
+        journal.begin(&restored).expect("begin");
+        let written = len(&journal);
+        journal.gone(&removed.target());
+        journal.flush().expect("flush");
+        assert_eq!(len(&journal), written);
+        assert_eq!(journal.left_open(), vec![restored.clone()]);
+        journal.end(&restored.target()).expect("end");
+        journal.flush().expect("flush");
+        assert!(len(&journal) > written);
+        assert!(journal.left_open().is_empty());
+        // A killed run's successor finds the removed one begun, and looks at it in vain.
+        drop(journal);
+        let open = Journal::open(dir.path(), 1)
+            .expect("reopen")
+            .unfinished()
+            .expect("read");
+        assert_eq!(open, vec![removed]);
+    }
+
+    #[test]
     fn an_entry_not_written_ahead_is_written_by_its_own_begin() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut journal = Journal::open(dir.path(), 1).expect("open");
@@ -615,6 +655,14 @@ mod tests {
                 ..segment(i32::MAX)
             }),
             Object::Shm(segment(0)),
+            Object::Shm(Segment {
+                key: 0,
+                cuid: 0,
+                cpid: 0,
+                size: 0,
+                mode: 0,
+                ..segment(1)
+            }),
             Object::Sem(super::super::fixtures::set(5, vec![])),
             Object::Msg(super::super::fixtures::queue(1, 2, 3, 4)),
             posix(
