@@ -3,21 +3,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::cli::GcArgs;
 use crate::error::{Error, Exit, Result};
 use crate::ipc::archive::ArchiveDir;
-use crate::ipc::batch::Check;
+use crate::ipc::batch::{Check, Planned, Remover};
 use crate::ipc::policy::{Owners, Policy};
 use crate::ipc::probe::Survey;
 use crate::ipc::removal::{Outcome, Removal, Request, Tally};
-use crate::ipc::{kernel, Kind, Object, Reason, Verdict};
+use crate::ipc::{kernel, Kind, Verdict};
 use crate::render::{self, RemovalView, Report};
 use crate::sys;
 
 use super::{caller_owners, exit_of, rm, Context};
-
-/// What gc found: the orphans to remove (with their evidence), what it keeps (reported).
-struct Plan {
-    orphans: Vec<(Object, Vec<Reason>)>,
-    kept: Vec<Removal>,
-}
 
 pub fn run(ctx: Context, args: &GcArgs, out: &mut dyn Write) -> Result<Exit> {
     let mut archive =
@@ -78,18 +72,28 @@ pub fn run_with(
     // What shows an orphan's evidence: the question, a dry run's plan, every removed line
     // unless quiet, and JSON.
     let evidence = ctx.json || !ctx.quiet || asks || args.dry_run;
-    // --yes: the lock first, so that the plan is made on what no other run is changing. A
-    // question is asked without holding the lock (a person may take a while to answer).
-    let (mut session, plan) = if asks {
-        let plan = plan(&policy, &kinds, &mut survey, now, evidence)?;
-        if !plan.orphans.is_empty() && !confirmed(&plan)? {
+    let mut kept = Vec::new();
+    // --yes: the lock first, so that the plan is made on what no other run is changing, and
+    // each orphan removed as soon as it is planned. A question is asked on the whole plan,
+    // without holding the lock (a person may take a while to answer).
+    let (mut session, asked) = if asks {
+        let mut orphans = Vec::new();
+        plan(
+            &policy,
+            &kinds,
+            &mut survey,
+            now,
+            evidence,
+            &mut kept,
+            &mut |_, one| orphans.push(one),
+        )?;
+        if !orphans.is_empty() && !confirmed(&orphans)? {
             render::note(ctx.quiet, "nothing removed");
             return Ok((Exit::Success, Tally::default()));
         }
-        (rm::begin(ctx, false, args.removing.wait)?, plan)
+        (rm::begin(ctx, false, args.removing.wait)?, Some(orphans))
     } else {
-        let session = rm::begin(ctx, args.dry_run, args.removing.wait)?;
-        (session, plan(&policy, &kinds, &mut survey, now, evidence)?)
+        (rm::begin(ctx, args.dry_run, args.removing.wait)?, None)
     };
     let request = Request {
         force: false,
@@ -100,14 +104,40 @@ pub fn run_with(
     };
     // Each object is judged again on fresh facts inside the removal sequence.
     let check = Check::Gc(policy.clone());
-    let mut batch = rm::remove(
+    let archive = archive_dir.map(|dir| rm::archive(dir, args.removing.drain));
+    let mut remover = Remover::new(
         &mut session,
-        &mut survey,
-        plan.orphans,
         request,
         &check,
-        archive_dir.map(|dir| rm::archive(dir, args.removing.drain)),
+        archive.as_ref(),
+        sys::now_unix(),
     );
+    let listed = match asked {
+        Some(orphans) => {
+            for one in orphans {
+                remover.push(&mut survey, one);
+            }
+            Ok(())
+        }
+        None => plan(
+            &policy,
+            &kinds,
+            &mut survey,
+            now,
+            evidence,
+            &mut kept,
+            &mut |s, one| remover.push(s, one),
+        ),
+    };
+    let mut batch = remover.finish(&mut survey);
+    // A listing that failed before anything was planned fails the run as it always did;
+    // one that failed part way (a fallback listing) is said after the report of what the
+    // run did before it.
+    let failed_listing = match listed {
+        Err(e) if batch.items.is_empty() && kept.is_empty() => return Err(e),
+        Err(e) => Some(e),
+        Ok(()) => None,
+    };
     let mut exits: Vec<Exit> = batch
         .items
         .iter()
@@ -117,7 +147,7 @@ pub fn run_with(
         })
         .collect();
     // What it keeps is listed first; moved in front in place, not by copying every removal.
-    batch.items.splice(0..0, plan.kept);
+    batch.items.splice(0..0, kept);
     rm::report(
         ctx,
         &mut session,
@@ -128,6 +158,9 @@ pub fn run_with(
         true,
         out,
     )?;
+    if let Some(e) = failed_listing {
+        return Err(e);
+    }
     let restore_failures = session
         .restored
         .iter()
@@ -139,44 +172,38 @@ pub fn run_with(
     ))
 }
 
-/// Every object judged once, each pid probed once. What the `--user` filter leaves out is
-/// dropped quietly; what the caller may not remove is reported as kept (`not_owner`).
+/// Every object judged once, each pid probed once; each orphan handed to `orphan` as soon as
+/// it is judged. What the `--user` filter leaves out is dropped quietly; what the caller
+/// may not remove is `kept` (`not_owner`).
 fn plan(
     policy: &Policy,
     kinds: &[Kind],
     survey: &mut Survey,
     now: i64,
     evidence: bool,
-) -> Result<Plan> {
-    let mut plan = Plan {
-        orphans: Vec::new(),
-        kept: Vec::new(),
-    };
+    kept: &mut Vec<Removal>,
+    orphan: &mut dyn FnMut(&mut Survey, Planned),
+) -> Result<()> {
     for &kind in kinds {
-        let objects = kernel::list(kind)?;
-        plan.orphans.reserve(objects.len());
-        for object in objects {
+        kernel::each(kind, &mut |object| {
             let o = object.owner();
             match survey.verdict_with(policy, &object, now, evidence) {
-                Verdict::Orphan { evidence } => plan.orphans.push((object, evidence)),
+                Verdict::Orphan { evidence } => orphan(survey, (object, evidence)),
                 // Not asked for (or not this caller's, and so not considered).
                 Verdict::Kept(reason)
                     if reason.code == "not_owner" && !policy.owners.admits(o.uid, o.cuid) => {}
-                Verdict::Kept(reason) => {
-                    plan.kept.push(Removal::new(object, Outcome::Kept(reason)))
-                }
+                Verdict::Kept(reason) => kept.push(Removal::new(object, Outcome::Kept(reason))),
             }
-        }
+        })?;
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// Without --yes on a terminal: show the plan where the question is asked (stderr, so that
 /// with stdout redirected the plan is not in the file and the person still sees it) and ask;
 /// stdout is kept for the report.
-fn confirmed(plan: &Plan) -> Result<bool> {
-    let items: Vec<Removal> = plan
-        .orphans
+fn confirmed(orphans: &[Planned]) -> Result<bool> {
+    let items: Vec<Removal> = orphans
         .iter()
         .map(|(object, evidence)| Removal {
             evidence: evidence.clone(),

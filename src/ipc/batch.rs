@@ -5,6 +5,7 @@
 //! killed run left at mode 000 (see [`super::journal`]), and journals every mode change of
 //! its own until the run ends. A dry run takes neither lock nor journal: it changes nothing.
 //! SIGINT/SIGTERM stop the loop between two objects, never inside one's sequence.
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::archive::{self, Archive};
@@ -85,9 +86,14 @@ impl Session {
     }
 
     /// Before `next` is closed: unless its `begin` line is written already, writes those of
-    /// `next` and of the objects after it that the sequence will close, [`AHEAD`] at a
-    /// time, in one write.
-    fn begin_ahead(&mut self, next: &Object, rest: &[(Object, Vec<Reason>)], request: Request) {
+    /// `next` and of the objects after it (`rest`, the next [`AHEAD`] - 1 at most) that the
+    /// sequence will close, in one write.
+    fn begin_ahead<'o>(
+        &mut self,
+        next: &'o Object,
+        rest: impl Iterator<Item = &'o Object>,
+        request: Request,
+    ) {
         let Some(journal) = self.journal.as_mut() else {
             return;
         };
@@ -95,16 +101,16 @@ impl Session {
             self.ahead -= 1;
             return;
         }
-        let covered = &rest[..rest.len().min(AHEAD - 1)];
-        self.ahead = covered.len();
-        let closes = |o: &Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
+        let closes = |o: &&Object| o.perms() != 0 && !(request.force && o.attachments() > 0);
+        let mut covered = 0;
         let entries = std::iter::once(next)
-            .chain(covered.iter().map(|(o, _)| o))
-            .filter(|o| closes(o))
+            .chain(rest.take(AHEAD - 1).inspect(|_| covered += 1))
+            .filter(closes)
             .map(Entry::of_object);
         // On failure nothing is lost: each object's own begin writes its line, and fails
         // its sequence before the mode changes if that write fails too.
         journal.begin_ahead(entries).ok();
+        self.ahead = covered;
     }
 
     /// Ends the entry of an object whose sequence ended without closing it.
@@ -302,35 +308,85 @@ pub struct Batch {
     pub interrupted: Option<(i32, usize)>,
 }
 
-/// Removes each planned object (with its gc evidence) in the run's session.
+/// An object to remove, with gc's evidence.
+pub type Planned = (Object, Vec<Reason>);
+
+/// One batch in the run's session: each planned object (with its gc evidence) is
+/// [`pushed`](Remover::push) as soon as it is planned, and its sequence runs [`AHEAD`]
+/// objects later (the journal's lines for those go out in one write). gc lists, judges and
+/// removes segment by segment this way, so that each segment's kernel object is still in
+/// the cache when it is removed (listing all first and removing after cost a sixth more
+/// time).
 ///
 /// Sets, queues and POSIX objects are judged on scans of every task or process: they are
 /// closed (mode 000) one by one, then judged again on one fresh scan made after the last of
 /// them was closed — the same guarantee as a scan per object, which would cost a walk of
 /// /proc per object. A segment's evidence is the kernel's nattch, read again in its own
 /// sequence. With `--archive` each object goes through the whole sequence on its own.
-#[allow(clippy::too_many_arguments)]
-pub fn remove_all(
-    session: &mut Session,
-    survey: &mut Survey,
-    planned: Vec<(Object, Vec<Reason>)>,
+pub struct Remover<'r> {
+    session: &'r mut Session,
     request: Request,
-    check: &Check,
-    archive: Option<&Archive>,
+    check: &'r Check,
+    archive: Option<&'r Archive<'r>>,
     now: i64,
-) -> Batch {
-    let total = planned.len();
-    let mut items: Vec<Removal> = Vec::with_capacity(total);
-    let mut closed: Vec<(Object, Vec<Reason>)> = Vec::new();
-    let mut interrupted = None;
-    let mut planned = planned.into_iter();
-    while let Some((object, evidence)) = planned.next() {
-        if let Some(signal) = session.pending_signal() {
-            interrupted = Some((signal, total - items.len() - closed.len()));
-            break;
+    /// Pushed, not yet begun.
+    waiting: VecDeque<Planned>,
+    /// Closed, to be finished after one fresh scan.
+    closed: Vec<Planned>,
+    items: Vec<Removal>,
+    /// The signal that stopped the batch, and how many objects it did not reach.
+    interrupted: Option<(i32, usize)>,
+}
+
+impl<'r> Remover<'r> {
+    pub fn new(
+        session: &'r mut Session,
+        request: Request,
+        check: &'r Check,
+        archive: Option<&'r Archive<'r>>,
+        now: i64,
+    ) -> Remover<'r> {
+        Remover {
+            session,
+            request,
+            check,
+            archive,
+            now,
+            waiting: VecDeque::with_capacity(AHEAD),
+            closed: Vec::new(),
+            items: Vec::new(),
+            interrupted: None,
         }
+    }
+
+    /// Plans `planned`; the sequence of the object pushed [`AHEAD`] - 1 before it runs now.
+    /// After a signal, objects are only counted (not reached).
+    pub fn push(&mut self, survey: &mut Survey, planned: Planned) {
+        if let Some((_, left)) = self.interrupted.as_mut() {
+            *left += 1;
+            return;
+        }
+        self.waiting.push_back(planned);
+        if self.waiting.len() >= AHEAD {
+            self.step(survey);
+        }
+    }
+
+    /// The sequence of the oldest waiting object (or, on a signal, the end of the batch).
+    fn step(&mut self, survey: &mut Survey) {
+        let Some((object, evidence)) = self.waiting.pop_front() else {
+            return;
+        };
+        if let Some(signal) = self.session.pending_signal() {
+            // Closed objects are finished in any case: they were reached.
+            self.interrupted = Some((signal, 1 + self.waiting.len()));
+            self.waiting.clear();
+            return;
+        }
+        let (request, check, now) = (self.request, self.check, self.now);
+        let session = &mut *self.session;
         let mut judge = |o: &Object| check.judge(survey, o, now);
-        let item = match archive {
+        let item = match self.archive {
             Some(archive) if !request.dry_run => {
                 archive::remove_with_archive(session, survey, archive, object, request, check, now)
             }
@@ -338,14 +394,14 @@ pub fn remove_all(
                 removal::remove(&mut session.kernel(), object, request, &mut judge)
             }
             _ => {
-                session.begin_ahead(&object, planned.as_slice(), request);
+                session.begin_ahead(&object, self.waiting.iter().map(|(o, _)| o), request);
                 let item = if object.kind() == Kind::Shm {
                     removal::remove(&mut session.kernel(), object, request, &mut judge)
                 } else {
                     match removal::close(&mut session.kernel(), object, request, &mut judge) {
                         Step::Closed(object) => {
-                            closed.push((object, evidence));
-                            continue;
+                            self.closed.push((object, evidence));
+                            return;
                         }
                         Step::Done(item) => item,
                     }
@@ -357,26 +413,55 @@ pub fn remove_all(
                 item
             }
         };
-        items.push(with_evidence(item, evidence));
+        self.items.push(with_evidence(item, evidence));
     }
-    // Every closed object is finished (removed or its mode restored), interrupted or not.
-    if !closed.is_empty() {
-        for kind in Kind::ALL {
-            survey.refresh(kind);
+
+    /// Runs what is still waiting, then finishes every closed object (removed or its mode
+    /// restored), interrupted or not.
+    pub fn finish(mut self, survey: &mut Survey) -> Batch {
+        while !self.waiting.is_empty() {
+            self.step(survey);
         }
-        for (object, evidence) in closed {
-            let mut judge = |o: &Object| check.judge(survey, o, now);
-            let item = removal::finish(&mut session.kernel(), object, request, &mut judge);
-            items.push(with_evidence(item, evidence));
+        if !self.closed.is_empty() {
+            for kind in Kind::ALL {
+                survey.refresh(kind);
+            }
+            let (request, check, now) = (self.request, self.check, self.now);
+            for (object, evidence) in std::mem::take(&mut self.closed) {
+                let mut judge = |o: &Object| check.judge(survey, o, now);
+                let item = removal::finish(&mut self.session.kernel(), object, request, &mut judge);
+                self.items.push(with_evidence(item, evidence));
+            }
+        }
+        for item in &mut self.items {
+            explain_refusal(survey, item);
+        }
+        let interrupted = self
+            .interrupted
+            .or_else(|| self.session.pending_signal().map(|signal| (signal, 0)));
+        Batch {
+            items: self.items,
+            interrupted,
         }
     }
-    for item in &mut items {
-        explain_refusal(survey, item);
+}
+
+/// Removes each planned object in the run's session (see [`Remover`]).
+pub fn remove_all(
+    session: &mut Session,
+    survey: &mut Survey,
+    planned: Vec<Planned>,
+    request: Request,
+    check: &Check,
+    archive: Option<&Archive>,
+    now: i64,
+) -> Batch {
+    let mut remover = Remover::new(session, request, check, archive, now);
+    remover.items.reserve(planned.len());
+    for one in planned {
+        remover.push(survey, one);
     }
-    Batch {
-        items,
-        interrupted: interrupted.or_else(|| session.pending_signal().map(|signal| (signal, 0))),
-    }
+    remover.finish(survey)
 }
 
 /// gc's evidence goes with what was (or would be) removed.

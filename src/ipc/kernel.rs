@@ -48,6 +48,21 @@ pub fn list(kind: Kind) -> Result<Vec<Object>> {
     })
 }
 
+/// [`list`], each object handed to `sink` as it is found: segments as their slots answer
+/// (gc removes each a few dozen slots later, while the kernel's object is still in the
+/// cache); the other kinds listed first.
+pub fn each(kind: Kind, sink: &mut dyn FnMut(Object)) -> Result<()> {
+    match kind {
+        Kind::Shm => shm::each(&mut |segment| sink(Object::Shm(segment)))
+            .map(drop)
+            .map_err(listing(kind)),
+        _ => {
+            list(kind)?.into_iter().for_each(sink);
+            Ok(())
+        }
+    }
+}
+
 fn posix_error(what: String) -> impl FnOnce(std::io::Error) -> Error {
     move |e| match e.kind() {
         // A custom message says more ("no mqueue filesystem is mounted on /dev/mqueue").

@@ -149,6 +149,7 @@ pub fn enumerate() -> Result<(Vec<MsgQueue>, Source), SysError> {
         slots::Counted::Count(usage.queues as usize),
         stat_slot,
         super::sysvproc::read_msg,
+        |o: &MsgQueue| o.id,
     )
 }
 

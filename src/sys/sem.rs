@@ -163,6 +163,7 @@ pub fn enumerate() -> Result<(Vec<SemSet>, Source), SysError> {
         slots::Counted::Count(usage.sets as usize),
         stat_slot,
         super::sysvproc::read_sem,
+        |o: &SemSet| o.id,
     )
 }
 

@@ -168,16 +168,20 @@ pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
 
 /// [`enumerate`], each segment wrapped as the caller keeps it (one vector, no second pass).
 pub fn enumerate_as<T>(wrap: impl Fn(Segment) -> T) -> Result<(Vec<T>, Source), SysError> {
-    slots::enumerate(
+    let mut objects = Vec::new();
+    let source = each(&mut |segment| objects.push(wrap(segment)))?;
+    Ok((objects, source))
+}
+
+/// [`enumerate`], each segment handed to `sink` as soon as its slot answers.
+pub fn each(sink: &mut dyn FnMut(Segment)) -> Result<Source, SysError> {
+    slots::each(
         highest_index()?,
         slots::Expected::HighestInUse(|| Ok(usage()?.1.used_segments as usize)),
-        |index, any| stat_slot(index, any).map(&wrap),
-        || {
-            Ok(super::procfs::read_segments()?
-                .into_iter()
-                .map(&wrap)
-                .collect())
-        },
+        stat_slot,
+        super::procfs::read_segments,
+        |s: &Segment| s.id,
+        sink,
     )
 }
 

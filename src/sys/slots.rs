@@ -40,6 +40,7 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
     expected: Expected<F>,
     stat_slot: impl Fn(i32, bool) -> Result<T, SysError>,
     procfs: impl FnOnce() -> std::io::Result<Vec<T>>,
+    id_of: impl Fn(&T) -> i32,
 ) -> Result<(Vec<T>, Source), SysError> {
     // Room for every slot up to the highest in use (at most one IPCMNI's worth up front:
     // with ipcmni_extend a single object may sit at index 16 million).
@@ -48,13 +49,39 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
         Expected::HighestInUse(_) => usize::try_from(max_index).map_or(0, |m| m + 1),
     };
     let mut objects = Vec::with_capacity(bound.min(32_768));
+    let source = each(
+        max_index,
+        expected,
+        stat_slot,
+        procfs,
+        id_of,
+        &mut |object| objects.push(object),
+    )?;
+    Ok((objects, source))
+}
+
+/// [`enumerate`], each object handed to `sink` as soon as its slot answers: a caller that
+/// acts on each (gc) does so while the kernel's object is still in the cache.
+///
+/// When the loop turns out incomplete, the fallback's objects follow, but for those the
+/// loop already handed over (by full id: a slot reused meanwhile is a new object).
+pub fn each<T, F: FnOnce() -> Result<usize, SysError>>(
+    max_index: i32,
+    expected: Expected<F>,
+    stat_slot: impl Fn(i32, bool) -> Result<T, SysError>,
+    procfs: impl FnOnce() -> std::io::Result<Vec<T>>,
+    id_of: impl Fn(&T) -> i32,
+    sink: &mut dyn FnMut(T),
+) -> Result<Source, SysError> {
+    let mut seen: Vec<i32> = Vec::new();
     let mut complete = true;
     let mut highest_answered = false;
     for index in 0..=max_index {
         match stat_slot(index, true) {
             Ok(object) => {
-                objects.push(object);
+                seen.push(id_of(&object));
                 highest_answered = index == max_index;
+                sink(object);
             }
             Err(e) if e.is_gone() => continue,
             Err(_) => {
@@ -65,25 +92,31 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
     }
     let complete = complete
         && match expected {
-            Expected::Count(n) => objects.len() == n,
+            Expected::Count(n) => seen.len() == n,
             Expected::HighestInUse(_) if highest_answered => true,
-            Expected::HighestInUse(count) => count().is_ok_and(|n| objects.len() == n),
+            Expected::HighestInUse(count) => count().is_ok_and(|n| seen.len() == n),
         };
     if complete {
-        return Ok((objects, Source::StatAny));
+        return Ok(Source::StatAny);
     }
+    let seen: std::collections::HashSet<i32> = seen.into_iter().collect();
+    let mut rest = |object: T| {
+        if !seen.contains(&id_of(&object)) {
+            sink(object);
+        }
+    };
     if let Ok(objects) = procfs() {
-        return Ok((objects, Source::Procfs));
+        objects.into_iter().for_each(&mut rest);
+        return Ok(Source::Procfs);
     }
-    objects.clear();
     for index in 0..=max_index {
         match stat_slot(index, false) {
-            Ok(object) => objects.push(object),
+            Ok(object) => rest(object),
             Err(e) if e.is_gone() || e.is_permission() => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok((objects, Source::Stat))
+    Ok(Source::Stat)
 }
 
 /// The fresh facts of one object by full id, without read permission where the kernel allows
@@ -120,8 +153,13 @@ mod tests {
         move |index, _any| table[index as usize].ok_or_else(|| SysError::new("stat", libc::EINVAL))
     }
 
+    /// /proc lists every object: those the loop saw, and 99, which it did not.
     fn from_proc() -> std::io::Result<Vec<u32>> {
-        Ok(vec![99])
+        Ok(vec![1, 99])
+    }
+
+    fn id(v: &u32) -> i32 {
+        *v as i32
     }
 
     #[test]
@@ -132,7 +170,13 @@ mod tests {
             asked.set(true);
             Ok(2)
         };
-        let got = enumerate(2, Expected::HighestInUse(count), slots(&table), from_proc);
+        let got = enumerate(
+            2,
+            Expected::HighestInUse(count),
+            slots(&table),
+            from_proc,
+            id,
+        );
         assert_eq!(got.expect("list"), (vec![1, 3], Source::StatAny));
         assert!(
             !asked.get(),
@@ -149,6 +193,7 @@ mod tests {
             Expected::HighestInUse(|| Ok(1)),
             slots(&table),
             from_proc,
+            id,
         );
         assert_eq!(listed.expect("list"), (vec![1], Source::StatAny));
         let differs = enumerate(
@@ -156,11 +201,18 @@ mod tests {
             Expected::HighestInUse(|| Ok(2)),
             slots(&table),
             from_proc,
+            id,
         );
-        assert_eq!(differs.expect("list"), (vec![99], Source::Procfs));
+        assert_eq!(differs.expect("list"), (vec![1, 99], Source::Procfs));
         let unknown = || Err(SysError::new("shmctl(SHM_INFO)", libc::EPERM));
-        let failed = enumerate(2, Expected::HighestInUse(unknown), slots(&table), from_proc);
-        assert_eq!(failed.expect("list"), (vec![99], Source::Procfs));
+        let failed = enumerate(
+            2,
+            Expected::HighestInUse(unknown),
+            slots(&table),
+            from_proc,
+            id,
+        );
+        assert_eq!(failed.expect("list"), (vec![1, 99], Source::Procfs));
         // An empty namespace: IPC_INFO says 0, slot 0 is free, SHM_INFO counts none.
         let empty = [None];
         let none = enumerate(
@@ -168,6 +220,7 @@ mod tests {
             Expected::HighestInUse(|| Ok(0)),
             slots(&empty),
             from_proc,
+            id,
         );
         assert_eq!(none.expect("list"), (vec![], Source::StatAny));
     }
@@ -175,12 +228,39 @@ mod tests {
     #[test]
     fn a_count_that_differs_falls_back_to_proc_then_stat() {
         let table = [Some(1), Some(2)];
-        let fine = enumerate(1, Counted::Count(2), slots(&table), from_proc);
+        let fine = enumerate(1, Counted::Count(2), slots(&table), from_proc, id);
         assert_eq!(fine.expect("list"), (vec![1, 2], Source::StatAny));
-        let differs = enumerate(1, Counted::Count(3), slots(&table), from_proc);
-        assert_eq!(differs.expect("list"), (vec![99], Source::Procfs));
+        let differs = enumerate(1, Counted::Count(3), slots(&table), from_proc, id);
+        assert_eq!(differs.expect("list"), (vec![1, 2, 99], Source::Procfs));
         let no_proc = || Err(std::io::Error::from_raw_os_error(libc::ENOENT));
-        let stat = enumerate(1, Counted::Count(3), slots(&table), no_proc);
+        let stat = enumerate(1, Counted::Count(3), slots(&table), no_proc, id);
         assert_eq!(stat.expect("list"), (vec![1, 2], Source::Stat));
+    }
+
+    #[test]
+    fn each_hands_over_as_it_goes_and_the_fallback_only_what_the_loop_missed() {
+        let table = [Some(1), None, Some(3), None];
+        let handed = std::cell::RefCell::new(Vec::new());
+        // The sink sees slot 0's object before slot 2 is asked.
+        let asked = Cell::new(0);
+        let stat = |index: i32, any: bool| {
+            asked.set(asked.get() + 1);
+            if index == 2 {
+                assert_eq!(*handed.borrow(), vec![1]);
+            }
+            slots(&table)(index, any)
+        };
+        let source = each(
+            3,
+            Expected::HighestInUse(|| Ok(3)),
+            stat,
+            || Ok(vec![3, 1, 7]),
+            id,
+            &mut |v| handed.borrow_mut().push(v),
+        );
+        // The highest slot is free and the count says 3: /proc, but only 7 is new.
+        assert_eq!(source.expect("each"), Source::Procfs);
+        assert_eq!(*handed.borrow(), vec![1, 3, 7]);
+        assert_eq!(asked.get(), 4);
     }
 }

@@ -535,16 +535,19 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                 );
                 let report = doc(&out);
                 let after = inventory(&ns);
-                let removed: BTreeSet<(String, String)> = report["removed"]
-                    .as_array()
-                    .expect("removed")
-                    .iter()
-                    .map(|e| {
-                        let kind = e["type"].as_str().expect("type").to_string();
-                        let case = KINDS.iter().find(|c| c.kind == kind).expect("kind");
-                        (kind, case.selector(e))
-                    })
-                    .collect();
+                let listed = |list: &str| -> BTreeSet<(String, String)> {
+                    report[list]
+                        .as_array()
+                        .expect(list)
+                        .iter()
+                        .map(|e| {
+                            let kind = e["type"].as_str().expect("type").to_string();
+                            let case = KINDS.iter().find(|c| c.kind == kind).expect("kind");
+                            (kind, case.selector(e))
+                        })
+                        .collect()
+                };
+                let removed = listed("removed");
                 for (object, mode) in &before {
                     match after.get(object) {
                         Some(now) => {
@@ -557,6 +560,18 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                         ),
                     }
                 }
+                // What it did not reach is counted exactly: every object still there that
+                // the report does not list as kept.
+                let kept = listed("kept");
+                let unreached = after.keys().filter(|o| !kept.contains(*o)).count();
+                assert!(
+                    text(&out.stderr).contains(&format!(
+                        "interrupted by signal {}: {unreached} object(s) not reached",
+                        libc::SIGTERM
+                    )),
+                    "{target}: {unreached} not reached expected: {}",
+                    text(&out.stderr)
+                );
                 assert!(
                     !after.is_empty() && removed.iter().any(|(k, _)| k == target),
                     "{target}: stopped part way ({seen} of {total} not reached when the signal \
