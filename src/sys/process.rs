@@ -124,6 +124,9 @@ impl Default for Clock {
 pub struct ProcessTable {
     clock: Clock,
     seen: HashMap<i32, Presence>,
+    /// The pid asked last, and its answer: the creator and last user of a segment, and of
+    /// the segments after it, are most often one process.
+    last: Option<(i32, Presence)>,
 }
 
 impl ProcessTable {
@@ -137,8 +140,15 @@ impl ProcessTable {
         if pid <= 0 {
             return Presence::Present { started: None };
         }
+        if let Some((last, presence)) = self.last {
+            if last == pid {
+                return presence;
+            }
+        }
         let clock = self.clock;
-        *self.seen.entry(pid).or_insert_with(|| probe(pid, &clock))
+        let presence = *self.seen.entry(pid).or_insert_with(|| probe(pid, &clock));
+        self.last = Some((pid, presence));
+        presence
     }
 }
 
