@@ -587,7 +587,7 @@ pub fn remove_with_archive(
         Removal::new(
             object,
             Outcome::Failed {
-                error: f.error,
+                error: Box::new(f.error),
                 text: format!("not removed: {}", f.text),
             },
         )
@@ -667,7 +667,7 @@ pub fn remove_with_archive(
                 _ => String::new(),
             };
             item.outcome = Outcome::Failed {
-                error: lost.error,
+                error: Box::new(lost.error),
                 text: format!("{kept}{}", lost.text),
             };
         }
@@ -677,7 +677,7 @@ pub fn remove_with_archive(
         // Report it as planned: an attachment seen at removal was our own.
         item.object = planned;
         item.outcome = Outcome::Removed { marked: false };
-        item.archive = Some(json);
+        item.archive = Some(json.into_boxed_path());
     } else {
         // The files would describe an object that is still there.
         archive.dir.discard(&json);

@@ -46,7 +46,8 @@ pub enum Outcome {
     /// It vanished before or during the sequence: nothing to do.
     Gone,
     Failed {
-        error: SysError,
+        /// Boxed: a report holds one [`Removal`] per object, nearly all of them removed.
+        error: Box<SysError>,
         text: String,
     },
 }
@@ -110,7 +111,7 @@ pub struct Removal {
     /// Why it was an orphan (gc); empty for `rm`.
     pub evidence: Vec<Reason>,
     /// The archive's record when one was written and the object removed.
-    pub archive: Option<std::path::PathBuf>,
+    pub archive: Option<Box<std::path::Path>>,
 }
 
 impl Removal {
@@ -144,7 +145,10 @@ fn failed(object: Object, error: SysError, text: String) -> Removal {
     let outcome = if gone(&error) {
         Outcome::Gone
     } else {
-        Outcome::Failed { error, text }
+        Outcome::Failed {
+            error: Box::new(error),
+            text,
+        }
     };
     Removal::new(object, outcome)
 }
@@ -232,7 +236,10 @@ pub fn finish(
         let text = format!("{}; {note}", reason.text);
         // Left at mode 000 is not "kept": it is a failure (journalled for the next run).
         let outcome = match left_closed {
-            Some(error) => Outcome::Failed { error, text },
+            Some(error) => Outcome::Failed {
+                error: Box::new(error),
+                text,
+            },
             None => Outcome::Kept(Reason::new(reason.code, text)),
         };
         return Removal::new(after, outcome);

@@ -57,13 +57,13 @@ fn gc_outcome(o: &Object) -> Outcome {
     let label = o.label();
     match o.selector().as_str() {
         "6" => Outcome::Failed {
-            error: SysError::new("archive", libc::EOPNOTSUPP),
+            error: Box::new(SysError::new("archive", libc::EOPNOTSUPP)),
             text: "not removed: not archived: archiving attaches, and with \
                    kernel.shm_rmid_forced=1 detaching could destroy the segment"
                 .to_string(),
         },
         "sem:8" => Outcome::Failed {
-            error: SysError::new("IPC_SET", libc::EPERM),
+            error: Box::new(SysError::new("IPC_SET", libc::EPERM)),
             text: format!(
                 "{label}: {}",
                 policy::permission_text(o, name(o.owner().uid).as_deref())
@@ -137,7 +137,7 @@ fn gc_report() {
         Removal {
             // What was removed keeps its evidence (batch::with_evidence) and its archive.
             evidence: if removed { evidence } else { Vec::new() },
-            archive: removed.then(|| archive_json(&object)),
+            archive: removed.then(|| archive_json(&object).into_boxed_path()),
             ..Removal::new(object, outcome)
         }
     }));
@@ -197,7 +197,7 @@ fn rm_report() {
             Outcome::Kept(reason)
         } else if o.kind() == Kind::Pmq {
             Outcome::Failed {
-                error: SysError::new("chmod", libc::EROFS),
+                error: Box::new(SysError::new("chmod", libc::EROFS)),
                 text: format!("cannot close {} (mode 000)", o.label()),
             }
         } else {
