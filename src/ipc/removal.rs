@@ -229,7 +229,19 @@ pub fn finish(
             "changed",
             format!("changed during removal ({what})"),
         )),
-        None => check(&after.as_others_see(&planned, request.expected_nattch, false)).err(),
+        None => {
+            let view = after.as_others_see(&planned, request.expected_nattch, false);
+            // A segment judged by the plan whose fresh facts, as others see them, are the
+            // plan's gets the plan's verdict: its evidence is its facts (nattch checked just
+            // above) and the presence of its pids, each probed once a run — and a dead pid
+            // does not come back. Every other kind is judged again on the fresh scans.
+            let unchanged = request.judged && matches!(planned, Object::Shm(_)) && view == planned;
+            if unchanged {
+                None
+            } else {
+                check(&view).err()
+            }
+        }
     };
     if let Some(reason) = kept {
         let (note, left_closed) = restore(ctl, &after, &planned);
@@ -471,11 +483,18 @@ mod tests {
     }
 
     /// gc's plan judged the object: the sequence judges only the fresh facts after closing
-    /// (once), and what they say still decides — a verdict that turned keeps it.
+    /// (once), and what they say still decides — a verdict that turned keeps it. A segment
+    /// whose fresh facts are the plan's keeps the plan's verdict; a set, queue or POSIX
+    /// object is always judged again (on fresh scans of the processes).
     #[test]
     fn a_judged_plan_is_judged_again_only_on_fresh_facts() {
-        for (judged, checks) in [(false, 2), (true, 1)] {
-            let mut k = FakeKernel::new(Object::Shm(segment()));
+        for (object, judged, checks) in [
+            (Object::Shm(segment()), false, 2),
+            (Object::Shm(segment()), true, 0),
+            (queue(), false, 2),
+            (queue(), true, 1),
+        ] {
+            let mut k = FakeKernel::new(object.clone());
             let mut calls = 0;
             let request = Request {
                 judged,
@@ -486,17 +505,26 @@ mod tests {
                 Ok(())
             });
             assert_eq!(out.outcome, Outcome::Removed { marked: false });
-            assert_eq!(calls, checks, "judged: {judged}");
+            assert_eq!(calls, checks, "{:?} judged: {judged}", object.kind());
         }
+        // Its owner changed meanwhile (not its identity): judged on what it is now.
         let mut k = FakeKernel::new(Object::Shm(segment()));
+        k.on_set_mode = Some(Box::new(|o: &mut Object| {
+            if let Object::Shm(s) = o {
+                s.uid += 1;
+            }
+        }));
         let request = Request {
             judged: true,
             ..Request::default()
         };
-        let out = run(&mut k, request, &mut |_| {
-            Err(Reason::new("creator_alive", "alive"))
+        let mut seen = Vec::new();
+        let out = run(&mut k, request, &mut |o| {
+            seen.push(o.owner().uid);
+            Err(Reason::new("not_owner", "owned by another uid now"))
         });
-        assert!(matches!(out.outcome, Outcome::Kept(ref r) if r.code == "creator_alive"));
+        assert!(matches!(out.outcome, Outcome::Kept(ref r) if r.code == "not_owner"));
+        assert_eq!(seen, [segment().uid + 1]);
         assert_eq!(
             k.log,
             ["set 0", "stat", "set 640"],
