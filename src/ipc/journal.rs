@@ -9,6 +9,7 @@
 //! restores the mode of each object that a `begin` without `end` names, if that object
 //! still exists, has the same identity and is still at mode 000. The journal lives beside
 //! the lock, in a directory only its user can write, and is emptied when a run ends.
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -295,8 +296,16 @@ pub struct Journal {
     /// `end` lines not written yet: they go out with the next `begin` (one write for both),
     /// or before the journal is read or emptied.
     pending: Vec<u8>,
-    /// What this run began and has not ended (kept when the journal is emptied at the end).
-    open: HashMap<Target, Begun>,
+    /// What this run began, with the order it began in, in three places: written ahead
+    /// and not closed yet (oldest first, the order the batch closes them); the one closed
+    /// last; every other one closed and not ended. A segment's line goes from the first to
+    /// the second and is forgotten when it is removed, without a hash (the batch's common
+    /// path); the third is for what stays closed a while (sets, queues and POSIX objects
+    /// until their fresh scan, or a restore that failed). What is closed is kept when the
+    /// journal is emptied at the end.
+    ahead: VecDeque<Begun>,
+    last_closed: Option<Begun>,
+    closed: HashMap<Target, Begun>,
     begun: u64,
 }
 
@@ -306,9 +315,13 @@ struct Begun {
     /// The order it began in.
     order: u64,
     entry: Entry,
-    /// Its mode was set to 000 (false: written ahead by [`Journal::begin_ahead`], not yet
-    /// closed).
-    closed: bool,
+}
+
+impl Begun {
+    fn names(&self, target: &Target) -> bool {
+        let e = &self.entry;
+        e.kind == target.kind && e.id == target.id && e.path == target.path
+    }
 }
 
 impl Journal {
@@ -321,7 +334,9 @@ impl Journal {
             path,
             written: false,
             pending: Vec::new(),
-            open: HashMap::default(),
+            ahead: VecDeque::new(),
+            last_closed: None,
+            closed: HashMap::default(),
             begun: 0,
         })
     }
@@ -373,29 +388,42 @@ impl Journal {
     /// An entry [`Journal::begin_ahead`] wrote is not written again.
     pub fn begin(&mut self, entry: &Entry) -> io::Result<()> {
         let target = entry.target();
-        if let Some(begun) = self.open.get_mut(&target) {
-            if !begun.closed && begun.entry == *entry {
-                begun.closed = true;
-                return Ok(());
+        let begun = match self.take_ahead(&target) {
+            Some(begun) if begun.entry == *entry => begun,
+            // Not written ahead, or its facts changed since: a new line (the later counts).
+            _ => {
+                self.append(&LineOut::Begin(entry), true)?;
+                self.begun += 1;
+                Begun {
+                    order: self.begun,
+                    entry: entry.clone(),
+                }
             }
+        };
+        self.forget_closed(&target);
+        if let Some(before) = self.last_closed.replace(begun) {
+            self.closed.insert(before.entry.target(), before);
         }
-        self.append(&LineOut::Begin(entry), true)?;
-        self.opened(target, entry.clone(), true);
         Ok(())
     }
 
-    /// Keeps what a `begin` line written to the file says, in the order lines were written.
-    fn opened(&mut self, target: Target, entry: Entry, closed: bool) {
-        self.begun += 1;
-        let order = self.begun;
-        self.open.insert(
-            target,
-            Begun {
-                order,
-                entry,
-                closed,
-            },
-        );
+    /// The entry of `target` written ahead and not closed, taken out of the queue (the
+    /// batch closes in the order it wrote: nearly always the first).
+    fn take_ahead(&mut self, target: &Target) -> Option<Begun> {
+        if self.ahead.front()?.names(target) {
+            return self.ahead.pop_front();
+        }
+        let at = self.ahead.iter().position(|b| b.names(target))?;
+        self.ahead.remove(at)
+    }
+
+    /// Forgets the entry of `target` closed and not ended; false if there is none.
+    fn forget_closed(&mut self, target: &Target) -> bool {
+        if self.last_closed.as_ref().is_some_and(|b| b.names(target)) {
+            self.last_closed = None;
+            return true;
+        }
+        !self.closed.is_empty() && self.closed.remove(target).is_some()
     }
 
     /// Writes the `begin` lines of objects about to be closed, all in one write (with the
@@ -403,42 +431,53 @@ impl Journal {
     /// instead of one per object. Each is still in the file before its mode changes. An
     /// object whose sequence stops before its mode changes is [`Journal::settle`]d; if a
     /// run is killed first, the next run finds it at its own mode and leaves it alone.
+    /// What this run already began is not written again (the batch hands each object
+    /// once: one handed twice in one call would only have its line written twice).
     ///
     /// If the write fails, none of them counts as written: each object's own [`begin`]
     /// writes its line again (and its sequence stops before the mode changes if that fails).
     ///
     /// [`begin`]: Journal::begin
     pub fn begin_ahead(&mut self, entries: impl IntoIterator<Item = Entry>) -> io::Result<()> {
-        let before = self.begun;
+        let before = self.ahead.len();
         for entry in entries {
             let target = entry.target();
-            if self.open.contains_key(&target) {
+            let known = self.ahead.iter().take(before).any(|b| b.names(&target))
+                || self.last_closed.as_ref().is_some_and(|b| b.names(&target))
+                || (!self.closed.is_empty() && self.closed.contains_key(&target));
+            if known {
                 continue;
             }
             LineOut::Begin(&entry).write(&mut self.pending);
-            self.opened(target, entry, false);
+            self.begun += 1;
+            self.ahead.push_back(Begun {
+                order: self.begun,
+                entry,
+            });
         }
-        if self.begun == before {
+        if self.ahead.len() == before {
             return Ok(());
         }
         self.written = true;
-        self.flush().inspect_err(|_| {
-            self.open.retain(|_, begun| begun.order <= before);
-        })
+        self.flush().inspect_err(|_| self.ahead.truncate(before))
     }
 
     /// Ends `target`'s entry if it was written ahead and its mode never changed (kept, or
     /// removed without closing).
     pub fn settle(&mut self, target: &Target) {
-        if self.open.get(target).is_some_and(|b| !b.closed) {
+        if self.take_ahead(target).is_some() {
             // A lost end line only makes the next run look at an object that is fine.
-            self.end(target).ok();
+            self.append(&LineOut::End(target), false).ok();
         }
     }
 
     /// What this run closed and did not end, in the order it began them.
     pub fn left_open(&self) -> Vec<Entry> {
-        let mut open: Vec<&Begun> = self.open.values().filter(|b| b.closed).collect();
+        let mut open: Vec<&Begun> = self
+            .closed
+            .values()
+            .chain(self.last_closed.as_ref())
+            .collect();
         open.sort_unstable_by_key(|b| b.order);
         open.into_iter().map(|b| b.entry.clone()).collect()
     }
@@ -447,7 +486,7 @@ impl Journal {
     /// restored, or never changed). Written with the next `begin`, not synced: a lost `end`
     /// only makes the next run look at an object that is fine.
     pub fn end(&mut self, target: &Target) -> io::Result<()> {
-        self.open.remove(target);
+        self.forget(target);
         self.append(&LineOut::End(target), false)
     }
 
@@ -458,7 +497,13 @@ impl Journal {
     /// line would only save a killed run's successor one look per object — and it was a
     /// tenth of gc's work.
     pub fn gone(&mut self, target: &Target) {
-        self.open.remove(target);
+        self.forget(target);
+    }
+
+    fn forget(&mut self, target: &Target) {
+        if !self.forget_closed(target) {
+            self.take_ahead(target);
+        }
     }
 
     /// Empties the journal but for `keep` (entries that still need restoring).
@@ -467,7 +512,9 @@ impl Journal {
             return Ok(());
         }
         self.pending.clear();
-        self.open.clear();
+        self.ahead.clear();
+        self.last_closed = None;
+        self.closed.clear();
         self.file.set_len(0)?;
         self.written = false;
         for entry in keep {
@@ -609,6 +656,71 @@ mod tests {
             .unfinished()
             .expect("read");
         assert_eq!(open, vec![removed]);
+    }
+
+    /// A batch as gc runs it: lines written ahead 32 at a time; segments closed and gone
+    /// at once, queues closed and left open until the end; one whose facts changed since
+    /// its line was written gets a new line. What is closed and not ended is left open, in
+    /// the order it began, until it ends.
+    #[test]
+    fn a_batch_of_segments_and_queues_is_followed_line_for_line() {
+        use crate::objects::MsgQueue;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path(), 1).expect("open");
+        let object = |i: i32| {
+            if i % 2 == 0 {
+                Object::Shm(segment(i))
+            } else {
+                Object::Msg(MsgQueue {
+                    id: i,
+                    ..super::super::fixtures::queue(0, 0, 0, 0)
+                })
+            }
+        };
+        let mut lingering = Vec::new();
+        let mut rewritten = None;
+        for start in (0..100).step_by(32) {
+            let batch: Vec<Entry> = (start..(start + 32).min(100))
+                .map(|i| Entry::of_object(&object(i)))
+                .collect();
+            journal.begin_ahead(batch.clone()).expect("ahead");
+            let written = len(&journal);
+            let changes = batch.len() > 5;
+            for (n, entry) in batch.into_iter().enumerate() {
+                let entry = if n == 5 {
+                    Entry {
+                        key: entry.key.wrapping_add(1),
+                        ..entry
+                    }
+                } else {
+                    entry
+                };
+                journal.begin(&entry).expect("begin");
+                if entry.kind == Kind::Shm {
+                    journal.gone(&entry.target());
+                } else if n == 5 {
+                    // Its new line began after every line its batch wrote ahead.
+                    rewritten = Some(entry);
+                } else {
+                    lingering.push(entry);
+                }
+            }
+            lingering.extend(rewritten.take());
+            // Only the changed one was written again.
+            assert_eq!(len(&journal) > written, changes);
+            let again = len(&journal);
+            journal.flush().expect("flush");
+            assert_eq!(len(&journal), again);
+        }
+        assert_eq!(journal.left_open(), lingering);
+        for entry in &lingering[..10] {
+            journal.end(&entry.target()).expect("end");
+        }
+        assert_eq!(journal.left_open(), lingering[10..]);
+        for entry in &lingering[10..] {
+            journal.gone(&entry.target());
+        }
+        assert!(journal.left_open().is_empty());
     }
 
     #[test]
