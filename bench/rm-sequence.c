@@ -1,5 +1,7 @@
-/* The floor for gc: enumerate with SHM_STAT_ANY, then for each segment the guarded removal
- * sequence IPC_STAT, IPC_SET mode 000, IPC_STAT, IPC_RMID - no liveness checks at all. */
+/* The floor for gc: the guarded removal sequence shmctl runs on each segment, in plain C
+ * and with no checks at all (no liveness, no journal, no report): list by slot with
+ * SHM_STAT_ANY (the plan's facts), IPC_SET mode 000, IPC_STAT again, and IPC_RMID unless
+ * the segment changed or was attached meanwhile (then its mode goes back). */
 #include <stdio.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -11,7 +13,6 @@ int main(void) {
     for (int i = 0; i <= max; i++) {
         int id = shmctl(i, 15 /* SHM_STAT_ANY */, &ds);
         if (id < 0 || ds.shm_nattch) continue;
-        if (shmctl(id, IPC_STAT, &ds) < 0) continue;
         unsigned short mode = ds.shm_perm.mode;
         ds.shm_perm.mode = 0;
         if (shmctl(id, IPC_SET, &ds) < 0) continue;
