@@ -73,20 +73,18 @@ pub fn run_with(
     // unless quiet, and JSON.
     let evidence = ctx.json || !ctx.quiet || asks || args.dry_run;
     let mut kept = Vec::new();
+    let planner = Planner {
+        policy: &policy,
+        kinds: &kinds,
+        now,
+        evidence,
+    };
     // --yes: the lock first, so that the plan is made on what no other run is changing, and
     // each orphan removed as soon as it is planned. A question is asked on the whole plan,
     // without holding the lock (a person may take a while to answer).
     let (mut session, asked) = if asks {
         let mut orphans = Vec::new();
-        plan(
-            &policy,
-            &kinds,
-            &mut survey,
-            now,
-            evidence,
-            &mut kept,
-            &mut |_, one| orphans.push(one),
-        )?;
+        planner.run(&mut survey, &mut kept, &mut |_, one| orphans.push(one))?;
         if !orphans.is_empty() && !confirmed(&orphans)? {
             render::note(ctx.quiet, "nothing removed");
             return Ok((Exit::Success, Tally::default()));
@@ -119,15 +117,7 @@ pub fn run_with(
             }
             Ok(())
         }
-        None => plan(
-            &policy,
-            &kinds,
-            &mut survey,
-            now,
-            evidence,
-            &mut kept,
-            &mut |s, one| remover.push(s, one),
-        ),
+        None => planner.run(&mut survey, &mut kept, &mut |s, one| remover.push(s, one)),
     };
     let mut batch = remover.finish(&mut survey);
     // A listing that failed before anything was planned fails the run as it always did;
@@ -172,31 +162,40 @@ pub fn run_with(
     ))
 }
 
-/// Every object judged once, each pid probed once; each orphan handed to `orphan` as soon as
-/// it is judged. What the `--user` filter leaves out is dropped quietly; what the caller
-/// may not remove is `kept` (`not_owner`).
-fn plan(
-    policy: &Policy,
-    kinds: &[Kind],
-    survey: &mut Survey,
+/// How gc plans: every object of `kinds` judged once under `policy` at `now` (each pid
+/// probed once), an orphan's evidence kept when the report shows it.
+struct Planner<'a> {
+    policy: &'a Policy,
+    kinds: &'a [Kind],
     now: i64,
     evidence: bool,
-    kept: &mut Vec<Removal>,
-    orphan: &mut dyn FnMut(&mut Survey, Planned),
-) -> Result<()> {
-    for &kind in kinds {
-        kernel::each(kind, &mut |object| {
-            let o = object.owner();
-            match survey.verdict_with(policy, &object, now, evidence) {
-                Verdict::Orphan { evidence } => orphan(survey, (object, evidence)),
-                // Not asked for (or not this caller's, and so not considered).
-                Verdict::Kept(reason)
-                    if reason.code == "not_owner" && !policy.owners.admits(o.uid, o.cuid) => {}
-                Verdict::Kept(reason) => kept.push(Removal::new(object, Outcome::Kept(reason))),
-            }
-        })?;
+}
+
+impl Planner<'_> {
+    /// Judges every object as it is listed and hands each orphan to `orphan` at once. What
+    /// the `--user` filter leaves out is dropped quietly; what the caller may not remove is
+    /// `kept` (`not_owner`).
+    fn run(
+        &self,
+        survey: &mut Survey,
+        kept: &mut Vec<Removal>,
+        orphan: &mut dyn FnMut(&mut Survey, Planned),
+    ) -> Result<()> {
+        let policy = self.policy;
+        for &kind in self.kinds {
+            kernel::each(kind, &mut |object| {
+                let o = object.owner();
+                match survey.verdict_with(policy, &object, self.now, self.evidence) {
+                    Verdict::Orphan { evidence } => orphan(survey, (object, evidence)),
+                    // Not asked for (or not this caller's, and so not considered).
+                    Verdict::Kept(reason)
+                        if reason.code == "not_owner" && !policy.owners.admits(o.uid, o.cuid) => {}
+                    Verdict::Kept(reason) => kept.push(Removal::new(object, Outcome::Kept(reason))),
+                }
+            })?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Without --yes on a terminal: show the plan where the question is asked (stderr, so that
