@@ -148,7 +148,7 @@ pub(crate) fn changes(before: &MsgQueue, after: &MsgQueue) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{queue, T};
-    use super::super::policy::tests::{absent, alive, codes, judge_with, policy, NOW};
+    use super::super::policy::tests::{absent, alive, codes, judge_waited, policy, NOW};
     use super::super::policy::{HolderFacts, Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
@@ -160,15 +160,7 @@ mod tests {
         presence: &mut dyn FnMut(i32) -> Presence,
         waiters: WaiterFacts,
     ) -> Verdict {
-        let object = Object::Msg(q.clone());
-        judge_with(
-            policy,
-            &object,
-            presence,
-            waiters,
-            HolderFacts::default(),
-            NOW,
-        )
+        judge_waited(policy, Object::Msg(q.clone()), presence, waiters, NOW)
     }
 
     fn waiting(waiters: Vec<Waiter>, uninspected: usize) -> WaiterFacts {

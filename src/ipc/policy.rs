@@ -350,6 +350,24 @@ pub(crate) mod tests {
         }
     }
 
+    /// [`judge_with`] for a set or queue: `waiters` waiting, no holders.
+    pub fn judge_waited(
+        policy: &Policy,
+        object: Object,
+        presence: &mut dyn FnMut(i32) -> Presence,
+        waiters: WaiterFacts,
+        now: i64,
+    ) -> Verdict {
+        judge_with(
+            policy,
+            &object,
+            presence,
+            waiters,
+            HolderFacts::default(),
+            now,
+        )
+    }
+
     /// Evidence of pids from `presence`, no waiters, `holders` holding.
     pub fn judge_with(
         policy: &Policy,

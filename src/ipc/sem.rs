@@ -125,8 +125,8 @@ pub(crate) fn changes(before: &SemSet, after: &SemSet) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{sem, set, T};
-    use super::super::policy::tests::{absent, alive, codes, judge_with, policy, NOW};
-    use super::super::policy::{HolderFacts, Owners, WaiterFacts};
+    use super::super::policy::tests::{absent, alive, codes, judge_waited, policy, NOW};
+    use super::super::policy::{Owners, WaiterFacts};
     use super::super::Object;
     use super::*;
     use crate::model::Presence;
@@ -139,15 +139,7 @@ mod tests {
         waiters: WaiterFacts,
         now: i64,
     ) -> Verdict {
-        let object = Object::Sem(s.clone());
-        judge_with(
-            policy,
-            &object,
-            presence,
-            waiters,
-            HolderFacts::default(),
-            now,
-        )
+        judge_waited(policy, Object::Sem(s.clone()), presence, waiters, now)
     }
 
     fn none() -> WaiterFacts {
