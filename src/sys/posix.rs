@@ -356,9 +356,13 @@ fn object_with(
         (Kind::Psem, Some(b)) => SemValue::from_sem_t(b),
         _ => None,
     };
+    let lossy = String::from_utf8_lossy(bare);
+    let mut name = String::with_capacity(lossy.len() + 1);
+    name.push('/');
+    name.push_str(&lossy);
     PosixObject {
         kind,
-        name: format!("/{}", String::from_utf8_lossy(bare)),
+        name,
         raw_name: OsString::from_vec(raw_name),
         path,
         dev: meta.dev(),
