@@ -5,7 +5,7 @@
 //! so a receiver thread that exited makes a live process look gone — one reason `gc` needs
 //! `--older-than` for queues.
 use super::liveness;
-use super::policy::{kept, reuse_text, Evidence, Policy};
+use super::policy::{kept, reuse_text, Evidence, Notes, Policy};
 use super::sem::waiter_text;
 use super::{Liveness, PidState, Reason, Verdict};
 use crate::model::Presence;
@@ -24,7 +24,8 @@ pub(crate) fn judge(policy: &Policy, queue: &MsgQueue, ev: &mut Evidence) -> Ver
         (0, Some(why)) => Some(why.to_string()),
         (n, Some(why)) => Some(format!("{n} task(s) could not be inspected and {why}")),
     };
-    let mut evidence = vec![match &unknown {
+    let mut notes = Notes::new(ev);
+    notes.add(|| match &unknown {
         None => Reason::new(
             "no_waiters",
             "no task is blocked on it (in msgrcv or msgsnd)",
@@ -33,7 +34,7 @@ pub(crate) fn judge(policy: &Policy, queue: &MsgQueue, ev: &mut Evidence) -> Ver
             "waiters_unknown",
             format!("{text}, included by --include-unknown"),
         ),
-    }];
+    });
     for side in SIDES {
         let (pid, at) = (side.pid)(queue);
         // pid 0 names no process: nothing to probe.
@@ -45,32 +46,35 @@ pub(crate) fn judge(policy: &Policy, queue: &MsgQueue, ev: &mut Evidence) -> Ver
         let who = side.role;
         let [alive, dead, reused, unknown, never] = side.codes;
         match liveness::recorded(pid, at, presence) {
-            Liveness::Never => evidence.push(Reason::new(never, format!("never {}", side.verb))),
-            Liveness::Unknown if policy.include_unknown => evidence.push(Reason::new(
-                unknown,
-                format!("last {who} pid 0 (another PID namespace), included by --include-unknown"),
-            )),
+            Liveness::Never => notes.add(|| Reason::new(never, format!("never {}", side.verb))),
+            Liveness::Unknown if policy.include_unknown => notes.add(|| {
+                let text = format!(
+                    "last {who} pid 0 (another PID namespace), included by --include-unknown"
+                );
+                Reason::new(unknown, text)
+            }),
             Liveness::Unknown => {
                 return kept(
                     unknown,
                     format!("last {who} pid 0 with a time: a process in another PID namespace"),
                 )
             }
-            Liveness::Dead => evidence.push(Reason::new(dead, format!("last {who} {pid} dead"))),
-            Liveness::Exited => evidence.push(Reason::new(
-                dead,
-                format!("last {who} {pid} exited (a zombie)"),
-            )),
-            Liveness::Reused => evidence.push(Reason::new(
-                reused,
-                reuse_text(
-                    &format!("last {who}"),
-                    pid,
-                    presence,
-                    Some(at),
-                    &format!("it last {} the queue", side.verb),
-                ),
-            )),
+            Liveness::Dead => notes.add(|| Reason::new(dead, format!("last {who} {pid} dead"))),
+            Liveness::Exited => {
+                notes.add(|| Reason::new(dead, format!("last {who} {pid} exited (a zombie)")))
+            }
+            Liveness::Reused => notes.add(|| {
+                Reason::new(
+                    reused,
+                    reuse_text(
+                        &format!("last {who}"),
+                        pid,
+                        presence,
+                        Some(at),
+                        &format!("it last {} the queue", side.verb),
+                    ),
+                )
+            }),
             Liveness::Alive => return kept(alive, format!("last {who} {pid} alive")),
         }
     }
@@ -80,7 +84,7 @@ pub(crate) fn judge(policy: &Policy, queue: &MsgQueue, ev: &mut Evidence) -> Ver
             format!("{text}: any may be blocked on it"),
         );
     }
-    Verdict::Orphan { evidence }
+    notes.orphan()
 }
 
 /// One side of a queue: who, which pid and time, and its codes (alive, dead, reused,

@@ -229,6 +229,34 @@ pub struct Evidence<'a> {
     pub want_evidence: bool,
 }
 
+/// An orphan's evidence, each reason made only when the report shows evidence: a gc of
+/// 10,000 objects judges each one twice, and shows none with `--quiet`.
+pub(crate) struct Notes {
+    want: bool,
+    reasons: Vec<Reason>,
+}
+
+impl Notes {
+    pub(crate) fn new(ev: &Evidence) -> Notes {
+        Notes {
+            want: ev.want_evidence,
+            reasons: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, reason: impl FnOnce() -> Reason) {
+        if self.want {
+            self.reasons.push(reason());
+        }
+    }
+
+    pub(crate) fn orphan(self) -> Verdict {
+        Verdict::Orphan {
+            evidence: self.reasons,
+        }
+    }
+}
+
 pub(crate) fn kept(code: &'static str, text: impl Into<std::borrow::Cow<'static, str>>) -> Verdict {
     Verdict::Kept(Reason::new(code, text))
 }
@@ -393,6 +421,63 @@ pub(crate) mod tests {
             Verdict::Orphan { evidence } => evidence.iter().map(|e| e.code).collect(),
             Verdict::Kept(reason) => vec![reason.code],
         }
+    }
+
+    /// Without evidence wanted (a quiet report, the re-check), every kind reaches the same
+    /// verdict and builds no reasons.
+    #[test]
+    fn evidence_is_made_only_when_it_is_wanted() {
+        use super::super::fixtures;
+        use crate::objects::Semaphore;
+        let mut include = policy();
+        include.include_unknown = true;
+        let sem = Semaphore {
+            value: 0,
+            pid: 77,
+            ncnt: 0,
+            zcnt: 0,
+        };
+        let objects = [
+            seg(),
+            Object::Sem(fixtures::set(T, vec![sem])),
+            Object::Msg(fixtures::queue(70, T, 0, 0)),
+            Object::posix(fixtures::posix(T)),
+        ];
+        let mut orphans = std::collections::BTreeSet::new();
+        for policy in [policy(), include] {
+            for object in &objects {
+                let mut verdicts = [true, false].map(|want| {
+                    let mut presence = absent;
+                    let mut ev = Evidence {
+                        owner_name: None,
+                        presence: &mut presence,
+                        waiters: &mut || WaiterFacts {
+                            uninspected: 2,
+                            ..WaiterFacts::default()
+                        },
+                        holders: &mut HolderFacts::default,
+                        now: NOW,
+                        want_evidence: want,
+                    };
+                    judge(&policy, object, &mut ev)
+                });
+                let [wanted, quiet] = &mut verdicts;
+                match (wanted, quiet) {
+                    (Verdict::Orphan { evidence: full }, Verdict::Orphan { evidence: none }) => {
+                        assert!(!full.is_empty(), "{object:?}");
+                        assert!(none.is_empty(), "{object:?}: {none:?}");
+                        orphans.insert(object.kind());
+                    }
+                    (Verdict::Kept(a), Verdict::Kept(b)) => assert_eq!(a, b),
+                    (a, b) => panic!("{object:?}: {a:?} but quietly {b:?}"),
+                }
+            }
+        }
+        assert_eq!(
+            orphans.len(),
+            objects.len(),
+            "every kind judged an orphan once"
+        );
     }
 
     fn seg() -> Object {

@@ -3,7 +3,7 @@
 //! descriptor on it. A process whose maps or descriptors cannot be read might: that keeps
 //! the object unless `--include-unknown`. Nothing records who made one, so `gc` needs
 //! `--older-than` for them.
-use super::policy::{kept, Evidence, Policy};
+use super::policy::{kept, Evidence, Notes, Policy};
 use super::{Reason, Verdict};
 use crate::objects::{Hold, PosixObject};
 
@@ -24,10 +24,8 @@ pub(crate) fn judge(policy: &Policy, object: &PosixObject, ev: &mut Evidence) ->
             format!("{how} pid {} ({}){more}", holder.pid, holder.comm),
         );
     }
-    let mut evidence = vec![Reason::new(
-        "not_held",
-        "no process maps it or holds it open",
-    )];
+    let mut notes = Notes::new(ev);
+    notes.add(|| Reason::new("not_held", "no process maps it or holds it open"));
     let doubt = match (facts.failed, facts.uninspected) {
         (true, _) => Some("no process could be inspected (/proc is unreadable)".to_string()),
         (false, 0) => None,
@@ -37,10 +35,12 @@ pub(crate) fn judge(policy: &Policy, object: &PosixObject, ev: &mut Evidence) ->
     };
     match doubt {
         None => {}
-        Some(text) if policy.include_unknown => evidence.push(Reason::new(
-            "holders_unknown",
-            format!("{text}, included by --include-unknown"),
-        )),
+        Some(text) if policy.include_unknown => notes.add(|| {
+            Reason::new(
+                "holders_unknown",
+                format!("{text}, included by --include-unknown"),
+            )
+        }),
         Some(text) => {
             return kept(
                 "holders_unknown",
@@ -48,7 +48,7 @@ pub(crate) fn judge(policy: &Policy, object: &PosixObject, ev: &mut Evidence) ->
             )
         }
     }
-    Verdict::Orphan { evidence }
+    notes.orphan()
 }
 
 /// An object stays itself while its path, device, inode, size and mtime hold (our chmod

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::liveness;
-use super::policy::{kept, reuse_text, Evidence, Policy};
+use super::policy::{kept, reuse_text, Evidence, Notes, Policy};
 use super::{Liveness, PidState, Reason, Verdict};
 use crate::objects::{SemSet, Waiter};
 
@@ -46,16 +46,19 @@ pub(crate) fn judge(policy: &Policy, set: &SemSet, ev: &mut Evidence) -> Verdict
     if let Some(text) = waiter_text(&(ev.waiters)().waiters) {
         return kept("waiters", text);
     }
-    let mut evidence = vec![Reason::new("no_waiters", "nobody waits on it")];
+    let mut notes = Notes::new(ev);
+    notes.add(|| Reason::new("no_waiters", "nobody waits on it"));
     let pids: BTreeSet<i32> = sems.iter().map(|s| s.pid).filter(|&p| p > 0).collect();
     if pids.is_empty() {
         if set.otime == 0 {
-            evidence.push(Reason::new("never_operated", "never operated on"));
+            notes.add(|| Reason::new("never_operated", "never operated on"));
         } else if policy.include_unknown {
-            evidence.push(Reason::new(
-                "last_op_unknown",
-                "last-op pids 0 (another PID namespace), included by --include-unknown",
-            ));
+            notes.add(|| {
+                Reason::new(
+                    "last_op_unknown",
+                    "last-op pids 0 (another PID namespace), included by --include-unknown",
+                )
+            });
         } else {
             return kept(
                 "last_op_unknown",
@@ -67,31 +70,34 @@ pub(crate) fn judge(policy: &Policy, set: &SemSet, ev: &mut Evidence) -> Verdict
     for pid in pids {
         let presence = (ev.presence)(pid);
         match liveness::recorded(pid, reference, presence) {
-            Liveness::Dead => evidence.push(Reason::new(
-                "last_op_dead",
-                format!("last-op pid {pid} dead"),
-            )),
-            Liveness::Exited => evidence.push(Reason::new(
-                "last_op_dead",
-                format!("last-op pid {pid} exited (a zombie)"),
-            )),
-            Liveness::Reused => evidence.push(Reason::new(
-                "last_op_pid_reused",
-                reuse_text(
-                    "last-op",
-                    pid,
-                    presence,
-                    Some(reference),
-                    "its last operation",
-                ),
-            )),
+            Liveness::Dead => {
+                notes.add(|| Reason::new("last_op_dead", format!("last-op pid {pid} dead")))
+            }
+            Liveness::Exited => notes.add(|| {
+                Reason::new(
+                    "last_op_dead",
+                    format!("last-op pid {pid} exited (a zombie)"),
+                )
+            }),
+            Liveness::Reused => notes.add(|| {
+                Reason::new(
+                    "last_op_pid_reused",
+                    reuse_text(
+                        "last-op",
+                        pid,
+                        presence,
+                        Some(reference),
+                        "its last operation",
+                    ),
+                )
+            }),
             // A pid > 0 is never "never" nor "unknown": alive is what is left.
             Liveness::Alive | Liveness::Never | Liveness::Unknown => {
                 return kept("last_op_alive", format!("last-op pid {pid} alive"))
             }
         }
     }
-    Verdict::Orphan { evidence }
+    notes.orphan()
 }
 
 /// Each distinct last-op pid, with what it is now.

@@ -2,7 +2,7 @@
 //! kernel's authority; the creator and the last user must be proven dead), what changes
 //! their identity, and the pids they record.
 use super::liveness;
-use super::policy::{kept, reuse_text, Evidence, Policy};
+use super::policy::{kept, reuse_text, Evidence, Notes, Policy};
 use super::{Liveness, PidState, Reason, Verdict};
 use crate::model::{key_hex, Presence, Segment};
 
@@ -29,15 +29,8 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
     if s.nattch > 0 {
         return kept("attached", format!("attached {} time(s)", s.nattch));
     }
-    let want = ev.want_evidence;
-    let mut evidence = Vec::new();
-    // A gc of 10,000 orphans judges each twice: the re-check builds no texts.
-    let mut note = |reason: &dyn Fn() -> Reason| {
-        if want {
-            evidence.push(reason());
-        }
-    };
-    note(&|| Reason::new("nattch_zero", "nattch 0: nothing attached"));
+    let mut notes = Notes::new(ev);
+    notes.add(|| Reason::new("nattch_zero", "nattch 0: nothing attached"));
     let creator_presence = presence(ev, s.cpid);
     let creator = liveness::creator(s, creator_presence);
     match creator {
@@ -48,13 +41,13 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
                 "creator pid 0: it lives in another PID namespace",
             )
         }
-        Liveness::Unknown => note(&|| {
+        Liveness::Unknown => notes.add(|| {
             Reason::new(
                 "creator_unknown",
                 "creator pid 0 (another PID namespace), included by --include-unknown",
             )
         }),
-        Liveness::Reused => note(&|| {
+        Liveness::Reused => notes.add(|| {
             let text = reuse_text(
                 "creator",
                 s.cpid,
@@ -64,20 +57,20 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
             );
             Reason::new("creator_pid_reused", text)
         }),
-        Liveness::Exited => note(&|| {
+        Liveness::Exited => notes.add(|| {
             Reason::new(
                 "creator_exited",
                 format!("creator {} exited (a zombie: it holds no mapping)", s.cpid),
             )
         }),
         Liveness::Dead | Liveness::Never => {
-            note(&|| Reason::new("creator_dead", format!("creator {} dead", s.cpid)))
+            notes.add(|| Reason::new("creator_dead", format!("creator {} dead", s.cpid)))
         }
     }
     let last_presence = presence(ev, s.lpid);
     let last_user = liveness::last_user(s, last_presence);
     match last_user {
-        Liveness::Never => note(&|| Reason::new("never_attached", "never attached")),
+        Liveness::Never => notes.add(|| Reason::new("never_attached", "never attached")),
         Liveness::Alive => return kept("last_user_alive", format!("last user {} alive", s.lpid)),
         Liveness::Unknown if !policy.include_unknown => {
             return kept(
@@ -85,13 +78,13 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
                 "last user pid 0 with an attach time: it lives in another PID namespace",
             )
         }
-        Liveness::Unknown => note(&|| {
+        Liveness::Unknown => notes.add(|| {
             Reason::new(
                 "last_user_unknown",
                 "last user pid 0 (another PID namespace), included by --include-unknown",
             )
         }),
-        Liveness::Reused => note(&|| {
+        Liveness::Reused => notes.add(|| {
             let reference = Some(s.atime.max(s.dtime));
             let text = reuse_text(
                 "last user",
@@ -105,9 +98,9 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
         // The creator's evidence says it.
         Liveness::Dead | Liveness::Exited if s.lpid == s.cpid && last_user == creator => {}
         Liveness::Dead => {
-            note(&|| Reason::new("last_user_dead", format!("last user {} dead", s.lpid)))
+            notes.add(|| Reason::new("last_user_dead", format!("last user {} dead", s.lpid)))
         }
-        Liveness::Exited => note(&|| {
+        Liveness::Exited => notes.add(|| {
             Reason::new(
                 "last_user_dead",
                 format!(
@@ -117,7 +110,7 @@ pub(crate) fn judge(policy: &Policy, s: &Segment, ev: &mut Evidence) -> Verdict 
             )
         }),
     }
-    Verdict::Orphan { evidence }
+    notes.orphan()
 }
 
 /// The creator and the last user, with what they are now.
