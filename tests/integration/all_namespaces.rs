@@ -447,14 +447,7 @@ fn a_sigterm_mid_sweep_still_writes_the_report() {
         started.elapsed() < Duration::from_secs(30),
         "the lock wait outlasted the signal"
     );
-    use std::os::unix::process::ExitStatusExt;
-    assert!(
-        out.status.signal() == Some(libc::SIGTERM)
-            || out.status.code() == Some(128 + libc::SIGTERM),
-        "{:?} {}",
-        out.status,
-        text(&out.stderr)
-    );
+    assert_ended_by(&out, libc::SIGTERM, "the sweep");
     let report = doc(&out);
     assert_eq!(report["namespaces"][0]["status"], "swept", "{report}");
     for ino in [held.first.1, held.second.1] {

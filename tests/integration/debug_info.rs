@@ -314,11 +314,11 @@ fn a_stripped_writers_debug_file_is_found_by_build_id_and_by_debuglink() {
         "--type",
         "SharedData",
     ]);
-    assert_exit(&out, 1, &["a stripped binary, no debug file"]);
-    assert!(
-        text(&out.stderr).contains("has no DWARF"),
-        "{}",
-        text(&out.stderr)
+    assert_fails_saying(
+        &out,
+        1,
+        &["a stripped binary, no debug file"],
+        "has no DWARF",
     );
     let out = ns
         .command(shmctl_bin())
@@ -504,12 +504,7 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
         "--type",
         "SharedDta",
     ]);
-    assert_exit(&out, 3, &["a type not there"]);
-    assert!(
-        text(&out.stderr).contains("did you mean SharedData"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, 3, &["a type not there"], "did you mean SharedData");
     // No DWARF at all, and not an ELF file.
     let plain = b.path("plain");
     let status = Command::new("cc")
@@ -525,19 +520,9 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
         .arg(&plain)
         .output()
         .expect("shmctl");
-    assert_exit(&out, 1, &["no DWARF"]);
-    assert!(
-        text(&out.stderr).contains("has no DWARF"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, 1, &["no DWARF"], "has no DWARF");
     let out = run_shmctl(&["schema", "--debug-info", &b.arg("types.h")]);
-    assert_exit(&out, 1, &["not ELF"]);
-    assert!(
-        text(&out.stderr).contains("not an ELF file"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, 1, &["not ELF"], "not an ELF file");
     // Not there (exit 3, as a missing header); a FIFO or a directory where a file is
     // expected is refused at once, never read (a FIFO would block).
     let out = Command::new(shmctl_bin())
@@ -555,12 +540,7 @@ fn schema_lists_every_type_of_the_debug_information_and_says_what_is_missing() {
             .arg(&path)
             .output()
             .expect("shmctl");
-        assert_exit(&out, 1, &["not a regular file"]);
-        assert!(
-            text(&out.stderr).contains("not a regular file"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_fails_saying(&out, 1, &["not a regular file"], "not a regular file");
     }
 }
 
@@ -591,12 +571,7 @@ fn a_cpp_class_with_virtuals_is_refused() {
         "--type",
         "V",
     ]);
-    assert_exit(&out, 1, &["a class with virtuals"]);
-    assert!(
-        text(&out.stderr).contains("virtual"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, 1, &["a class with virtuals"], "virtual");
     // The rest of the file is still usable; a listing says what it left out.
     let so = so.to_str().expect("utf-8");
     let out = run_shmctl(&["schema", "--debug-info", so, "--type", "Plain", "--json"]);

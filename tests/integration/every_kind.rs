@@ -519,15 +519,7 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                 stderr: std::fs::read(errors_file.path()).expect("the errors"),
             };
             if landed {
-                // nsenter ends as its child did (killed by the signal), or says so as 128 + 15.
-                use std::os::unix::process::ExitStatusExt;
-                assert!(
-                    out.status.signal() == Some(libc::SIGTERM)
-                        || out.status.code() == Some(128 + libc::SIGTERM),
-                    "{target}: {:?} {}",
-                    out.status,
-                    text(&out.stderr)
-                );
+                assert_ended_by(&out, libc::SIGTERM, target);
                 assert!(
                     text(&out.stderr).contains("interrupted by signal"),
                     "{target}: {}",

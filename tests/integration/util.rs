@@ -605,6 +605,28 @@ pub fn assert_exit(out: &Output, code: i32, what: &[&str]) {
     );
 }
 
+/// [`assert_exit`], and stderr says `needle`.
+pub fn assert_fails_saying(out: &Output, code: i32, what: &[&str], needle: &str) {
+    assert_exit(out, code, what);
+    assert!(
+        text(&out.stderr).contains(needle),
+        "{what:?}: {}",
+        text(&out.stderr)
+    );
+}
+
+/// The run ended by `signal`: killed by it, or — through nsenter, which reports its child's
+/// death by a signal — exit 128 + signal.
+pub fn assert_ended_by(out: &Output, signal: i32, what: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.signal() == Some(signal) || out.status.code() == Some(128 + signal),
+        "{what}: {:?} {}",
+        out.status,
+        text(&out.stderr)
+    );
+}
+
 /// The segment with this id in an `ls --json`/`stat --json` list.
 pub fn by_id(segments: &[Value], id: i32) -> &Value {
     segments
