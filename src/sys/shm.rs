@@ -168,15 +168,20 @@ pub fn enumerate() -> Result<(Vec<Segment>, Source), SysError> {
 
 /// [`enumerate`], each segment wrapped as the caller keeps it (one vector, no second pass).
 pub fn enumerate_as<T>(wrap: impl Fn(Segment) -> T) -> Result<(Vec<T>, Source), SysError> {
-    let mut objects = Vec::new();
-    let source = each(&mut |segment| objects.push(wrap(segment)))?;
+    let max_index = highest_index()?;
+    let mut objects = Vec::with_capacity(slots::room(max_index));
+    let source = each_up_to(max_index, &mut |segment| objects.push(wrap(segment)))?;
     Ok((objects, source))
 }
 
 /// [`enumerate`], each segment handed to `sink` as soon as its slot answers.
 pub fn each(sink: &mut dyn FnMut(Segment)) -> Result<Source, SysError> {
+    each_up_to(highest_index()?, sink)
+}
+
+fn each_up_to(max_index: i32, sink: &mut dyn FnMut(Segment)) -> Result<Source, SysError> {
     slots::each(
-        highest_index()?,
+        max_index,
         slots::Expected::HighestInUse(|| Ok(usage()?.1.used_segments as usize)),
         stat_slot,
         super::procfs::read_segments,

@@ -42,13 +42,11 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
     procfs: impl FnOnce() -> std::io::Result<Vec<T>>,
     id_of: impl Fn(&T) -> i32,
 ) -> Result<(Vec<T>, Source), SysError> {
-    // Room for every slot up to the highest in use (at most one IPCMNI's worth up front:
-    // with ipcmni_extend a single object may sit at index 16 million).
-    let bound = match expected {
-        Expected::Count(n) => n,
-        Expected::HighestInUse(_) => usize::try_from(max_index).map_or(0, |m| m + 1),
+    let room = match expected {
+        Expected::Count(n) => n.min(MAX_ROOM),
+        Expected::HighestInUse(_) => room(max_index),
     };
-    let mut objects = Vec::with_capacity(bound.min(32_768));
+    let mut objects = Vec::with_capacity(room);
     let source = each(
         max_index,
         expected,
@@ -58,6 +56,17 @@ pub fn enumerate<T, F: FnOnce() -> Result<usize, SysError>>(
         &mut |object| objects.push(object),
     )?;
     Ok((objects, source))
+}
+
+/// At most one IPCMNI's worth of room is taken up front: with ipcmni_extend a single object
+/// may sit at index 16 million.
+const MAX_ROOM: usize = 32_768;
+
+/// Room for every slot up to `max_index`, the highest in use.
+pub fn room(max_index: i32) -> usize {
+    usize::try_from(max_index)
+        .map_or(0, |m| m + 1)
+        .min(MAX_ROOM)
 }
 
 /// [`enumerate`], each object handed to `sink` as soon as its slot answers: a caller that
