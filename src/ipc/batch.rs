@@ -207,7 +207,7 @@ impl Kernel for Journalled<'_> {
         let closing = mode & 0o777 == 0 && target.perms() != 0;
         if let (true, Some(journal)) = (closing, self.journal.as_mut()) {
             journal
-                .begin(&Entry::of_object(target))
+                .begin_object(target)
                 .map_err(|e| SysError::io("writing the removal journal", &e))?;
         }
         let result = Running.set_mode(target, mode);

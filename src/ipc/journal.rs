@@ -100,15 +100,13 @@ impl LineOut<'_> {
     /// The line and its newline.
     fn write(&self, buf: &mut Vec<u8>) {
         use crate::json::{int, string};
-        let (op, kind, id, path) = match self {
-            LineOut::Begin(e) => ("begin", e.kind, e.id, &e.path),
-            LineOut::End(t) => ("end", t.kind, t.id, &t.path),
+        let (head, id, path) = match self {
+            LineOut::Begin(e) => (line_head(true, e.kind), e.id, &e.path),
+            LineOut::End(t) => (line_head(false, t.kind), t.id, &t.path),
         };
-        buf.extend_from_slice(b"{\"op\":\"");
-        buf.extend_from_slice(op.as_bytes());
-        buf.extend_from_slice(b"\",\"kind\":\"");
-        buf.extend_from_slice(kind.as_str().as_bytes());
-        buf.push(b'"');
+        // Room for every field of a SysV line at once (a path's bytes take up to four each).
+        buf.reserve(160 + path.as_ref().map_or(0, |p| 4 * p.len()));
+        buf.extend_from_slice(head);
         if let Some(id) = id {
             buf.extend_from_slice(b",\"id\":");
             int(buf, id);
@@ -129,26 +127,50 @@ impl LineOut<'_> {
                 string(buf, name);
             }
             // What is 0 is left out, as serde leaves it out (see `is_zero`).
-            let nonzero = |buf: &mut Vec<u8>, key: &[u8], value: u64| {
-                if value != 0 {
-                    buf.extend_from_slice(key);
-                    int(buf, value);
-                }
-            };
-            nonzero(buf, b",\"key\":", e.key.into());
-            nonzero(buf, b",\"cuid\":", e.cuid.into());
+            if e.key != 0 {
+                buf.extend_from_slice(b",\"key\":");
+                int(buf, e.key);
+            }
+            if e.cuid != 0 {
+                buf.extend_from_slice(b",\"cuid\":");
+                int(buf, e.cuid);
+            }
             if e.cpid != 0 {
                 buf.extend_from_slice(b",\"cpid\":");
                 int(buf, e.cpid);
             }
-            nonzero(buf, b",\"size\":", e.size);
-            nonzero(buf, b",\"dev\":", e.dev);
-            nonzero(buf, b",\"ino\":", e.ino);
+            if e.size != 0 {
+                buf.extend_from_slice(b",\"size\":");
+                int(buf, e.size);
+            }
+            if e.dev != 0 {
+                buf.extend_from_slice(b",\"dev\":");
+                int(buf, e.dev);
+            }
+            if e.ino != 0 {
+                buf.extend_from_slice(b",\"ino\":");
+                int(buf, e.ino);
+            }
             buf.extend_from_slice(b",\"mode\":");
             int(buf, e.mode);
         }
         buf.extend_from_slice(b"}\n");
     }
+}
+
+/// A line's `{"op":…,"kind":…"` as one literal: the two fields every line starts with.
+fn line_head(begin: bool, kind: Kind) -> &'static [u8] {
+    macro_rules! heads {
+        ($($kind:ident $name:literal),*) => {
+            match (begin, kind) {
+                $(
+                    (true, Kind::$kind) => concat!(r#"{"op":"begin","kind":""#, $name, '"').as_bytes(),
+                    (false, Kind::$kind) => concat!(r#"{"op":"end","kind":""#, $name, '"').as_bytes(),
+                )*
+            }
+        };
+    }
+    heads!(Shm "shm", Sem "sem", Msg "msg", Pshm "pshm", Psem "psem", Pmq "pmq")
 }
 
 impl Entry {
@@ -211,6 +233,30 @@ impl Entry {
         self.path
             .clone()
             .map(|p| PathBuf::from(std::ffi::OsString::from_vec(p)))
+    }
+
+    /// Whether this is `object`'s entry: `*self == Entry::of_object(object)`, without
+    /// building one.
+    pub fn is_of(&self, object: &Object) -> bool {
+        match object {
+            Object::Shm(s) => {
+                *self
+                    == Entry {
+                        kind: Kind::Shm,
+                        id: Some(s.id),
+                        path: None,
+                        name: None,
+                        key: s.key,
+                        cuid: s.cuid,
+                        cpid: s.cpid,
+                        size: s.size,
+                        dev: 0,
+                        ino: 0,
+                        mode: s.perms(),
+                    }
+            }
+            object => *self == Entry::of_object(object),
+        }
     }
 
     /// Whether `object` is the one this entry names.
@@ -296,15 +342,15 @@ pub struct Journal {
     /// `end` lines not written yet: they go out with the next `begin` (one write for both),
     /// or before the journal is read or emptied.
     pending: Vec<u8>,
-    /// What this run began, with the order it began in, in three places: written ahead
-    /// and not closed yet (oldest first, the order the batch closes them); the one closed
-    /// last; every other one closed and not ended. A segment's line goes from the first to
-    /// the second and is forgotten when it is removed, without a hash (the batch's common
-    /// path); the third is for what stays closed a while (sets, queues and POSIX objects
-    /// until their fresh scan, or a restore that failed). What is closed is kept when the
-    /// journal is emptied at the end.
+    /// What this run began, with the order it began in, in two places: written ahead (oldest
+    /// first, the order the batch closes them), the first of them perhaps closed already
+    /// (`front_closed`: the one closed last); every other one closed and not ended. A
+    /// segment's line is closed in place at the front and forgotten when it is removed,
+    /// without a move or a hash (the batch's common path); the map is for what stays closed
+    /// a while (sets, queues and POSIX objects until their fresh scan, or a restore that
+    /// failed). What is closed is kept when the journal is emptied at the end.
     ahead: VecDeque<Begun>,
-    last_closed: Option<Begun>,
+    front_closed: bool,
     closed: HashMap<Target, Begun>,
     begun: u64,
 }
@@ -335,7 +381,7 @@ impl Journal {
             written: false,
             pending: Vec::new(),
             ahead: VecDeque::new(),
-            last_closed: None,
+            front_closed: false,
             closed: HashMap::default(),
             begun: 0,
         })
@@ -379,15 +425,37 @@ impl Journal {
         Ok(())
     }
 
-    /// Records that `entry`'s mode is about to become 000; in the file (the kernel's page
+    /// Records that `object`'s mode is about to become 000; in the file (the kernel's page
     /// cache) before it returns. Not fsynced: `write` already outlives a killed run, which
     /// is what the journal is for, and a machine that crashes takes every IPC object with
     /// it — a synced line would name objects that no longer exist. (One fdatasync per
     /// object was a fifth of gc's system calls.)
     ///
     /// An entry [`Journal::begin_ahead`] wrote is not written again.
+    pub fn begin_object(&mut self, object: &Object) -> io::Result<()> {
+        // The common path: the line written ahead for the object the batch closes next.
+        if !self.front_closed
+            && self.closed.is_empty()
+            && self.ahead.front().is_some_and(|b| b.entry.is_of(object))
+        {
+            self.front_closed = true;
+            return Ok(());
+        }
+        self.begin(&Entry::of_object(object))
+    }
+
+    /// [`Journal::begin_object`] of the object `entry` is made of.
     pub fn begin(&mut self, entry: &Entry) -> io::Result<()> {
+        self.put_aside_last_closed();
         let target = entry.target();
+        if !self.closed.is_empty() {
+            self.closed.remove(&target);
+        }
+        // The common path: the line written ahead for the object the batch closes next.
+        if self.ahead.front().is_some_and(|b| b.entry == *entry) {
+            self.front_closed = true;
+            return Ok(());
+        }
         let begun = match self.take_ahead(&target) {
             Some(begun) if begun.entry == *entry => begun,
             // Not written ahead, or its facts changed since: a new line (the later counts).
@@ -400,27 +468,33 @@ impl Journal {
                 }
             }
         };
-        self.forget_closed(&target);
-        if let Some(before) = self.last_closed.replace(begun) {
-            self.closed.insert(before.entry.target(), before);
-        }
+        self.ahead.push_front(begun);
+        self.front_closed = true;
         Ok(())
+    }
+
+    /// The entry closed last and not ended yet goes to the map of closed ones.
+    fn put_aside_last_closed(&mut self) {
+        if std::mem::take(&mut self.front_closed) {
+            if let Some(before) = self.ahead.pop_front() {
+                self.closed.insert(before.entry.target(), before);
+            }
+        }
     }
 
     /// The entry of `target` written ahead and not closed, taken out of the queue (the
     /// batch closes in the order it wrote: nearly always the first).
     fn take_ahead(&mut self, target: &Target) -> Option<Begun> {
-        if self.ahead.front()?.names(target) {
-            return self.ahead.pop_front();
-        }
-        let at = self.ahead.iter().position(|b| b.names(target))?;
+        let skip = usize::from(self.front_closed);
+        let at = skip + self.ahead.iter().skip(skip).position(|b| b.names(target))?;
         self.ahead.remove(at)
     }
 
     /// Forgets the entry of `target` closed and not ended; false if there is none.
     fn forget_closed(&mut self, target: &Target) -> bool {
-        if self.last_closed.as_ref().is_some_and(|b| b.names(target)) {
-            self.last_closed = None;
+        if self.front_closed && self.ahead.front().is_some_and(|b| b.names(target)) {
+            self.front_closed = false;
+            self.ahead.pop_front();
             return true;
         }
         !self.closed.is_empty() && self.closed.remove(target).is_some()
@@ -443,7 +517,6 @@ impl Journal {
         for entry in entries {
             let target = entry.target();
             let known = self.ahead.iter().take(before).any(|b| b.names(&target))
-                || self.last_closed.as_ref().is_some_and(|b| b.names(&target))
                 || (!self.closed.is_empty() && self.closed.contains_key(&target));
             if known {
                 continue;
@@ -473,11 +546,8 @@ impl Journal {
 
     /// What this run closed and did not end, in the order it began them.
     pub fn left_open(&self) -> Vec<Entry> {
-        let mut open: Vec<&Begun> = self
-            .closed
-            .values()
-            .chain(self.last_closed.as_ref())
-            .collect();
+        let last_closed = self.ahead.front().filter(|_| self.front_closed);
+        let mut open: Vec<&Begun> = self.closed.values().chain(last_closed).collect();
         open.sort_unstable_by_key(|b| b.order);
         open.into_iter().map(|b| b.entry.clone()).collect()
     }
@@ -513,7 +583,7 @@ impl Journal {
         }
         self.pending.clear();
         self.ahead.clear();
-        self.last_closed = None;
+        self.front_closed = false;
         self.closed.clear();
         self.file.set_len(0)?;
         self.written = false;
@@ -607,7 +677,9 @@ mod tests {
             entries
         );
         // Closing one written ahead writes nothing; writing ahead again writes nothing.
-        journal.begin(&entries[0]).expect("begin");
+        journal
+            .begin_object(&Object::Shm(segment(1)))
+            .expect("begin");
         journal.begin_ahead(entries.clone()).expect("again");
         assert_eq!(len(&journal), written);
         // The same target with other facts is a new line (the later one counts).
@@ -813,6 +885,41 @@ mod tests {
                 Target::of_object(&object),
                 Entry::of_object(&object).target()
             );
+            let entry = Entry::of_object(&object);
+            assert!(entry.is_of(&object));
+            for other in [
+                Entry {
+                    mode: 0,
+                    ..entry.clone()
+                },
+                Entry {
+                    key: 9,
+                    ..entry.clone()
+                },
+                Entry {
+                    size: 1 << 33,
+                    ..entry.clone()
+                },
+                Entry {
+                    dev: entry.dev + 11,
+                    ..entry.clone()
+                },
+                Entry {
+                    ino: entry.ino + 13,
+                    ..entry.clone()
+                },
+                Entry {
+                    cpid: -1,
+                    ..entry.clone()
+                },
+                Entry {
+                    id: entry.id.map(|i| i + 1),
+                    path: Some(b"/x".to_vec()),
+                    ..entry.clone()
+                },
+            ] {
+                assert!(!other.is_of(&object), "{other:?} is not {object:?}'s");
+            }
         }
     }
 

@@ -194,6 +194,39 @@ impl Object {
     /// ctime (our IPC_SET or chmod moved both), `ours` attachments (an archive's) not
     /// counted. With `received`, a POSIX queue's atime and mtime too (our own receives, when
     /// draining it for its archive, moved them).
+    /// Whether these facts, as others see them (see [`Object::as_others_see`]), are still
+    /// `before`'s; for a segment without the copy (gc asks it of every segment it removes).
+    pub fn seen_unchanged(&self, before: &Object, ours: u64) -> bool {
+        match (self, before) {
+            (Object::Shm(a), Object::Shm(b)) => {
+                // Every field named: one added to Segment must be decided on here.
+                let crate::model::Segment {
+                    id,
+                    key,
+                    uid,
+                    gid,
+                    cuid,
+                    cgid,
+                    mode: _,
+                    size,
+                    nattch,
+                    cpid,
+                    lpid,
+                    atime,
+                    dtime,
+                    ctime: _,
+                } = *a;
+                (
+                    id, key, uid, gid, cuid, cgid, size, cpid, lpid, atime, dtime,
+                ) == (
+                    b.id, b.key, b.uid, b.gid, b.cuid, b.cgid, b.size, b.cpid, b.lpid, b.atime,
+                    b.dtime,
+                ) && nattch.saturating_sub(ours) == b.nattch
+            }
+            _ => self.as_others_see(before, ours, false) == *before,
+        }
+    }
+
     pub fn as_others_see(&self, before: &Object, ours: u64, received: bool) -> Object {
         let mut view = self.clone();
         match (&mut view, before) {
@@ -319,5 +352,63 @@ pub fn json_key(kind: Kind) -> &'static str {
         Kind::Pshm => "posix_shm",
         Kind::Psem => "posix_semaphores",
         Kind::Pmq => "posix_queues",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Segment;
+
+    /// `seen_unchanged` is `as_others_see(..) == before`, field by field.
+    #[test]
+    fn a_segment_is_seen_unchanged_only_if_nothing_but_our_change_moved() {
+        let before = fixtures::segment();
+        let changes: Vec<fn(&mut Segment)> = vec![
+            |s| s.id += 1,
+            |s| s.key ^= 1,
+            |s| s.uid += 1,
+            |s| s.gid += 1,
+            |s| s.cuid += 1,
+            |s| s.cgid += 1,
+            |s| s.mode = 0,
+            |s| s.size += 1,
+            |s| s.nattch += 1,
+            |s| s.cpid += 1,
+            |s| s.lpid += 1,
+            |s| s.atime += 1,
+            |s| s.dtime += 1,
+            |s| s.ctime += 1,
+            |s| (s.mode, s.ctime) = (0, s.ctime + 5),
+        ];
+        for ours in [0, 1] {
+            let planned = Object::Shm(Segment {
+                nattch: before.nattch + ours,
+                ..before.clone()
+            });
+            for change in &changes {
+                let mut after = planned.clone();
+                if let Object::Shm(s) = &mut after {
+                    change(s);
+                }
+                let seen = Object::Shm(before.clone());
+                assert_eq!(
+                    after.seen_unchanged(&seen, ours),
+                    after.as_others_see(&seen, ours, false) == seen,
+                    "{after:?} against {seen:?}, ours {ours}"
+                );
+            }
+            // Our own IPC_SET moved the mode and ctime: that alone is no change.
+            let closed = Object::Shm(Segment {
+                mode: 0,
+                ctime: before.ctime + 5,
+                ..before.clone()
+            });
+            let seen = Object::Shm(Segment {
+                nattch: before.nattch.saturating_sub(ours),
+                ..before.clone()
+            });
+            assert!(closed.seen_unchanged(&seen, 0));
+        }
     }
 }

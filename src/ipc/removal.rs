@@ -230,16 +230,17 @@ pub fn finish(
             format!("changed during removal ({what})"),
         )),
         None => {
-            let view = after.as_others_see(&planned, request.expected_nattch, false);
             // A segment judged by the plan whose fresh facts, as others see them, are the
             // plan's gets the plan's verdict: its evidence is its facts (nattch checked just
             // above) and the presence of its pids, each probed once a run — and a dead pid
             // does not come back. Every other kind is judged again on the fresh scans.
-            let unchanged = request.judged && matches!(planned, Object::Shm(_)) && view == planned;
+            let unchanged = request.judged
+                && matches!(planned, Object::Shm(_))
+                && after.seen_unchanged(&planned, request.expected_nattch);
             if unchanged {
                 None
             } else {
-                check(&view).err()
+                check(&after.as_others_see(&planned, request.expected_nattch, false)).err()
             }
         }
     };
