@@ -110,6 +110,7 @@ pub fn run_with(
         archive.as_ref(),
         sys::now_unix(),
     );
+    remover.list_removed(rm::lists_removed(ctx));
     let listed = match asked {
         Some(orphans) => {
             for one in orphans {
@@ -124,7 +125,9 @@ pub fn run_with(
     // one that failed part way (a fallback listing) is said after the report of what the
     // run did before it.
     let failed_listing = match listed {
-        Err(e) if batch.items.is_empty() && kept.is_empty() => return Err(e),
+        Err(e) if batch.items.is_empty() && batch.removed_unlisted == 0 && kept.is_empty() => {
+            return Err(e)
+        }
         Err(e) => Some(e),
         Ok(()) => None,
     };
@@ -156,10 +159,7 @@ pub fn run_with(
         .iter()
         .filter(|r| r.error.is_some())
         .count();
-    Ok((
-        Exit::merge(exits),
-        Tally::of(&batch.items, restore_failures),
-    ))
+    Ok((Exit::merge(exits), batch.tally(restore_failures)))
 }
 
 /// How gc plans: every object of `kinds` judged once under `policy` at `now` (each pid

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::cli::RmArgs;
 use crate::error::{Error, Exit, Result};
 use crate::ipc::archive::{Archive, ArchiveDir, ArchivedMessage, RecordWriter};
-use crate::ipc::batch::{self, Batch, Check, Session};
+use crate::ipc::batch::{Batch, Check, Remover, Session};
 use crate::ipc::journal::Restored;
 use crate::ipc::probe::Survey;
 use crate::ipc::removal::{Outcome, Removal, Request};
@@ -49,6 +49,7 @@ pub fn run(ctx: Context, args: &RmArgs, out: &mut dyn Write) -> Result<Exit> {
         request,
         &check,
         archive_dir.map(|dir| archive(dir, args.removing.drain)),
+        lists_removed(ctx),
     );
     exits.extend(batch.items.iter().map(|item| match &item.outcome {
         // rm names its targets: leaving one in place is a refusal.
@@ -139,17 +140,18 @@ pub fn remove(
     request: Request,
     check: &Check,
     archive: Option<Archive>,
+    list_removed: bool,
 ) -> Batch {
     let now = sys::now_unix();
-    batch::remove_all(
-        session,
-        survey,
-        planned,
-        request,
-        check,
-        archive.as_ref(),
-        now,
-    )
+    let mut remover = Remover::new(session, request, check, archive.as_ref(), now);
+    remover.list_removed(list_removed);
+    remover.remove_all(survey, planned)
+}
+
+/// Whether the report lists what was removed: JSON does, and text unless quiet (a quiet
+/// batch only counts it).
+pub fn lists_removed(ctx: Context) -> bool {
+    ctx.json || !ctx.quiet
 }
 
 /// Ends the session and reports what the batch did (JSON, or lines and, for gc, a
@@ -165,6 +167,8 @@ pub fn report(
     summary: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
+    // Only a report that lists no removed object may have left them out.
+    debug_assert!(batch.removed_unlisted == 0 || !lists_removed(ctx));
     if let Err(note) = session.end() {
         render::note(ctx.quiet, &note);
     }

@@ -91,6 +91,30 @@ fn removes_what_crashed_keeps_what_lives_and_a_second_run_has_nothing_to_do() {
     );
 }
 
+/// A quiet run only counts what it removes (it lists none of it): the same segments go,
+/// what lives stays, nothing is said, and the exit is success.
+#[test]
+fn a_quiet_run_removes_the_same_and_says_nothing() {
+    let Some(ns) = Ns::new() else { return };
+    let attacher = ns.spawn_helper(&["create", "0x10", "4096", "0600", "attach"]);
+    let crashed = ns.spawn_helper(&["create", "0x30", "65536", "0600", "attach"]);
+    crashed.crash();
+    for key in ["0x40", "0x41", "0x42"] {
+        ns.run_helper(&["create", key, "100", "0640"]);
+    }
+    let out = ns.shmctl(&["gc", "--yes", "-q"]);
+    assert_success(&out, &["quiet gc"]);
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(text(&out.stderr), "");
+    let left: Vec<i64> = ns
+        .segments()
+        .iter()
+        .map(|s| s["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(left, [attacher.id() as i64]);
+    assert_eq!(ns.segments()[0]["mode"], 0o600);
+}
+
 #[test]
 fn without_yes_and_without_a_terminal_it_refuses() {
     let Some(ns) = Ns::new() else { return };
