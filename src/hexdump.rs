@@ -3,6 +3,8 @@
 //! buffer from lookup tables and written once.
 use std::io::{self, Write};
 
+use crate::sys::hexline::Ssse3;
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Colours by kind of byte (as hexyl does): NUL, printable ASCII, ASCII whitespace and
@@ -103,10 +105,7 @@ const LINE: usize = 79;
 /// offset's digits and every byte's come from tables (no branch on the data: random bytes
 /// would mispredict half of them), at positions the compiler knows.
 fn plain_line(line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
-    for (k, &o) in offset.to_be_bytes().iter().enumerate() {
-        line[2 * k..2 * k + 2].copy_from_slice(&HEX_CELL4[usize::from(o)][..2]);
-    }
-    line[8..10].copy_from_slice(b"  ");
+    offset_cells(line, offset);
     for (i, &b) in bytes[..8].iter().enumerate() {
         line[10 + 3 * i..14 + 3 * i].copy_from_slice(&HEX_CELL4[usize::from(b)]);
     }
@@ -119,6 +118,21 @@ fn plain_line(line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
         *shown = SHOWN[usize::from(b)];
     }
     line[77] = b'|';
+    line[78] = b'\n';
+}
+
+/// A line's offset and the two blanks after it.
+fn offset_cells(line: &mut [u8; LINE], offset: u32) {
+    for (k, &o) in offset.to_be_bytes().iter().enumerate() {
+        line[2 * k..2 * k + 2].copy_from_slice(&HEX_CELL4[usize::from(o)][..2]);
+    }
+    line[8..10].copy_from_slice(b"  ");
+}
+
+/// [`plain_line`] with its cells from SIMD registers.
+fn simd_line(simd: Ssse3, line: &mut [u8; LINE], offset: u32, bytes: &[u8; 16]) {
+    offset_cells(line, offset);
+    simd.cells(bytes, line);
     line[78] = b'\n';
 }
 
@@ -155,6 +169,8 @@ fn append<const N: usize>(buffer: &mut Vec<u8>) -> Option<&mut [u8; N]> {
 pub struct HexDumper {
     squeeze: bool,
     color: bool,
+    /// Where the CPU has it, full plain lines are made in SIMD registers.
+    simd: Option<Ssse3>,
     previous: Option<[u8; 16]>,
     squeezing: bool,
     buffer: Vec<u8>,
@@ -165,6 +181,7 @@ impl HexDumper {
         HexDumper {
             squeeze,
             color,
+            simd: Ssse3::detect(),
             previous: None,
             squeezing: false,
             buffer: Vec::with_capacity(1 << 20),
@@ -203,7 +220,10 @@ impl HexDumper {
                     colour_line(line, offset, full);
                 }
             } else if let Some(line) = append(buffer) {
-                plain_line(line, offset, full);
+                match self.simd {
+                    Some(simd) => simd_line(simd, line, offset, full),
+                    None => plain_line(line, offset, full),
+                }
             }
             return;
         }
@@ -251,6 +271,47 @@ pub fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SIMD line is the table-driven one, byte for byte: every byte value in every
+    /// column, and lines of mixed bytes at offsets of every width.
+    #[test]
+    fn simd_lines_are_the_tables_lines() {
+        let Some(simd) = Ssse3::detect() else {
+            eprintln!("no SSSE3 here: only the scalar line is used");
+            return;
+        };
+        let mut lines: Vec<[u8; 16]> = Vec::new();
+        for value in 0..=255u8 {
+            for column in 0..16 {
+                let mut line = [0x41; 16];
+                line[column] = value;
+                lines.push(line);
+            }
+            lines.push([value; 16]);
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..4096 {
+            let mut line = [0u8; 16];
+            for b in &mut line {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = state as u8;
+            }
+            lines.push(line);
+        }
+        for (i, bytes) in lines.iter().enumerate() {
+            let offset = (i as u32).wrapping_mul(0x9e37_79b9);
+            let (mut ours, mut tables) = ([0u8; LINE], [0u8; LINE]);
+            simd_line(simd, &mut ours, offset, bytes);
+            plain_line(&mut tables, offset, bytes);
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&tables),
+                "{bytes:02x?}"
+            );
+        }
+    }
 
     #[test]
     fn lines_and_squeeze_like_hexdump_c() {

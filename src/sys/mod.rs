@@ -7,6 +7,8 @@
 
 pub mod error;
 pub mod ftok;
+#[allow(unsafe_code)] // SSSE3 intrinsics
+pub mod hexline;
 pub mod holders;
 pub mod lock;
 pub mod maps;
