@@ -42,7 +42,9 @@ unsafe fn cells_ssse3(bytes: &[u8; 16], line: &mut [u8; 79]) {
     use std::arch::x86_64::*;
     /// Where each of 16 output bytes takes its digit from (0x80: none, a blank), for the
     /// first 16 and the last 8 of eight `hh ` cells (24 bytes).
-    const FIRST: [u8; 16] = [0, 1, 0x80, 2, 3, 0x80, 4, 5, 0x80, 6, 7, 0x80, 8, 9, 0x80, 10];
+    const FIRST: [u8; 16] = [
+        0, 1, 0x80, 2, 3, 0x80, 4, 5, 0x80, 6, 7, 0x80, 8, 9, 0x80, 10,
+    ];
     const REST: [u8; 16] = [
         11, 0x80, 12, 13, 0x80, 14, 15, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
     ];

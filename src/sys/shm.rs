@@ -268,6 +268,7 @@ impl Attachment {
     pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.len.saturating_sub(offset));
         if n > 0 {
+            self.populate(offset, n);
             // SAFETY: offset + n <= len, the segment's size, which the mapping covers; `buf`
             // has room for n bytes and cannot overlap the shared mapping.
             unsafe {
@@ -279,6 +280,25 @@ impl Attachment {
             };
         }
         n
+    }
+
+    /// Maps the pages of `offset..offset + n` in one call (MADV_POPULATE_READ, Linux 5.14)
+    /// before they are copied: a SysV segment's mapping faults its pages in one at a time
+    /// (no fault-around), and a fault per 4 KiB was a sixth of a dump's time. Where the
+    /// kernel cannot, the copy faults them in as before.
+    fn populate(&self, offset: usize, n: usize) {
+        let page = 4096;
+        let start = offset / page * page;
+        let end = offset.saturating_add(n).min(self.len);
+        // SAFETY: madvise only maps pages of our own mapping, from its start (page
+        // aligned, as shmat returns it) up to its end; it touches no memory of ours.
+        unsafe {
+            libc::madvise(
+                self.addr.cast::<u8>().add(start).cast(),
+                end - start,
+                libc::MADV_POPULATE_READ,
+            )
+        };
     }
 
     /// Writes `bytes` at `offset`; fails with EACCES on a read-only attachment and with
