@@ -331,22 +331,33 @@ pub fn grid_lines<'g>(
 
 /// The aligned table: one space, then each cell padded to its column's width, two spaces
 /// between columns, trailing blanks trimmed (what `ipcs` users read). Widths come from one
-/// pass over the cells; each line is then built in one reused buffer and written out.
+/// pass over the cells' lengths; lines are then built in one reused buffer, written out
+/// 64 KiB at a time.
 fn aligned<'g>(
     out: &mut dyn Write,
     grid: &Grid<'g>,
     headers: bool,
     width: Option<usize>,
 ) -> Result<Vec<&'g str>> {
+    let n = grid.headers.len();
     let mut widths: Vec<usize> = grid
         .headers
         .iter()
         .map(|h| if headers { h.width() } else { 0 })
         .collect();
-    for row in grid.rows() {
-        for (column, (cell, plain)) in widths.iter_mut().zip(row) {
-            *column = (*column).max(shown_width(cell, plain));
-        }
+    let (mut at, mut column) = (0, 0);
+    for &l in &grid.lens {
+        let len = (l & !PLAIN) as usize;
+        let shown = match l & PLAIN {
+            0 => grid
+                .text
+                .get(at..at + len)
+                .map_or(len, |c| shown_width(c, false)),
+            _ => len,
+        };
+        widths[column] = widths[column].max(shown);
+        at += len;
+        column = if column + 1 == n { 0 } else { column + 1 };
     }
     // Columns from the left while the line fits (the first always), none after the first
     // that does not.
@@ -362,39 +373,82 @@ fn aligned<'g>(
             used += if i == 0 { 1 + w } else { 2 + w };
         }
     }
-    let mut line = String::new();
-    let mut write_row = |cells: &mut dyn Iterator<Item = (&str, bool)>| -> Result<()> {
-        line.clear();
-        for (i, (cell, plain)) in cells.enumerate().take(shown) {
-            let pad = widths[i].saturating_sub(shown_width(cell, plain));
-            // A plain cell is shown as it is: no second scan.
-            let cell = if plain {
-                std::borrow::Cow::Borrowed(cell)
-            } else {
-                escape(cell)
-            };
-            line.push(' ');
-            if grid.numeric[i] {
-                push_spaces(&mut line, pad);
-                line.push_str(&cell);
-            } else {
-                line.push_str(&cell);
-                push_spaces(&mut line, pad);
-            }
-            line.push(' ');
-        }
-        let end = line.trim_end().len();
-        line.truncate(end);
-        line.push('\n');
-        out.write_all(line.as_bytes())
+    let table = Aligned {
+        widths: &widths,
+        numeric: &grid.numeric,
+        shown,
     };
+    let mut lines: Vec<u8> = Vec::with_capacity(1 << 16);
     if headers {
-        write_row(&mut grid.headers.iter().map(|h| (*h, false)))?;
+        table.line(&mut lines, grid.headers.iter().map(|h| (*h, false)));
     }
-    for mut row in grid.rows() {
-        write_row(&mut row)?;
+    let mut at = 0;
+    for row in grid.lens.chunks_exact(n.max(1)) {
+        let text = &grid.text;
+        let cells = row.iter().map(|&l| {
+            let len = (l & !PLAIN) as usize;
+            let cell = text.get(at..at + len).unwrap_or_default();
+            at += len;
+            (cell, l & PLAIN != 0)
+        });
+        table.line(&mut lines, cells);
+        if lines.len() >= 1 << 16 {
+            out.write_all(&lines)?;
+            lines.clear();
+        }
     }
+    out.write_all(&lines)?;
     Ok(grid.headers[shown..].to_vec())
+}
+
+/// How an aligned table's lines are laid out.
+struct Aligned<'t> {
+    widths: &'t [usize],
+    numeric: &'t [bool],
+    /// The columns shown, from the left.
+    shown: usize,
+}
+
+impl Aligned<'_> {
+    /// Appends one line of `cells` (every cell of the row: those not shown are skipped).
+    fn line<'c>(&self, lines: &mut Vec<u8>, cells: impl Iterator<Item = (&'c str, bool)>) {
+        let start = lines.len();
+        for (i, (cell, plain)) in cells.enumerate() {
+            if i >= self.shown {
+                continue;
+            }
+            // A plain cell is shown as it is: no second scan.
+            let escaped;
+            let (bytes, width) = if plain {
+                (cell.as_bytes(), cell.len())
+            } else {
+                escaped = escape(cell);
+                (escaped.as_bytes(), escaped.width())
+            };
+            let pad = self.widths[i].saturating_sub(width);
+            lines.push(b' ');
+            if self.numeric[i] {
+                push_spaces(lines, pad);
+                lines.extend_from_slice(bytes);
+            } else {
+                lines.extend_from_slice(bytes);
+                push_spaces(lines, pad);
+            }
+            lines.push(b' ');
+        }
+        // Trailing blanks trimmed: ASCII ones here, any other kind as `str::trim_end` does.
+        let mut end = lines[start..]
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map_or(start, |p| start + p + 1);
+        if lines[start..end].last().is_some_and(|b| !b.is_ascii()) {
+            if let Ok(line) = std::str::from_utf8(&lines[start..end]) {
+                end = start + line.trim_end().len();
+            }
+        }
+        lines.truncate(end);
+        lines.push(b'\n');
+    }
 }
 
 /// The columns a cell takes on a terminal once escaped: its length when it is plain (nearly
@@ -407,11 +461,11 @@ fn shown_width(cell: &str, plain: bool) -> usize {
     }
 }
 
-fn push_spaces(line: &mut String, mut n: usize) {
-    const SPACES: &str = "                                                                ";
+fn push_spaces(line: &mut Vec<u8>, mut n: usize) {
+    const SPACES: &[u8; 64] = &[b' '; 64];
     while n > 0 {
         let k = n.min(SPACES.len());
-        line.push_str(&SPACES[..k]);
+        line.extend_from_slice(&SPACES[..k]);
         n -= k;
     }
 }
@@ -859,4 +913,64 @@ pub fn removal(out: &mut dyn Write, report: &Report, view: RemovalView) -> Resul
         writeln!(out, "{summary}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aligned_text(grid: &Grid, width: Option<usize>) -> (String, Vec<String>) {
+        let mut out = Vec::new();
+        let dropped = grid_lines(&mut out, grid, true, Layout::Aligned { width }).expect("write");
+        let dropped = dropped.into_iter().map(str::to_string).collect();
+        (String::from_utf8(out).expect("utf-8"), dropped)
+    }
+
+    /// Escaped and wide cells are padded by what they show; trailing blanks of any kind go;
+    /// numbers are right-aligned; what does not fit is left out from the right.
+    #[test]
+    fn aligned_cells_pad_by_what_they_show() {
+        let mut grid = Grid::new(None, vec!["NAME", "N", "LAST"], vec![false, true, false]);
+        for cell in [
+            "a\tb",
+            "1",
+            "x",
+            "日本",
+            "22",
+            "wide\u{3000}",
+            "plain",
+            "333",
+            "",
+        ] {
+            grid.push(cell);
+        }
+        let (text, dropped) = aligned_text(&grid, None);
+        assert_eq!(
+            text,
+            " NAME     N  LAST\n a\\tb     1  x\n 日本    22  wide\n plain  333\n"
+        );
+        assert!(dropped.is_empty());
+        let (narrow, dropped) = aligned_text(&grid, Some(12));
+        assert_eq!(
+            narrow,
+            " NAME     N\n a\\tb     1\n 日本    22\n plain  333\n"
+        );
+        assert_eq!(dropped, ["LAST"]);
+    }
+
+    /// Written 64 KiB at a time, every line is still whole and in order.
+    #[test]
+    fn a_long_table_is_every_line_in_order() {
+        let mut grid = Grid::new(None, vec!["ID", "NAME"], vec![true, false]);
+        for i in 0..20_000 {
+            grid.push(&i.to_string());
+            grid.push(&format!("n{i}"));
+        }
+        let (text, _) = aligned_text(&grid, None);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 20_001);
+        assert_eq!(lines[0], "    ID  NAME");
+        assert_eq!(lines[1], "     0  n0");
+        assert_eq!(lines[20_000], " 19999  n19999");
+    }
 }
