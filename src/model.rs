@@ -203,15 +203,27 @@ pub fn key_hex(key: u32) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyHex(pub u32);
 
-impl std::fmt::Display for KeyHex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `{:#010x}` by hand: 0x and eight lowercase digits.
+impl KeyHex {
+    /// `{:#010x}` by hand: 0x and eight lowercase digits.
+    fn digits(self) -> [u8; 10] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = *b"0x00000000";
         for (i, byte) in text[2..].iter_mut().enumerate() {
             *byte = HEX[((self.0 >> (28 - 4 * i)) & 0xf) as usize];
         }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
+        text
+    }
+}
+
+impl crate::units::PushText for KeyHex {
+    fn push_to(&self, out: &mut String) {
+        out.extend(self.digits().iter().map(|&b| char::from(b)));
+    }
+}
+
+impl std::fmt::Display for KeyHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.digits()).map_err(|_| std::fmt::Error)?)
     }
 }
 

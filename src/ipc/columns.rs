@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{KeyHex, Kind, Liveness, Object, PidState, Record, Verdict};
-use crate::units::{elapsed, Clock, HumanDuration, HumanSize, Perms};
+use crate::units::{elapsed, Clock, HumanDuration, HumanSize, Perms, PushText};
 
 const ALL: &[Kind] = &Kind::ALL;
 const SYSV: &[Kind] = &[Kind::Shm, Kind::Sem, Kind::Msg];
@@ -41,7 +41,7 @@ impl Cells {
         if self.exact_sizes {
             put_int(out, bytes)
         } else {
-            put(out, HumanSize(bytes))
+            HumanSize(bytes).push_to(out)
         }
     }
 }
@@ -223,7 +223,7 @@ pub static COLUMNS: &[Column] = &[
         needs_memory: false,
         cell: |r, _, out| {
             if let Some(k) = r.object.key() {
-                put(out, KeyHex(k))
+                KeyHex(k).push_to(out)
             }
         },
         key: |r| num(r.object.key().unwrap_or_default()),
@@ -307,7 +307,7 @@ pub static COLUMNS: &[Column] = &[
         kinds: ALL,
         numeric: false,
         needs_memory: false,
-        cell: |r, _, out| put(out, Perms(r.object.perms())),
+        cell: |r, _, out| Perms(r.object.perms()).push_to(out),
         key: |r| num(r.object.perms()),
     },
     Column {
@@ -509,10 +509,10 @@ pub static COLUMNS: &[Column] = &[
         needs_memory: false,
         cell: |r, cells, out| match &r.object {
             Object::Shm(s) => match s.creation_bound() {
-                Some(t) => put(out, HumanDuration(elapsed(cells.clock.now, t))),
+                Some(t) => HumanDuration(elapsed(cells.clock.now, t)).push_to(out),
                 None => out.push('-'),
             },
-            o => put(out, HumanDuration(elapsed(cells.clock.now, o.created()))),
+            o => HumanDuration(elapsed(cells.clock.now, o.created())).push_to(out),
         },
         // Oldest first: an earlier creation is a greater age.
         key: |r| num(-i128::from(r.object.created())),
@@ -523,10 +523,7 @@ pub static COLUMNS: &[Column] = &[
         numeric: true,
         needs_memory: false,
         cell: |r, cells, out| {
-            put(
-                out,
-                HumanDuration(elapsed(cells.clock.now, r.object.last_activity())),
-            )
+            HumanDuration(elapsed(cells.clock.now, r.object.last_activity())).push_to(out)
         },
         key: |r| num(-i128::from(r.object.last_activity())),
     },
