@@ -127,30 +127,22 @@ impl LineOut<'_> {
                 string(buf, name);
             }
             // What is 0 is left out, as serde leaves it out (see `is_zero`).
-            if e.key != 0 {
-                buf.extend_from_slice(b",\"key\":");
-                int(buf, e.key);
+            fn nonzero<T: itoa::Integer + Default + PartialEq>(
+                buf: &mut Vec<u8>,
+                key: &[u8],
+                v: T,
+            ) {
+                if v != T::default() {
+                    buf.extend_from_slice(key);
+                    int(buf, v);
+                }
             }
-            if e.cuid != 0 {
-                buf.extend_from_slice(b",\"cuid\":");
-                int(buf, e.cuid);
-            }
-            if e.cpid != 0 {
-                buf.extend_from_slice(b",\"cpid\":");
-                int(buf, e.cpid);
-            }
-            if e.size != 0 {
-                buf.extend_from_slice(b",\"size\":");
-                int(buf, e.size);
-            }
-            if e.dev != 0 {
-                buf.extend_from_slice(b",\"dev\":");
-                int(buf, e.dev);
-            }
-            if e.ino != 0 {
-                buf.extend_from_slice(b",\"ino\":");
-                int(buf, e.ino);
-            }
+            nonzero(buf, b",\"key\":", e.key);
+            nonzero(buf, b",\"cuid\":", e.cuid);
+            nonzero(buf, b",\"cpid\":", e.cpid);
+            nonzero(buf, b",\"size\":", e.size);
+            nonzero(buf, b",\"dev\":", e.dev);
+            nonzero(buf, b",\"ino\":", e.ino);
             buf.extend_from_slice(b",\"mode\":");
             int(buf, e.mode);
         }
