@@ -322,15 +322,38 @@ fn object_read(
     path: PathBuf,
     (file, meta): (File, Metadata),
 ) -> PosixObject {
-    let bytes = read_at_most(&file, state_bytes(kind), meta.size()).ok();
+    let bytes = read_state(kind, &file, meta.size()).ok();
     object_with(kind, bare, path, &meta, bytes)
+}
+
+/// The bytes that say a kind's state, from its open file. A queue's file hands over its
+/// whole line (at most 80 bytes, made afresh by ipc/mqueue.c on every read) to one pread
+/// from offset 0, so one pread is all it gets: the loop in [`read_at_most`] would spend a
+/// second one learning that nothing follows, 10,000 of them in a gc of 10,000 queues.
+fn read_state(kind: Kind, file: &File, size_hint: u64) -> io::Result<Vec<u8>> {
+    if kind != Kind::Pmq {
+        return read_at_most(file, state_bytes(kind), size_hint);
+    }
+    let mut line = vec![0u8; usize::try_from(state_bytes(kind)).unwrap_or(256)];
+    loop {
+        match file.read_at(&mut line, 0) {
+            Ok(n) => {
+                line.truncate(n);
+                return Ok(line);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn object(kind: Kind, bare: &[u8], path: PathBuf, meta: &Metadata) -> PosixObject {
     // Read after the lstat: the times reported are those from before our read (reading a
     // queue's file sets its atime and ctime).
     let bytes = match kind {
-        Kind::Pmq | Kind::Psem => read_bytes(&path, state_bytes(kind)).ok(),
+        Kind::Pmq | Kind::Psem => open_for_reading(&path)
+            .and_then(|(file, meta)| read_state(kind, &file, meta.size()))
+            .ok(),
         _ => None,
     };
     object_with(kind, bare, path, meta, bytes)
@@ -349,7 +372,7 @@ fn object_with(
     raw_name.push(b'/');
     raw_name.extend_from_slice(bare);
     let queue = match (kind, &bytes) {
-        (Kind::Pmq, Some(b)) => parse_queue_state(&String::from_utf8_lossy(b)),
+        (Kind::Pmq, Some(b)) => parse_queue_state(b),
         _ => None,
     };
     let semaphore = match (kind, &bytes) {
@@ -380,21 +403,29 @@ fn object_with(
 }
 
 /// A queue file's line: `QSIZE:5          NOTIFY:0     SIGNO:0     NOTIFY_PID:0`.
-/// QSIZE is required; a missing NOTIFY, SIGNO or NOTIFY_PID reads as 0.
-pub fn parse_queue_state(text: &str) -> Option<QueueState> {
-    let spaced = text.replace(':', ": ");
-    let mut tokens = spaced.split_ascii_whitespace();
+/// QSIZE is required; a missing NOTIFY, SIGNO or NOTIFY_PID reads as 0. Words are split at
+/// ASCII white space and after every `:` (`QSIZE:5` and `QSIZE: 5` read alike); a word that
+/// ends in `:` names the value in the next. Read from the bytes as they are, allocating
+/// nothing: gc of 10,000 queues parses 10,000 of these lines.
+pub fn parse_queue_state(text: &[u8]) -> Option<QueueState> {
+    fn number<T: std::str::FromStr>(word: &[u8]) -> Option<T> {
+        std::str::from_utf8(word).ok()?.parse().ok()
+    }
+    let mut words = text
+        .split(u8::is_ascii_whitespace)
+        .filter(|word| !word.is_empty())
+        .flat_map(|word| word.split_inclusive(|&b| b == b':'));
     let (mut qsize, mut notify, mut signo, mut notify_pid) = (None, 0, 0, 0);
-    while let Some(token) = tokens.next() {
-        let Some(key) = token.strip_suffix(':') else {
+    while let Some(word) = words.next() {
+        let Some(key) = word.strip_suffix(b":") else {
             continue;
         };
-        let value = tokens.next()?;
+        let value = words.next()?;
         match key {
-            "QSIZE" => qsize = Some(value.parse().ok()?),
-            "NOTIFY" => notify = value.parse().ok()?,
-            "SIGNO" => signo = value.parse().ok()?,
-            "NOTIFY_PID" => notify_pid = value.parse().ok()?,
+            b"QSIZE" => qsize = Some(number(value)?),
+            b"NOTIFY" => notify = number(value)?,
+            b"SIGNO" => signo = number(value)?,
+            b"NOTIFY_PID" => notify_pid = number(value)?,
             _ => {}
         }
     }
@@ -406,16 +437,9 @@ pub fn parse_queue_state(text: &str) -> Option<QueueState> {
     })
 }
 
-/// Up to `max` bytes of the object, read with pread (never mmap: touching a page past the end
-/// of a tmpfs file raises SIGBUS). Does not follow symlinks, does not block on a FIFO, and
-/// leaves atime alone when allowed to (O_NOATIME needs ownership or CAP_FOWNER).
-pub fn read_bytes(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    let (file, meta) = open_for_reading(path)?;
-    read_at_most(&file, max, meta.size())
-}
-
-/// Opens the object's file to read it, as [`read_bytes`] does: never through a link, never
-/// blocking, leaving atime alone when allowed, and only a regular file.
+/// Opens the object's file to read it: never through a link, never blocking on a FIFO,
+/// leaving atime alone when allowed to (O_NOATIME needs ownership or CAP_FOWNER), and only a
+/// regular file.
 pub fn open_for_reading(path: &Path) -> io::Result<(File, Metadata)> {
     let open = |extra: i32| {
         OpenOptions::new()
@@ -473,6 +497,8 @@ pub fn data_extent(file: &File, from: u64, len: u64) -> io::Result<Option<(u64, 
     Ok(Some((start, end.max(start))))
 }
 
+/// Up to `max` bytes of an open file, read with pread (never mmap: touching a page past the
+/// end of a tmpfs file raises SIGBUS).
 fn read_at_most(file: &File, max: u64, size_hint: u64) -> io::Result<Vec<u8>> {
     let capacity = usize::try_from(max.min(size_hint).min(1 << 20)).unwrap_or(0);
     let mut out = Vec::with_capacity(capacity);
@@ -751,7 +777,7 @@ mod tests {
     fn queue_lines() {
         let line = "QSIZE:5          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n";
         assert_eq!(
-            parse_queue_state(line),
+            parse_queue_state(line.as_bytes()),
             Some(QueueState {
                 qsize: 5,
                 notify: 0,
@@ -761,14 +787,17 @@ mod tests {
         );
         let spaced = "QSIZE: 1024 NOTIFY: 2\tSIGNO:10 NOTIFY_PID : 4242";
         // `NOTIFY_PID :` is not a key; the rest reads.
-        let got = parse_queue_state(spaced).expect("reads");
+        let got = parse_queue_state(spaced.as_bytes()).expect("reads");
         assert_eq!((got.qsize, got.notify, got.signo), (1024, 2, 10));
         let full = "QSIZE:0 NOTIFY:1 SIGNO:0 NOTIFY_PID:31337";
-        assert_eq!(parse_queue_state(full).map(|q| q.notify_pid), Some(31337));
-        assert_eq!(parse_queue_state(""), None);
-        assert_eq!(parse_queue_state("NOTIFY:0 SIGNO:0"), None);
-        assert_eq!(parse_queue_state("QSIZE:x NOTIFY:0"), None);
-        assert_eq!(parse_queue_state("QSIZE:"), None);
+        assert_eq!(
+            parse_queue_state(full.as_bytes()).map(|q| q.notify_pid),
+            Some(31337)
+        );
+        assert_eq!(parse_queue_state("".as_bytes()), None);
+        assert_eq!(parse_queue_state("NOTIFY:0 SIGNO:0".as_bytes()), None);
+        assert_eq!(parse_queue_state("QSIZE:x NOTIFY:0".as_bytes()), None);
+        assert_eq!(parse_queue_state("QSIZE:".as_bytes()), None);
     }
 
     #[test]
@@ -943,6 +972,12 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
+    /// What the state readers do with a path: open as `opened` does, then read.
+    fn read_bytes(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+        let (file, meta) = open_for_reading(path)?;
+        read_at_most(&file, max, meta.size())
+    }
+
     #[test]
     fn reads_chmods_and_unlinks() {
         let dir = populated_dir();
@@ -954,6 +989,12 @@ mod tests {
             "no follow"
         );
         assert!(read_bytes(&dir.path().join("subdir"), 10).is_err());
+        // A queue's state is one pread of up to 256 bytes; a semaphore's its 32.
+        let (file, meta) = open_for_reading(&beta).expect("open");
+        let line = read_state(Kind::Pmq, &file, meta.size()).expect("read");
+        assert_eq!(line, vec![1u8; 100]);
+        let word = read_state(Kind::Psem, &file, meta.size()).expect("read");
+        assert_eq!(word, vec![1u8; 32]);
 
         let meta = std::fs::metadata(&beta).expect("stat");
         set_mode(&beta, meta.dev(), meta.ino(), 0o640).expect("chmod");
