@@ -167,48 +167,19 @@ fn line_head(begin: bool, kind: Kind) -> &'static [u8] {
 
 impl Entry {
     pub fn of_object(o: &Object) -> Entry {
-        let blank = Entry {
-            kind: o.kind(),
-            id: None,
-            path: None,
-            name: None,
-            key: 0,
-            cuid: 0,
-            cpid: 0,
-            size: 0,
-            dev: 0,
-            ino: 0,
-            mode: o.perms(),
-        };
-        match o {
-            Object::Shm(s) => Entry {
-                id: Some(s.id),
-                key: s.key,
-                cuid: s.cuid,
-                cpid: s.cpid,
-                size: s.size,
-                ..blank
-            },
-            Object::Sem(s) => Entry {
-                id: Some(s.id),
-                key: s.key,
-                cuid: s.cuid,
-                size: s.nsems,
-                ..blank
-            },
-            Object::Msg(q) => Entry {
-                id: Some(q.id),
-                key: q.key,
-                cuid: q.cuid,
-                ..blank
-            },
-            Object::Posix(p) => Entry {
-                path: Some(p.path.as_os_str().as_bytes().to_vec()),
-                name: Some(p.name.clone()),
-                dev: p.dev,
-                ino: p.ino,
-                ..blank
-            },
+        let f = Facts::of(o);
+        Entry {
+            kind: f.kind,
+            id: f.id,
+            path: f.path.map(<[u8]>::to_vec),
+            name: f.name.map(str::to_owned),
+            key: f.key,
+            cuid: f.cuid,
+            cpid: f.cpid,
+            size: f.size,
+            dev: f.dev,
+            ino: f.ino,
+            mode: f.mode,
         }
     }
 
@@ -228,38 +199,23 @@ impl Entry {
     }
 
     /// Whether this is `object`'s entry: `*self == Entry::of_object(object)`, without
-    /// building one.
+    /// building one (gc asks it of every object it closes).
     pub fn is_of(&self, object: &Object) -> bool {
-        match object {
-            Object::Shm(s) => {
-                *self
-                    == Entry {
-                        kind: Kind::Shm,
-                        id: Some(s.id),
-                        path: None,
-                        name: None,
-                        key: s.key,
-                        cuid: s.cuid,
-                        cpid: s.cpid,
-                        size: s.size,
-                        dev: 0,
-                        ino: 0,
-                        mode: s.perms(),
-                    }
-            }
-            object => *self == Entry::of_object(object),
-        }
+        let f = Facts::of(object);
+        self.names(&f) && self.name.as_deref() == f.name && self.mode == f.mode
     }
 
     /// Whether `object` is the one this entry names.
     pub fn names_object(&self, o: &Object) -> bool {
-        let now = Entry::of_object(o);
-        self.kind == now.kind
+        self.names(&Facts::of(o))
+    }
+
+    /// The fields that say which object it is (all but the name shown and the mode).
+    fn names(&self, f: &Facts) -> bool {
+        (self.kind, self.id, self.path.as_deref()) == (f.kind, f.id, f.path)
             && (
-                self.id, &self.path, self.key, self.cuid, self.cpid, self.size, self.dev, self.ino,
-            ) == (
-                now.id, &now.path, now.key, now.cuid, now.cpid, now.size, now.dev, now.ino,
-            )
+                self.key, self.cuid, self.cpid, self.size, self.dev, self.ino,
+            ) == (f.key, f.cuid, f.cpid, f.size, f.dev, f.ino)
     }
 
     /// How reports name it: `shm 5 key 0x00001234`, `pshm /data`.
@@ -268,6 +224,70 @@ impl Entry {
             (Some(id), _) => format!("{} {id} key {}", self.kind, crate::model::KeyHex(self.key)),
             (None, Some(name)) => format!("{} {name}", self.kind),
             (None, None) => self.kind.to_string(),
+        }
+    }
+}
+
+/// An object's [`Entry`] fields, borrowed from it: the one mapping from objects to entries,
+/// which [`Entry::of_object`] copies and [`Entry::is_of`] compares.
+struct Facts<'o> {
+    kind: Kind,
+    id: Option<i32>,
+    path: Option<&'o [u8]>,
+    name: Option<&'o str>,
+    key: u32,
+    cuid: u32,
+    cpid: i32,
+    size: u64,
+    dev: u64,
+    ino: u64,
+    mode: u32,
+}
+
+impl<'o> Facts<'o> {
+    fn of(o: &'o Object) -> Facts<'o> {
+        let blank = Facts {
+            kind: o.kind(),
+            id: None,
+            path: None,
+            name: None,
+            key: 0,
+            cuid: 0,
+            cpid: 0,
+            size: 0,
+            dev: 0,
+            ino: 0,
+            mode: o.perms(),
+        };
+        match o {
+            Object::Shm(s) => Facts {
+                id: Some(s.id),
+                key: s.key,
+                cuid: s.cuid,
+                cpid: s.cpid,
+                size: s.size,
+                ..blank
+            },
+            Object::Sem(s) => Facts {
+                id: Some(s.id),
+                key: s.key,
+                cuid: s.cuid,
+                size: s.nsems,
+                ..blank
+            },
+            Object::Msg(q) => Facts {
+                id: Some(q.id),
+                key: q.key,
+                cuid: q.cuid,
+                ..blank
+            },
+            Object::Posix(p) => Facts {
+                path: Some(p.path.as_os_str().as_bytes()),
+                name: Some(&p.name),
+                dev: p.dev,
+                ino: p.ino,
+                ..blank
+            },
         }
     }
 }
@@ -425,11 +445,13 @@ impl Journal {
     ///
     /// An entry [`Journal::begin_ahead`] wrote is not written again.
     pub fn begin_object(&mut self, object: &Object) -> io::Result<()> {
-        // The common path: the line written ahead for the object the batch closes next.
-        if !self.front_closed
-            && self.closed.is_empty()
-            && self.ahead.front().is_some_and(|b| b.entry.is_of(object))
-        {
+        // The common path: the line written ahead for the object the batch closes next (the
+        // one closed before it, a set or queue still closed, put aside first). What is
+        // written ahead is not among the closed ones — a target is in one place at a time:
+        // `begin_ahead` skips what is closed, `begin` takes what it closes out of both — so
+        // the map has nothing to give up.
+        self.put_aside_last_closed();
+        if self.ahead.front().is_some_and(|b| b.entry.is_of(object)) {
             self.front_closed = true;
             return Ok(());
         }
@@ -909,9 +931,29 @@ mod tests {
                     path: Some(b"/x".to_vec()),
                     ..entry.clone()
                 },
+                Entry {
+                    cuid: entry.cuid + 1,
+                    ..entry.clone()
+                },
+                Entry {
+                    kind: if entry.kind == Kind::Pmq {
+                        Kind::Psem
+                    } else {
+                        Kind::Pmq
+                    },
+                    ..entry.clone()
+                },
+                Entry {
+                    name: Some("/other".into()),
+                    ..entry.clone()
+                },
             ] {
                 assert!(!other.is_of(&object), "{other:?} is not {object:?}'s");
+                // Only a different mode or shown name still names the same object.
+                let same_object = other.mode != entry.mode || other.name != entry.name;
+                assert_eq!(other.names_object(&object), same_object, "{other:?}");
             }
+            assert!(entry.names_object(&object));
         }
     }
 
