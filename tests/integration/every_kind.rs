@@ -415,10 +415,35 @@ fn resume(launcher: u32, pid: u32) {
     signal(launcher, libc::SIGCONT);
 }
 
-fn is_stopped(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-    state.is_none_or(|s| s.starts_with('T') || s.starts_with('Z'))
+/// The state letter of `pid` in /proc/PID/stat ('R', 'S', 'T', 'Z' …); None once it is gone.
+fn state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.trim_start().chars().next()
+}
+
+/// Waits (a few seconds at most) until `pid` is in one of `states` or gone.
+fn wait_for_state(pid: u32, states: &[char]) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state(pid).is_some_and(|s| !states.contains(&s)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(100));
+    }
+}
+
+/// Stops `pid` (gc) for a look, so that nothing it does can change what the look sees.
+///
+/// Its launcher, nsenter, forked it into the PID namespace and waits for it with WUNTRACED:
+/// when gc stops, nsenter stops itself, and when nsenter is continued it sends gc a SIGCONT of
+/// its own. On a loaded machine that SIGCONT can come late, in the middle of the next look:
+/// gc ran on while the test counted, finished the kind, and the SIGTERM "sent part way"
+/// landed after all its work (seen in CI). So the launcher is first seen asleep in its wait
+/// (its SIGCONT sent), then gc is stopped, then the launcher is seen stopped too: it has
+/// taken gc's stop and, itself stopped, cannot continue gc until [`resume`].
+fn stop_for_a_look(launcher: u32, pid: u32) {
+    wait_for_state(launcher, &['S', 'Z']);
+    signal(pid, libc::SIGSTOP);
+    wait_for_state(pid, &['T', 'Z']);
+    wait_for_state(launcher, &['T', 'Z']);
 }
 
 /// The SIGTERM test's objects: 3,000 of the kind the signal is aimed at, so that it lands
@@ -498,10 +523,7 @@ fn a_sigterm_anywhere_in_gc_of_every_kind_still_prints_the_report() {
                 if gc.try_wait().expect("try_wait").is_some() || Instant::now() > deadline {
                     break;
                 }
-                signal(pid, libc::SIGSTOP);
-                while !is_stopped(pid) {
-                    std::thread::sleep(Duration::from_micros(100));
-                }
+                stop_for_a_look(gc.id(), pid);
                 let now = left(&ns, target);
                 if now > 0 && now < total {
                     seen = now;
